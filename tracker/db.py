@@ -1,0 +1,188 @@
+"""The engine: where the store is, how SQLite is set up, and the schema version.
+
+This is the one place with SQLite-specific settings (WAL, foreign keys, busy timeout,
+`BEGIN IMMEDIATE` for writes). Everything above it speaks SQLAlchemy expressions, so a
+PostgreSQL URL can take SQLite's place.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
+from sqlmodel import SQLModel
+
+from tracker.errors import StoreError
+from tracker.models import SCHEMA_VERSION, Meta
+
+__all__ = [
+    "BUSY_TIMEOUT_SECONDS",
+    "WRITE_OPTION",
+    "default_db_path",
+    "ensure_schema",
+    "is_sqlite",
+    "make_engine",
+    "resolve_db",
+]
+
+BUSY_TIMEOUT_SECONDS = 15.0
+# Execution option a Store sets on connections that will write: SQLite then takes the
+# write lock at BEGIN, so a read-then-write never deadlocks with another writer.
+WRITE_OPTION = "tracker_write"
+
+
+def default_db_path() -> Path:
+    """`tracker.db` in the user's data directory (the folder is made on first use)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("tracker", appauthor=False)) / "tracker.db"
+
+
+def resolve_db(db: str | None) -> str:
+    """The SQLAlchemy URL for `--db`, else `TRACKER_DB`, else the default store."""
+    value = db or os.environ.get("TRACKER_DB", "").strip() or None
+    if value is None:
+        path = default_db_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path}"
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _sqlite_path(url: str) -> Path | None:
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """An engine for `url`; checks a SQLite file's folder before anything is created."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"{url!r} is not a file path or a database URL") from None
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, read_only=read_only)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError, SQLAlchemyError) as exc:
+        hint = ""
+        if parsed.get_backend_name() == "postgresql":
+            hint = " (install the driver: pip install 'tracker[postgres]')"
+        raise StoreError(f"cannot use the database {parsed!r}: {exc}{hint}") from None
+
+
+def _sqlite_engine(url: str, *, read_only: bool) -> Engine:
+    path = _sqlite_path(url)
+    if path is not None:
+        if not path.parent.is_dir():
+            raise StoreError(f"{path}: the folder {path.parent} does not exist")
+        if path.is_dir():
+            raise StoreError(f"{path}: is a folder, not a store file")
+        if read_only and not path.exists():
+            raise StoreError(f"{path}: no store here to open read-only")
+    connect_args: dict[str, Any] = {"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
+    if read_only and path is not None:
+        url = f"sqlite:///file:{path}?mode=ro&uri=true"
+    engine = create_engine(url, connect_args=connect_args)
+    writable = not read_only
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        # Let SQLAlchemy's begin event issue BEGIN itself (pysqlite's own is too late).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute("PRAGMA foreign_keys = ON")
+            cur.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            if writable:
+                mode = cur.execute("PRAGMA journal_mode").fetchone()
+                if mode is not None and str(mode[0]).lower() != "wal":
+                    cur.execute("PRAGMA journal_mode = WAL")
+                cur.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = writable and conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def describe(engine: Engine) -> str:
+    """The store as a user would name it: a file path or a URL without its password."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database.startswith("file:"):
+            database = database[5:].split("?", 1)[0]
+        return database or ":memory:"
+    return url.render_as_string(hide_password=True)
+
+
+def ensure_schema(engine: Engine, *, create: bool = True) -> None:
+    """Create the tables in an empty store; refuse one written by a newer tracker."""
+    where = describe(engine)
+    try:
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            if "meta" in tables:
+                row = conn.execute(select(Meta.value).where(Meta.key == "schema_version")).first()
+                version = int(row[0]) if row is not None else 0
+                if version > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{where}: written by a newer tracker (schema {version}; this one "
+                        f"reads up to {SCHEMA_VERSION}): upgrade tracker to open it"
+                    )
+                if version < 1:
+                    raise StoreError(f"{where}: not a tracker store (no schema version)")
+                return
+            if tables:
+                raise StoreError(f"{where}: not a tracker store (it has other tables)")
+            conn.rollback()
+        if not create:
+            return
+        with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+            SQLModel.metadata.create_all(conn)
+            conn.execute(
+                Meta.__table__.insert(),  # type: ignore[attr-defined]
+                [{"key": "schema_version", "value": str(SCHEMA_VERSION)}],
+            )
+    except StoreError:
+        raise
+    except OperationalError as exc:
+        raise StoreError(f"{where}: {_db_message(exc)}") from None
+    except DBAPIError as exc:
+        raise StoreError(f"{where}: {_db_message(exc)}") from None
+
+
+def _db_message(exc: DBAPIError) -> str:
+    """A short, human message for a driver error."""
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    first = text.strip().splitlines()[0] if text.strip() else "the database failed"
+    lowered = first.lower()
+    if "file is not a database" in lowered or "not a database" in lowered:
+        return "not a tracker store (the file is not a SQLite database)"
+    if "readonly" in lowered or "read-only" in lowered:
+        return "the store is read-only (check the file's permissions)"
+    if "unable to open" in lowered:
+        return "cannot open the store file (check the folder and its permissions)"
+    if "locked" in lowered or "busy" in lowered:
+        return "the store is busy: another user is writing; try again in a moment"
+    return first
+
+
+db_message = _db_message

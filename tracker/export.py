@@ -1,0 +1,170 @@
+"""The CSV status snapshot: one row per action, exactly the columns of the product contract.
+
+UTF-8 with a byte-order mark and CRLF line ends so Excel opens it as it is; a cell that
+begins with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` so a
+spreadsheet never runs it as a formula. Rows are streamed, never held in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from datetime import date
+from typing import IO, Any
+
+from tracker.dates import format_date, format_utc
+from tracker.records import ActionRow
+from tracker.rules import RuleSettings, days_overdue, is_due_soon, rag
+
+__all__ = [
+    "COLUMNS",
+    "neutralise",
+    "row_values",
+    "snapshot_dicts",
+    "write_json",
+    "write_snapshot",
+]
+
+COLUMNS: tuple[str, ...] = (
+    "as_of",
+    "plan",
+    "authority",
+    "recommendation",
+    "recommendation_title",
+    "action",
+    "description",
+    "owner",
+    "partner",
+    "start",
+    "deadline",
+    "original_deadline",
+    "status",
+    "progress",
+    "rag",
+    "overdue",
+    "days_overdue",
+    "due_soon",
+    "measure",
+    "evidence",
+    "notes",
+    "last_updated",
+    "last_updated_by",
+)
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """Prefix `'` to a cell a spreadsheet would otherwise read as a formula."""
+    if cell and cell.startswith(_FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def row_values(row: ActionRow, settings: RuleSettings) -> list[Any]:
+    """The snapshot's values for one action, typed: ints for numbers, bools for yes/no."""
+    today = settings.today
+    status, deadline = row.status, row.deadline
+    late = days_overdue(status, deadline, today)
+    rating = rag(status, deadline, settings)
+    return [
+        today,
+        row.plan_key,
+        row.authority,
+        row.rec_ref,
+        row.rec_title,
+        row.ref,
+        row.description,
+        row.owner,
+        row.partner,
+        row.start,
+        deadline,
+        row.original_deadline,
+        status,
+        row.progress,
+        rating.value if rating is not None else None,
+        late > 0,
+        late,
+        is_due_soon(status, deadline, settings),
+        row.measure,
+        row.evidence,
+        row.notes,
+        row.updated_at,
+        row.updated_by,
+    ]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if isinstance(value, date):
+        # datetime is a date too: last_updated is the only one, written as UTC.
+        if hasattr(value, "hour"):
+            return format_utc(value)  # type: ignore[arg-type]
+        return format_date(value)
+    if isinstance(value, int):
+        return str(value)
+    return neutralise(str(value))
+
+
+def snapshot_cells(rows: Iterable[ActionRow], settings: RuleSettings) -> Iterator[list[str]]:
+    """Each action's snapshot row as the strings written to the CSV."""
+    for row in rows:
+        yield [_cell(v) for v in row_values(row, settings)]
+
+
+def write_snapshot(
+    rows: Iterable[ActionRow], settings: RuleSettings, out: IO[str], *, bom: bool = True
+) -> int:
+    """Write the CSV snapshot to a text stream opened with newline=''; returns the row count."""
+    if bom:
+        out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    count = 0
+    for cells in snapshot_cells(rows, settings):
+        writer.writerow(cells)
+        count += 1
+    return count
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, date):
+        if hasattr(value, "hour"):
+            return format_utc(value)  # type: ignore[arg-type]
+        return format_date(value)
+    text = str(value)
+    return text if text != "" else None
+
+
+_NUMERIC = {"progress", "days_overdue"}
+
+
+def snapshot_dicts(rows: Iterable[ActionRow], settings: RuleSettings) -> Iterator[dict[str, Any]]:
+    """The snapshot as JSON-ready objects: numbers, true/false, null for empty."""
+    names = COLUMNS
+    for row in rows:
+        values = row_values(row, settings)
+        yield {
+            name: (value if name in _NUMERIC else _json_value(value))
+            for name, value in zip(names, values, strict=True)
+        }
+
+
+def write_json(rows: Iterable[ActionRow], settings: RuleSettings, out: IO[str]) -> int:
+    """A JSON array of snapshot objects, streamed one object at a time."""
+    count = 0
+    out.write("[")
+    for obj in snapshot_dicts(rows, settings):
+        out.write(",\n " if count else "\n ")
+        out.write(json.dumps(obj, ensure_ascii=False))
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+    return count

@@ -1,0 +1,608 @@
+"""Plan files (TOML) in and out.
+
+`load_plan_file` reads and checks one file against every rule of the plan format and
+reports each problem as `FILE: PLACE: what is wrong`; `dump_plan` writes a plan back out
+as TOML that imports field for field the same.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from tracker.dates import DateError, parse_date
+from tracker.errors import PlanFileError
+from tracker.rules import STATUSES
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "ActionData",
+    "JudgementData",
+    "PlanData",
+    "RecommendationData",
+    "check_unique_keys",
+    "dump_plan",
+    "load_plan_file",
+    "parse_plan_text",
+]
+
+MAX_FILE_BYTES = 200 * 1024 * 1024
+GRADES = (
+    "Outstanding",
+    "Good",
+    "Requires improvement to be good",
+    "Inadequate",
+    "Not graded",
+)
+
+# The longest text each field may hold: generous for real plans, refusing runaway data.
+SHORT = 300
+MEDIUM = 2_000
+LONG = 20_000
+
+
+@dataclass(slots=True)
+class ActionData:
+    """One action as a plan file describes it."""
+
+    ref: str
+    description: str
+    owner: str
+    deadline: date
+    status: str
+    progress: int
+    partner: str | None = None
+    start: date | None = None
+    original_deadline: date | None = None
+    measure: str | None = None
+    evidence: str | None = None
+    notes: str | None = None
+
+
+@dataclass(slots=True)
+class RecommendationData:
+    """One recommendation and its actions."""
+
+    ref: str
+    title: str
+    text: str | None = None
+    area: str | None = None
+    actions: list[ActionData] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class JudgementData:
+    """One row of the judgement table."""
+
+    area: str
+    grade: str
+
+
+@dataclass(slots=True)
+class PlanData:
+    """A whole plan as a file describes it."""
+
+    key: str
+    authority: str
+    title: str
+    inspection_type: str | None = None
+    framework: str | None = None
+    inspection_start: date | None = None
+    inspection_end: date | None = None
+    published: date | None = None
+    plan_due: date | None = None
+    overall_judgement: str | None = None
+    judgements: list[JudgementData] = field(default_factory=list)
+    recommendations: list[RecommendationData] = field(default_factory=list)
+
+    def action_count(self) -> int:
+        return sum(len(r.actions) for r in self.recommendations)
+
+
+# --- reading ----------------------------------------------------------------------------
+
+_PLAN_KEYS: dict[str, tuple[str, int]] = {
+    "key": ("key", SHORT),
+    "authority": ("text", SHORT),
+    "title": ("text", MEDIUM),
+    "inspection_type": ("text", SHORT),
+    "framework": ("text", SHORT),
+    "inspection_start": ("date", 0),
+    "inspection_end": ("date", 0),
+    "published": ("date", 0),
+    "plan_due": ("date", 0),
+    "overall_judgement": ("text", SHORT),
+}
+_REC_KEYS: dict[str, tuple[str, int]] = {
+    "ref": ("ref", 0),
+    "title": ("text", MEDIUM),
+    "text": ("text", LONG),
+    "area": ("text", MEDIUM),
+}
+_ACTION_KEYS: dict[str, tuple[str, int]] = {
+    "ref": ("ref", 0),
+    "description": ("text", LONG),
+    "owner": ("text", SHORT),
+    "partner": ("text", MEDIUM),
+    "start": ("date", 0),
+    "deadline": ("date", 0),
+    "original_deadline": ("date", 0),
+    "status": ("status", 0),
+    "progress": ("progress", 0),
+    "measure": ("text", LONG),
+    "evidence": ("text", LONG),
+    "notes": ("text", LONG),
+}
+_JUDGEMENT_KEYS = ("area", "grade")
+_REF_MAX = 100
+_KEY_MAX = 200
+
+
+class _Checker:
+    """Collects every problem in one file instead of stopping at the first."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.problems: list[str] = []
+
+    def fail(self, place: str, what: str) -> None:
+        self.problems.append(f"{self.name}: {place}: {what}" if place else f"{self.name}: {what}")
+
+    def table(self, value: object, place: str) -> dict[str, Any] | None:
+        if isinstance(value, dict):
+            return value
+        self.fail(place, f"must be a table, not {_kind(value)}")
+        return None
+
+    def unknown(self, table: dict[str, Any], allowed: Iterable[str], place: str) -> None:
+        allowed_set = set(allowed)
+        for key in table:
+            if key not in allowed_set:
+                hint = _closest(key, allowed_set)
+                extra = f" (did you mean {hint!r}?)" if hint else ""
+                self.fail(_join(place, key), f"unknown key{extra}")
+
+    def text(
+        self, table: dict[str, Any], key: str, place: str, *, required: bool, limit: int
+    ) -> str | None:
+        where = _join(place, key)
+        if key not in table:
+            if required:
+                self.fail(where, "is required")
+            return None
+        value = table[key]
+        if not isinstance(value, str):
+            self.fail(where, f"must be text, not {_kind(value)}")
+            return None
+        if "\x00" in value:
+            self.fail(where, "contains a NUL character")
+            return None
+        stripped = value.strip()
+        if not stripped:
+            if required:
+                self.fail(where, "must not be empty")
+            return None
+        if limit and len(value) > limit:
+            self.fail(where, f"is {len(value):,} characters long; at most {limit:,} are allowed")
+            return None
+        return value
+
+    def date_value(
+        self, table: dict[str, Any], key: str, place: str, *, required: bool
+    ) -> date | None:
+        where = _join(place, key)
+        if key not in table:
+            if required:
+                self.fail(where, "is required")
+            return None
+        value = table[key]
+        if isinstance(value, datetime):
+            self.fail(where, "must be a date without a time, such as 2024-04-23")
+            return None
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return (
+                    parse_date(value, today_=date(2000, 1, 1))
+                    if _looks_absolute(value)
+                    else _no(value)
+                )
+            except DateError as exc:
+                self.fail(where, str(exc))
+                return None
+        self.fail(where, f"must be a date such as 2024-04-23, not {_kind(value)}")
+        return None
+
+
+def _no(value: str) -> date:
+    raise DateError(f"{value!r} is not a fixed date: write it as 2024-04-23 or 23/04/2024")
+
+
+def _looks_absolute(value: str) -> bool:
+    lowered = value.strip().lower()
+    return not (lowered in {"today", "tomorrow", "yesterday"} or lowered[:1] in {"+", "-"})
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int):
+        return "a number"
+    if isinstance(value, float):
+        return "a decimal number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, datetime):
+        return "a date and time"
+    if isinstance(value, date):
+        return "a date"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def _join(place: str, key: str) -> str:
+    return f"{place}.{key}" if place else key
+
+
+def _closest(key: str, allowed: set[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.75)
+    return found[0] if found else None
+
+
+def load_plan_file(path: Path, *, display: str | None = None) -> PlanData:
+    """Read and check one plan file; raise PlanFileError listing every problem in it."""
+    name = display or str(path)
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise PlanFileError([f"{name}: is a folder, not a plan file"])
+        if size > MAX_FILE_BYTES:
+            raise PlanFileError([f"{name}: is {size:,} bytes; a plan file may be at most 200 MB"])
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise PlanFileError([f"{name}: no such file"]) from None
+    except PermissionError:
+        raise PlanFileError([f"{name}: cannot be read (permission denied)"]) from None
+    except IsADirectoryError:
+        raise PlanFileError([f"{name}: is a folder, not a plan file"]) from None
+    except OSError as exc:
+        raise PlanFileError([f"{name}: cannot be read ({exc.strerror or exc})"]) from None
+    return parse_plan_bytes(data, name=name, default_key=path.stem)
+
+
+def parse_plan_bytes(data: bytes, *, name: str, default_key: str) -> PlanData:
+    """Decode and check the bytes of a plan file."""
+    if not data.strip():
+        raise PlanFileError([f"{name}: the file is empty"])
+    if b"\x00" in data[:8192]:
+        raise PlanFileError([f"{name}: is a binary file, not a TOML plan"])
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PlanFileError(
+            [f"{name}: line {line}: is not UTF-8 text (save the file as UTF-8)"]
+        ) from None
+    return parse_plan_text(text, name=name, default_key=default_key)
+
+
+def parse_plan_text(text: str, *, name: str, default_key: str) -> PlanData:
+    """Check the text of a plan file against every rule of the format."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanFileError([f"{name}: {_toml_place(str(exc))}"]) from None
+    except RecursionError:
+        raise PlanFileError([f"{name}: the TOML is nested too deeply"]) from None
+    check = _Checker(name)
+    plan = _read_plan(raw, check, default_key)
+    if check.problems or plan is None:
+        raise PlanFileError(check.problems or [f"{name}: the plan is not valid"])
+    return plan
+
+
+def _toml_place(message: str) -> str:
+    """tomllib says `Expected ... (at line 3, column 7)`; put the place first."""
+    if message.endswith(")") and "(at line " in message:
+        what, _, where = message.rpartition(" (at ")
+        return f"{where[:-1]}: TOML syntax error: {what}"
+    return f"TOML syntax error: {message}"
+
+
+def _read_plan(raw: dict[str, Any], check: _Checker, default_key: str) -> PlanData | None:
+    check.unknown(raw, ("plan", "judgements", "recommendations"), "")
+    plan_table = check.table(raw["plan"], "plan") if "plan" in raw else None
+    if "plan" not in raw:
+        check.fail("plan", "is required (a [plan] table)")
+    values: dict[str, Any] = {}
+    if plan_table is not None:
+        check.unknown(plan_table, _PLAN_KEYS, "plan")
+        for key, (kind, limit) in _PLAN_KEYS.items():
+            required = key in ("authority", "title")
+            if kind == "date":
+                values[key] = check.date_value(plan_table, key, "plan", required=False)
+            elif kind == "key":
+                values[key] = check.text(plan_table, key, "plan", required=False, limit=_KEY_MAX)
+            else:
+                values[key] = check.text(plan_table, key, "plan", required=required, limit=limit)
+        start, end = values.get("inspection_start"), values.get("inspection_end")
+        if start and end and start > end:
+            check.fail("plan.inspection_end", f"{end} is before inspection_start {start}")
+    key = values.get("key") or default_key
+    if not _valid_key(key):
+        where = "plan.key" if values.get("key") else "the file name"
+        check.fail(where, f"{key!r} is not a usable plan key: use letters, digits, '-', '_' or '.'")
+
+    judgements = _read_judgements(raw.get("judgements", []), check)
+    recommendations = _read_recommendations(raw.get("recommendations", []), check)
+    if plan_table is None:
+        return None
+    return PlanData(
+        key=key,
+        authority=values.get("authority") or "",
+        title=values.get("title") or "",
+        inspection_type=values.get("inspection_type"),
+        framework=values.get("framework"),
+        inspection_start=values.get("inspection_start"),
+        inspection_end=values.get("inspection_end"),
+        published=values.get("published"),
+        plan_due=values.get("plan_due"),
+        overall_judgement=values.get("overall_judgement"),
+        judgements=judgements,
+        recommendations=recommendations,
+    )
+
+
+def _valid_key(key: str) -> bool:
+    return (
+        0 < len(key) <= _KEY_MAX
+        and key[0].isalnum()
+        and all(c.isalnum() or c in "-_." for c in key)
+        and key.isascii()
+    )
+
+
+def _read_judgements(value: object, check: _Checker) -> list[JudgementData]:
+    if not isinstance(value, list):
+        check.fail("judgements", f"must be a list of tables, not {_kind(value)}")
+        return []
+    out: list[JudgementData] = []
+    for i, item in enumerate(value, start=1):
+        place = f"judgements[{i}]"
+        table = check.table(item, place)
+        if table is None:
+            continue
+        check.unknown(table, _JUDGEMENT_KEYS, place)
+        area = check.text(table, "area", place, required=True, limit=MEDIUM)
+        grade = check.text(table, "grade", place, required=True, limit=SHORT)
+        if grade is not None and grade not in GRADES:
+            check.fail(
+                f"{place}.grade", f"{grade!r} is not a grade: use one of {', '.join(GRADES)}"
+            )
+        if area and grade:
+            out.append(JudgementData(area=area, grade=grade))
+    return out
+
+
+def _read_recommendations(value: object, check: _Checker) -> list[RecommendationData]:
+    if not isinstance(value, list):
+        check.fail("recommendations", f"must be a list of tables, not {_kind(value)}")
+        return []
+    refs: dict[str, str] = {}
+    out: list[RecommendationData] = []
+    for i, item in enumerate(value, start=1):
+        place = f"recommendations[{i}]"
+        table = check.table(item, place)
+        if table is None:
+            continue
+        check.unknown(table, (*_REC_KEYS, "actions"), place)
+        ref = _read_ref(table, place, check, refs)
+        title = check.text(table, "title", place, required=True, limit=MEDIUM)
+        text = check.text(table, "text", place, required=False, limit=LONG)
+        area = check.text(table, "area", place, required=False, limit=MEDIUM)
+        actions = _read_actions(table.get("actions", []), place, check, refs)
+        if ref and title:
+            out.append(
+                RecommendationData(ref=ref, title=title, text=text, area=area, actions=actions)
+            )
+    return out
+
+
+def _read_ref(
+    table: dict[str, Any], place: str, check: _Checker, refs: dict[str, str]
+) -> str | None:
+    ref = check.text(table, "ref", place, required=True, limit=_REF_MAX)
+    if ref is None:
+        return None
+    if ref != ref.strip() or any(c.isspace() and c != " " for c in ref) or ":" in ref:
+        check.fail(f"{place}.ref", f"{ref!r} must not contain ':', tabs, newlines or outer spaces")
+        return None
+    if ref in refs:
+        check.fail(f"{place}.ref", f"{ref!r} is used twice (also at {refs[ref]})")
+        return None
+    refs[ref] = f"{place}.ref"
+    return ref
+
+
+def _read_actions(
+    value: object, place: str, check: _Checker, refs: dict[str, str]
+) -> list[ActionData]:
+    if not isinstance(value, list):
+        check.fail(f"{place}.actions", f"must be a list of tables, not {_kind(value)}")
+        return []
+    out: list[ActionData] = []
+    for j, item in enumerate(value, start=1):
+        where = f"{place}.actions[{j}]"
+        table = check.table(item, where)
+        if table is None:
+            continue
+        action = _read_action(table, where, check, refs)
+        if action is not None:
+            out.append(action)
+    return out
+
+
+def _read_action(
+    table: dict[str, Any], where: str, check: _Checker, refs: dict[str, str]
+) -> ActionData | None:
+    check.unknown(table, _ACTION_KEYS, where)
+    before = len(check.problems)
+    ref = _read_ref(table, where, check, refs)
+    texts: dict[str, str | None] = {}
+    for key, (kind, limit) in _ACTION_KEYS.items():
+        if kind == "text":
+            required = key in ("description", "owner")
+            texts[key] = check.text(table, key, where, required=required, limit=limit)
+    start = check.date_value(table, "start", where, required=False)
+    deadline = check.date_value(table, "deadline", where, required=True)
+    original = check.date_value(table, "original_deadline", where, required=False)
+    if start and deadline and start > deadline:
+        check.fail(f"{where}.start", f"{start} is after the deadline {deadline}")
+    status = _read_status(table, where, check)
+    progress = _read_progress(table, where, check, status)
+    if len(check.problems) > before:
+        return None
+    if ref is None or deadline is None or status is None or progress is None:
+        return None
+    return ActionData(
+        ref=ref,
+        description=texts["description"] or "",
+        owner=texts["owner"] or "",
+        deadline=deadline,
+        status=status,
+        progress=progress,
+        partner=texts["partner"],
+        start=start,
+        original_deadline=original,
+        measure=texts["measure"],
+        evidence=texts["evidence"],
+        notes=texts["notes"],
+    )
+
+
+def _read_status(table: dict[str, Any], where: str, check: _Checker) -> str | None:
+    if "status" not in table:
+        check.fail(f"{where}.status", "is required")
+        return None
+    status = table["status"]
+    if not isinstance(status, str) or status not in STATUSES:
+        shown = repr(status) if isinstance(status, str) else _kind(status)
+        check.fail(f"{where}.status", f"{shown} is not a status: use one of {', '.join(STATUSES)}")
+        return None
+    return status
+
+
+def _read_progress(
+    table: dict[str, Any], where: str, check: _Checker, status: str | None
+) -> int | None:
+    if "progress" not in table:
+        return 100 if status == "complete" else 0
+    value = table["progress"]
+    if isinstance(value, bool) or not isinstance(value, int):
+        check.fail(f"{where}.progress", f"must be a whole number 0-100, not {_kind(value)}")
+        return None
+    if not 0 <= value <= 100:
+        check.fail(f"{where}.progress", f"{value} is not between 0 and 100")
+        return None
+    if status == "complete" and value != 100:
+        check.fail(f"{where}.progress", f"a complete action has progress 100, not {value}")
+        return None
+    return value
+
+
+def check_unique_keys(plans: Iterable[tuple[str, PlanData]]) -> None:
+    """Refuse the same plan key twice among the files of one import."""
+    seen: dict[str, str] = {}
+    problems: list[str] = []
+    for name, plan in plans:
+        if plan.key in seen:
+            problems.append(f"{name}: plan.key: {plan.key!r} is also the key of {seen[plan.key]}")
+        else:
+            seen[plan.key] = name
+    if problems:
+        raise PlanFileError(problems)
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = ['"']
+    for ch in value:
+        code = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def _lines(pairs: Iterable[tuple[str, object]]) -> list[str]:
+    return [f"{k} = {_toml_value(v)}" for k, v in pairs if v is not None]
+
+
+def dump_plan(plan: PlanData) -> str:
+    """The plan as TOML: `key` and `judgements` always written, empty optionals left out."""
+    out: list[str] = ["[plan]"]
+    out += _lines((k, getattr(plan, k)) for k in _PLAN_KEYS)
+    out.append("")
+    if not plan.judgements:
+        # A top-level key must come before any [[table]]: write it after [plan] as a
+        # dotted key would be wrong, so place it at the top of the document instead.
+        out.insert(0, "judgements = []")
+        out.insert(1, "")
+    for j in plan.judgements:
+        out.append("[[judgements]]")
+        out += _lines((("area", j.area), ("grade", j.grade)))
+        out.append("")
+    for rec in plan.recommendations:
+        out.append("[[recommendations]]")
+        out += _lines((k, getattr(rec, k)) for k in _REC_KEYS)
+        out.append("")
+        for action in rec.actions:
+            out.append("[[recommendations.actions]]")
+            out += _lines(_action_pairs(action))
+            out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _action_pairs(action: ActionData) -> Iterable[tuple[str, object]]:
+    get: Callable[[str], object] = lambda k: getattr(action, k)  # noqa: E731
+    for key in _ACTION_KEYS:
+        yield key, get(key)

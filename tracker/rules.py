@@ -1,0 +1,159 @@
+"""The product's rules as pure functions of an action's status and deadline and `today`.
+
+Overdue, days overdue, due soon, RAG, roll-ups and the natural order of refs. Nothing here
+touches the store, so the same rules serve the CLI, the CSV snapshot, the TUI and tests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+__all__ = [
+    "DEFAULT_DUE_SOON_DAYS",
+    "DEFAULT_TOLERANCE_DAYS",
+    "OPEN_STATUSES",
+    "STATUSES",
+    "Rag",
+    "RuleSettings",
+    "Status",
+    "days_overdue",
+    "is_due_soon",
+    "is_open",
+    "is_overdue",
+    "natural_key",
+    "rag",
+    "roll_up",
+    "sort_key",
+]
+
+DEFAULT_DUE_SOON_DAYS = 14
+DEFAULT_TOLERANCE_DAYS = 30
+
+
+class Status(StrEnum):
+    """An action's status; the first three are open."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+    COMPLETE = "complete"
+    CANCELLED = "cancelled"
+
+
+class Rag(StrEnum):
+    """Red, amber, green or blue: always shown as the word as well as a colour."""
+
+    RED = "RED"
+    AMBER = "AMBER"
+    GREEN = "GREEN"
+    BLUE = "BLUE"
+
+
+STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
+OPEN_STATUSES: frozenset[str] = frozenset({"not_started", "in_progress", "blocked"})
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSettings:
+    """The date the rules are judged at and the two thresholds users may change."""
+
+    today: date
+    due_soon_days: int = DEFAULT_DUE_SOON_DAYS
+    tolerance_days: int = DEFAULT_TOLERANCE_DAYS
+
+    @property
+    def due_soon_limit(self) -> date:
+        """The last deadline that still counts as due soon."""
+        return self.today + timedelta(days=self.due_soon_days)
+
+    @property
+    def red_before(self) -> date:
+        """Open actions whose deadline is before this date are overdue beyond tolerance."""
+        return self.today - timedelta(days=self.tolerance_days)
+
+
+def is_open(status: str) -> bool:
+    """Not started, in progress or blocked."""
+    return status in OPEN_STATUSES
+
+
+def is_overdue(status: str, deadline: date, today: date) -> bool:
+    """Open and past its deadline; an action is due at the end of its deadline day."""
+    return status in OPEN_STATUSES and deadline < today
+
+
+def days_overdue(status: str, deadline: date, today: date) -> int:
+    """Whole days past the deadline for an overdue action, else 0."""
+    if status in OPEN_STATUSES and deadline < today:
+        return (today - deadline).days
+    return 0
+
+
+def is_due_soon(status: str, deadline: date, settings: RuleSettings) -> bool:
+    """Open, not overdue, and due within `due_soon_days` of today."""
+    return status in OPEN_STATUSES and settings.today <= deadline <= settings.due_soon_limit
+
+
+def rag(status: str, deadline: date, settings: RuleSettings) -> Rag | None:
+    """The RAG rating of one action; None for a cancelled action."""
+    if status == "complete":
+        return Rag.BLUE
+    if status == "cancelled":
+        return None
+    if status == "blocked":
+        return Rag.RED
+    late = days_overdue(status, deadline, settings.today)
+    if late > settings.tolerance_days:
+        return Rag.RED
+    if late > 0:
+        return Rag.AMBER
+    if status == "not_started" and deadline <= settings.due_soon_limit:
+        return Rag.AMBER
+    return Rag.GREEN
+
+
+_ROLL_ORDER = (Rag.RED, Rag.AMBER, Rag.GREEN)
+
+
+def roll_up(ratings: Iterable[Rag | None]) -> Rag | None:
+    """A recommendation's or plan's RAG from its actions' RAGs (None for cancelled ones).
+
+    RED if any open action is RED, else AMBER, else GREEN if any is open, else BLUE if any
+    is complete; None when every action is cancelled or there are none.
+    """
+    seen = {r for r in ratings if r is not None}
+    for level in _ROLL_ORDER:
+        if level in seen:
+            return level
+    return Rag.BLUE if Rag.BLUE in seen else None
+
+
+_PARTS = re.compile(r"(\d+)")
+
+
+def natural_key(ref: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key that compares numbers as numbers: R1.2 before R1.10."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part.casefold())
+        for part in _PARTS.split(ref)
+        if part
+    )
+
+
+def sort_key(ref: str) -> str:
+    """A string that sorts in natural order under plain string comparison, for SQL indexes.
+
+    Each run of digits is padded to 12 places, letters are folded to lower case and the
+    ref itself is appended, so refs that differ only in case or padding still sort stably.
+    Stored in a column compared byte by byte (collation "C" on PostgreSQL).
+    """
+    parts = []
+    for part in _PARTS.split(ref):
+        if not part:
+            continue
+        parts.append(part.zfill(12) if part.isdigit() else part.casefold())
+    return "".join(parts) + "\x01" + ref

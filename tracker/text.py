@@ -1,0 +1,48 @@
+"""Plan text is data: make it safe to print on a terminal.
+
+ANSI escape sequences and control characters are stripped (a newline or tab may be kept
+where a multi-line field is shown). Rich markup needs no escaping here because the CLI
+prints plain text; the TUI wraps values in `rich.text.Text`, which never parses markup.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["one_line", "printable", "truncate"]
+
+# CSI, OSC and other escape sequences, then any remaining C0/C1 control character.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI ... final byte
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL or ST
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"  # DCS, SOS, PM, APC
+    r"|\x1b[@-Z\\-_]"  # two-byte escapes
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROLS_NO_NL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"\s+")
+
+
+def printable(value: str | None, *, keep_newlines: bool = True) -> str:
+    """The text with escape sequences and control characters removed."""
+    if not value:
+        return ""
+    text = _ESCAPES.sub("", value)
+    if keep_newlines:
+        return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return _CONTROLS_NO_NL.sub(" ", text)
+
+
+def one_line(value: str | None) -> str:
+    """Printable text on one line, runs of white space folded to one space."""
+    return _SPACES.sub(" ", printable(value, keep_newlines=False)).strip()
+
+
+def truncate(value: str, width: int) -> str:
+    """At most `width` characters, ending in `…` when cut."""
+    if width <= 0:
+        return ""
+    if len(value) <= width:
+        return value
+    return value[: max(width - 1, 0)] + "…"
