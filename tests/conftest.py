@@ -6,12 +6,14 @@ folders, so nothing depends on the real clock or touches the user's own store.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from pg_support import PG_ENV, PgServer
 
 from tracker.plans import load_plan_file
 from tracker.rules import RuleSettings
@@ -25,7 +27,9 @@ NOW = "2026-11-25T10:00:00Z"
 
 
 @pytest.fixture(autouse=True)
-def _pinned_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _pinned_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A fixed clock and private folders for every test."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("TRACKER_TODAY", TODAY.isoformat())
@@ -45,9 +49,24 @@ def settings() -> RuleSettings:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    """A new, empty store's URL (SQLite in the test's folder)."""
+def sqlite_url(tmp_path: Path) -> str:
+    """A new, empty SQLite store's URL, for tests of SQLite-only behaviour (files, pragmas)."""
     return f"sqlite:///{tmp_path / 'tracker.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty store's URL: SQLite in the test's folder, then PostgreSQL.
+
+    The PostgreSQL store is a fresh schema in the `TRACKER_TEST_PG` database, dropped
+    afterwards; without a server those runs skip (and fail under CI).
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tracker.db'}"
+        return
+    pg = request.getfixturevalue("pg_server")
+    with pg.schema() as url:
+        yield url
 
 
 @pytest.fixture
@@ -79,3 +98,24 @@ def sample_store(empty_store: Store) -> Store:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """The PostgreSQL server named by `TRACKER_TEST_PG` (skip without one; fail under CI)."""
+    url = os.environ.get(PG_ENV, "").strip()
+    message = ""
+    if not url:
+        message = (
+            f"no PostgreSQL server: run `make test-pg`, or set {PG_ENV}="
+            "postgresql+psycopg://user@host/dbname (a database you may create schemas in)"
+        )
+    elif importlib.util.find_spec("psycopg") is None:
+        message = "no PostgreSQL driver: pip install -e '.[postgres]'"
+    if message:
+        if in_ci():
+            pytest.fail(f"CI=true needs the PostgreSQL tests: {message}", pytrace=False)
+        pytest.skip(message)
+    server = PgServer(url)
+    yield server
+    server.close()
