@@ -14,7 +14,7 @@ import io
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -325,7 +325,7 @@ def cmd_import(ctx: Context) -> int:
         except PlanFileError as exc:
             problems.extend(exc.problems)
     if problems:
-        raise PlanFileError(problems + ["nothing was imported"])
+        raise PlanFileError([*problems, "nothing was imported"])
     check_unique_keys(loaded)
     store = ctx.open_store()
     try:
@@ -488,8 +488,8 @@ def cmd_plans(ctx: Context) -> int:
     )
     rows = (
         (
-            r["plan"],
-            r["rag"] or "",
+            str(r["plan"]),
+            str(r["rag"] or ""),
             str(r["actions"]),
             str(r["red"]),
             str(r["amber"]),
@@ -631,9 +631,9 @@ def cmd_update(ctx: Context) -> int:
         if entry.field == "note":
             parts.append("note added")
         else:
-            parts.append(
-                f"{entry.field} {one_line(entry.old) or '(empty)'} -> {one_line(entry.new) or '(empty)'}"
-            )
+            old = one_line(entry.old) or "(empty)"
+            new = one_line(entry.new) or "(empty)"
+            parts.append(f"{entry.field} {old} -> {new}")
     ctx.out.write(f"{address}: {'; '.join(parts)} (by {ctx.user})\n")
     return 0
 
@@ -756,10 +756,8 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> in
         return 130
     except BrokenPipeError:
         # The reader went away (e.g. `tracker list | head`): not an error for the user.
-        try:
+        with suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        except OSError:
-            pass
         return 0
     except Exception as exc:  # a bug: report it in one line, the details in the log
         where = _report_crash(exc)

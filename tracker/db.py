@@ -12,13 +12,13 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy import Engine, create_engine, event, insert, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlmodel import SQLModel
 
 from tracker.errors import StoreError
-from tracker.models import SCHEMA_VERSION, Meta
+from tracker.models import META, SCHEMA_VERSION, Meta
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
@@ -140,7 +140,7 @@ def ensure_schema(engine: Engine, *, create: bool = True) -> None:
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
             if "meta" in tables:
-                row = conn.execute(select(Meta.value).where(Meta.key == "schema_version")).first()
+                row = conn.execute(select(META.value).where(META.key == "schema_version")).first()
                 version = int(row[0]) if row is not None else 0
                 if version > SCHEMA_VERSION:
                     raise StoreError(
@@ -158,7 +158,7 @@ def ensure_schema(engine: Engine, *, create: bool = True) -> None:
         with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
             SQLModel.metadata.create_all(conn)
             conn.execute(
-                Meta.__table__.insert(),  # type: ignore[attr-defined]
+                insert(Meta),
                 [{"key": "schema_version", "value": str(SCHEMA_VERSION)}],
             )
     except StoreError:

@@ -8,6 +8,7 @@ can be refused instead of applied over a newer change.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Protocol, cast
 
 from sqlalchemy import (
     CheckConstraint,
@@ -24,6 +25,12 @@ from sqlmodel import Field, SQLModel
 from tracker.rules import OPEN_STATUSES, STATUSES
 
 __all__ = [
+    "ACTION",
+    "HISTORY",
+    "JUDGEMENT",
+    "META",
+    "PLAN",
+    "RECOMMENDATION",
     "SCHEMA_VERSION",
     "Action",
     "History",
@@ -59,19 +66,19 @@ class Plan(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, sa_column_kwargs={"unique": True}, nullable=False)
-    sort_key: str = Field(sa_type=SortKeyType, nullable=False, index=True)  # type: ignore[call-overload]
-    authority: str = Field(sa_type=Text, nullable=False)  # type: ignore[call-overload]
-    title: str = Field(sa_type=Text, nullable=False)  # type: ignore[call-overload]
-    inspection_type: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
-    framework: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
+    sort_key: str = Field(sa_type=SortKeyType, nullable=False, index=True)
+    authority: str = Field(sa_type=Text, nullable=False)
+    title: str = Field(sa_type=Text, nullable=False)
+    inspection_type: str | None = Field(default=None, sa_type=Text)
+    framework: str | None = Field(default=None, sa_type=Text)
     inspection_start: date | None = None
     inspection_end: date | None = None
     published: date | None = None
     plan_due: date | None = None
-    overall_judgement: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
-    source: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
-    imported_at: datetime = Field(sa_type=DateTime(timezone=False))  # type: ignore[call-overload]
-    imported_by: str = Field(sa_type=Text)  # type: ignore[call-overload]
+    overall_judgement: str | None = Field(default=None, sa_type=Text)
+    source: str | None = Field(default=None, sa_type=Text)
+    imported_at: datetime = Field(sa_type=DateTime(timezone=False))
+    imported_by: str = Field(sa_type=Text)
 
 
 class Judgement(SQLModel, table=True):
@@ -82,8 +89,8 @@ class Judgement(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True, ondelete="CASCADE")
     position: int
-    area: str = Field(sa_type=Text)  # type: ignore[call-overload]
-    grade: str = Field(sa_type=Text)  # type: ignore[call-overload]
+    area: str = Field(sa_type=Text)
+    grade: str = Field(sa_type=Text)
 
 
 class Recommendation(SQLModel, table=True):
@@ -95,11 +102,11 @@ class Recommendation(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True, ondelete="CASCADE")
     ref: str = Field(max_length=100)
-    sort_key: str = Field(sa_type=SortKeyType, nullable=False)  # type: ignore[call-overload]
+    sort_key: str = Field(sa_type=SortKeyType, nullable=False)
     position: int
-    title: str = Field(sa_type=Text)  # type: ignore[call-overload]
-    text: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
-    area: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
+    title: str = Field(sa_type=Text)
+    text: str | None = Field(default=None, sa_type=Text)
+    area: str | None = Field(default=None, sa_type=Text)
 
 
 class Action(SQLModel, table=True):
@@ -124,25 +131,25 @@ class Action(SQLModel, table=True):
     plan_id: int = Field(foreign_key="plan.id", index=True, ondelete="CASCADE")
     recommendation_id: int = Field(foreign_key="recommendation.id", index=True, ondelete="CASCADE")
     ref: str = Field(max_length=100)
-    sort_key: str = Field(sa_type=SortKeyType, nullable=False)  # type: ignore[call-overload]
-    rec_sort_key: str = Field(sa_type=SortKeyType, nullable=False)  # type: ignore[call-overload]
-    order_key: str = Field(sa_type=OrderKeyType, nullable=False)  # type: ignore[call-overload]
-    description: str = Field(sa_type=Text)  # type: ignore[call-overload]
-    owner: str = Field(sa_type=Text)  # type: ignore[call-overload]
-    partner: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
+    sort_key: str = Field(sa_type=SortKeyType, nullable=False)
+    rec_sort_key: str = Field(sa_type=SortKeyType, nullable=False)
+    order_key: str = Field(sa_type=OrderKeyType, nullable=False)
+    description: str = Field(sa_type=Text)
+    owner: str = Field(sa_type=Text)
+    partner: str | None = Field(default=None, sa_type=Text)
     start: date | None = None
     deadline: date
     original_deadline: date | None = None
     status: str = Field(max_length=20)
-    progress: int = Field(default=0, sa_type=Integer)  # type: ignore[call-overload]
-    measure: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
-    evidence: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
-    notes: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
+    progress: int = Field(default=0, sa_type=Integer)
+    measure: str | None = Field(default=None, sa_type=Text)
+    evidence: str | None = Field(default=None, sa_type=Text)
+    notes: str | None = Field(default=None, sa_type=Text)
     revisions: int = 0
     version: int = 1
-    created_at: datetime = Field(sa_type=DateTime(timezone=False))  # type: ignore[call-overload]
-    updated_at: datetime = Field(sa_type=DateTime(timezone=False))  # type: ignore[call-overload]
-    updated_by: str = Field(sa_type=Text)  # type: ignore[call-overload]
+    created_at: datetime = Field(sa_type=DateTime(timezone=False))
+    updated_at: datetime = Field(sa_type=DateTime(timezone=False))
+    updated_by: str = Field(sa_type=Text)
 
 
 class History(SQLModel, table=True):
@@ -153,9 +160,105 @@ class History(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     action_id: int = Field(foreign_key="action.id", ondelete="CASCADE")
-    at: datetime = Field(sa_type=DateTime(timezone=False))  # type: ignore[call-overload]
-    by: str = Field(sa_type=Text)  # type: ignore[call-overload]
+    at: datetime = Field(sa_type=DateTime(timezone=False))
+    by: str = Field(sa_type=Text)
     field: str = Field(max_length=50)
-    old: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
-    new: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
-    note: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
+    old: str | None = Field(default=None, sa_type=Text)
+    new: str | None = Field(default=None, sa_type=Text)
+    note: str | None = Field(default=None, sa_type=Text)
+
+
+# --- typed column views for Core queries ---------------------------------------------------
+# SQLModel types a class attribute as its Python value (Plan.key is a `str`), so Core
+# queries use the tables' columns instead. These protocols give those columns their types,
+# which lets mypy check every row a query returns.
+
+
+class PlanColumns(Protocol):
+    id: Column[int]
+    key: Column[str]
+    sort_key: Column[str]
+    authority: Column[str]
+    title: Column[str]
+    inspection_type: Column[str | None]
+    framework: Column[str | None]
+    inspection_start: Column[date | None]
+    inspection_end: Column[date | None]
+    published: Column[date | None]
+    plan_due: Column[date | None]
+    overall_judgement: Column[str | None]
+    source: Column[str | None]
+    imported_at: Column[datetime]
+    imported_by: Column[str]
+
+
+class JudgementColumns(Protocol):
+    id: Column[int]
+    plan_id: Column[int]
+    position: Column[int]
+    area: Column[str]
+    grade: Column[str]
+
+
+class RecommendationColumns(Protocol):
+    id: Column[int]
+    plan_id: Column[int]
+    ref: Column[str]
+    sort_key: Column[str]
+    position: Column[int]
+    title: Column[str]
+    text: Column[str | None]
+    area: Column[str | None]
+
+
+class ActionColumns(Protocol):
+    id: Column[int]
+    plan_id: Column[int]
+    recommendation_id: Column[int]
+    ref: Column[str]
+    sort_key: Column[str]
+    rec_sort_key: Column[str]
+    order_key: Column[str]
+    description: Column[str]
+    owner: Column[str]
+    partner: Column[str | None]
+    start: Column[date | None]
+    deadline: Column[date]
+    original_deadline: Column[date | None]
+    status: Column[str]
+    progress: Column[int]
+    measure: Column[str | None]
+    evidence: Column[str | None]
+    notes: Column[str | None]
+    revisions: Column[int]
+    version: Column[int]
+    created_at: Column[datetime]
+    updated_at: Column[datetime]
+    updated_by: Column[str]
+
+    def __getitem__(self, name: str) -> Column[object]: ...
+
+
+class HistoryColumns(Protocol):
+    id: Column[int]
+    action_id: Column[int]
+    at: Column[datetime]
+    by: Column[str]
+    field: Column[str]
+    old: Column[str | None]
+    new: Column[str | None]
+    note: Column[str | None]
+
+
+class MetaColumns(Protocol):
+    key: Column[str]
+    value: Column[str]
+
+
+_tables = SQLModel.metadata.tables
+PLAN = cast(PlanColumns, _tables["plan"].c)
+JUDGEMENT = cast(JudgementColumns, _tables["judgement"].c)
+RECOMMENDATION = cast(RecommendationColumns, _tables["recommendation"].c)
+ACTION = cast(ActionColumns, _tables["action"].c)
+HISTORY = cast(HistoryColumns, _tables["history"].c)
+META = cast(MetaColumns, _tables["meta"].c)

@@ -509,7 +509,7 @@ def _read_progress(
 ) -> int | None:
     if "progress" not in table:
         return 100 if status == "complete" else 0
-    value = table["progress"]
+    value: object = table["progress"]
     if isinstance(value, bool) or not isinstance(value, int):
         check.fail(f"{where}.progress", f"must be a whole number 0-100, not {_kind(value)}")
         return None

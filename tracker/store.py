@@ -13,13 +13,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
     Engine,
+    Integer,
     and_,
     case,
+    delete,
     func,
     insert,
     literal,
@@ -28,8 +30,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
-from sqlmodel import Session
 
 from tracker import dates
 from tracker.db import WRITE_OPTION, db_message, describe, ensure_schema, make_engine, resolve_db
@@ -42,7 +44,18 @@ from tracker.errors import (
     TrackerError,
     ValidationError,
 )
-from tracker.models import Action, History, Judgement, Plan, Recommendation
+from tracker.models import (
+    ACTION,
+    HISTORY,
+    JUDGEMENT,
+    PLAN,
+    RECOMMENDATION,
+    Action,
+    History,
+    Judgement,
+    Plan,
+    Recommendation,
+)
 from tracker.plans import ActionData, JudgementData, PlanData, RecommendationData
 from tracker.records import (
     ActionChanges,
@@ -60,11 +73,11 @@ __all__ = ["ImportResult", "Store", "order_key"]
 
 T = TypeVar("T")
 
-A = Action.__table__.c  # type: ignore[attr-defined]
-P = Plan.__table__.c  # type: ignore[attr-defined]
-R = Recommendation.__table__.c  # type: ignore[attr-defined]
-H = History.__table__.c  # type: ignore[attr-defined]
-J = Judgement.__table__.c  # type: ignore[attr-defined]
+A = ACTION
+P = PLAN
+R = RECOMMENDATION
+H = HISTORY
+J = JUDGEMENT
 
 _OPEN = sorted(OPEN_STATUSES)
 MAX_OWNER = 300
@@ -154,7 +167,7 @@ def rag_clause(value: str, settings: RuleSettings) -> ColumnElement[bool]:
     raise ValidationError(f"{value!r} is not a RAG: use RED, AMBER, GREEN or BLUE", field="rag")
 
 
-def rag_case(settings: RuleSettings) -> Any:
+def rag_case(settings: RuleSettings) -> ColumnElement[str | None]:
     """Each action's RAG word as a SQL expression (NULL for cancelled)."""
     return case(
         (A.status == "complete", literal("BLUE")),
@@ -205,8 +218,9 @@ def filter_clauses(filters: Filters, settings: RuleSettings) -> list[ColumnEleme
     return clauses
 
 
-def _count(clause: ColumnElement[bool]) -> Any:
-    return func.coalesce(func.sum(case((clause, 1), else_=0)), 0)
+def _count(clause: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many rows meet `clause` (0 for none), as a SQL aggregate."""
+    return func.coalesce(func.sum(case((clause, 1), else_=0)), 0, type_=Integer)
 
 
 # --- results ----------------------------------------------------------------------------
@@ -303,8 +317,8 @@ class Store:
         *,
         sort: str | None = None,
         descending: bool = False,
-    ) -> Select[Any]:
-        stmt = (
+    ) -> Select[*tuple[Any, ...]]:
+        stmt: Select[*tuple[Any, ...]] = (
             select(*_ROW_COLUMNS)
             .select_from(Action)
             .join(Plan, P.id == A.plan_id)
@@ -417,7 +431,10 @@ class Store:
                 rag_expr,
                 func.count(A.id),
                 _count(overdue_clause(settings)),
-                func.coalesce(func.sum(case((not_cancelled, A.progress), else_=0)), 0),
+                cast(
+                    ColumnElement[int],
+                    func.coalesce(func.sum(case((not_cancelled, A.progress), else_=0)), 0),
+                ),
                 _count(not_cancelled),
             )
             .select_from(Action)
@@ -503,14 +520,14 @@ class Store:
                         raise NotFoundError(f"no plan {plan_key.strip()!r} in the store")
                     raise NotFoundError(f"no action {ref.strip()!r} in plan {plan_key.strip()!r}")
                 return int(found)
-            stmt = (
+            by_ref = (
                 select(A.id, P.key)
                 .select_from(Action)
                 .join(Plan, P.id == A.plan_id)
                 .where(A.ref == text)
                 .limit(6)
             )
-            matches = list(session.execute(stmt))
+            matches = list(session.execute(by_ref))
         if not matches:
             raise NotFoundError(f"no action {text!r}: name it as PLAN-KEY:REF")
         if len(matches) > 1:
@@ -953,7 +970,7 @@ def _replace_plan(
     result = ImportResult(plan_key=plan.key, source=source, replaced=True)
     note = f"replaced from {source}"
     session.execute(update(Plan).where(P.id == plan_id).values(source=source, **_plan_values(plan)))
-    session.execute(Judgement.__table__.delete().where(J.plan_id == plan_id))  # type: ignore[attr-defined]
+    session.execute(delete(Judgement).where(J.plan_id == plan_id))
     _write_judgements(session, plan_id, plan.judgements)
     existing_recs = {
         ref: rid for rid, ref in session.execute(select(R.id, R.ref).where(R.plan_id == plan_id))
