@@ -30,5 +30,9 @@ pytest: $(STAMP)
 ## Lint, type-check and run the whole suite.
 test: lint typecheck pytest
 
+## The whole suite on SQLite and on a throwaway PostgreSQL server started as CI starts it.
+test-pg: $(STAMP)
+	scripts/pg-test-server run $(MAKE) test
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .demo
