@@ -19,6 +19,7 @@ from tracker.rules import RuleSettings, days_overdue, is_due_soon, rag
 
 __all__ = [
     "COLUMNS",
+    "SLIPPAGE_COLUMNS",
     "neutralise",
     "row_values",
     "snapshot_dicts",
@@ -51,6 +52,9 @@ COLUMNS: tuple[str, ...] = (
     "last_updated",
     "last_updated_by",
 )
+
+# Opt-in columns (`--slippage`) appended after the contract's 23, never in between.
+SLIPPAGE_COLUMNS: tuple[str, ...] = ("slippage_days", "revisions")
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -112,22 +116,35 @@ def _cell(value: Any) -> str:
     return neutralise(str(value))
 
 
-def snapshot_cells(rows: Iterable[ActionRow], settings: RuleSettings) -> Iterator[list[str]]:
+def snapshot_cells(
+    rows: Iterable[ActionRow], settings: RuleSettings, *, slippage: bool = False
+) -> Iterator[list[str]]:
     """Each action's snapshot row as the strings written to the CSV."""
     for row in rows:
-        yield [_cell(v) for v in row_values(row, settings)]
+        cells = [_cell(v) for v in row_values(row, settings)]
+        if slippage:
+            cells += [str(row.slippage_days), str(row.revisions)]
+        yield cells
 
 
 def write_snapshot(
-    rows: Iterable[ActionRow], settings: RuleSettings, out: IO[str], *, bom: bool = True
+    rows: Iterable[ActionRow],
+    settings: RuleSettings,
+    out: IO[str],
+    *,
+    bom: bool = True,
+    slippage: bool = False,
 ) -> int:
-    """Write the CSV snapshot to a text stream opened with newline=''; returns the row count."""
+    """Write the CSV snapshot to a text stream opened with newline=''; returns the row count.
+
+    With `slippage`, the columns `slippage_days` and `revisions` follow the contract's 23.
+    """
     if bom:
         out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(COLUMNS + SLIPPAGE_COLUMNS if slippage else COLUMNS)
     count = 0
-    for cells in snapshot_cells(rows, settings):
+    for cells in snapshot_cells(rows, settings, slippage=slippage):
         writer.writerow(cells)
         count += 1
     return count
@@ -147,22 +164,30 @@ def _json_value(value: Any) -> Any:
 _NUMERIC = {"progress", "days_overdue"}
 
 
-def snapshot_dicts(rows: Iterable[ActionRow], settings: RuleSettings) -> Iterator[dict[str, Any]]:
+def snapshot_dicts(
+    rows: Iterable[ActionRow], settings: RuleSettings, *, slippage: bool = False
+) -> Iterator[dict[str, Any]]:
     """The snapshot as JSON-ready objects: numbers, true/false, null for empty."""
     names = COLUMNS
     for row in rows:
         values = row_values(row, settings)
-        yield {
+        obj = {
             name: (value if name in _NUMERIC else _json_value(value))
             for name, value in zip(names, values, strict=True)
         }
+        if slippage:
+            obj["slippage_days"] = row.slippage_days
+            obj["revisions"] = row.revisions
+        yield obj
 
 
-def write_json(rows: Iterable[ActionRow], settings: RuleSettings, out: IO[str]) -> int:
+def write_json(
+    rows: Iterable[ActionRow], settings: RuleSettings, out: IO[str], *, slippage: bool = False
+) -> int:
     """A JSON array of snapshot objects, streamed one object at a time."""
     count = 0
     out.write("[")
-    for obj in snapshot_dicts(rows, settings):
+    for obj in snapshot_dicts(rows, settings, slippage=slippage):
         out.write(",\n " if count else "\n ")
         out.write(json.dumps(obj, ensure_ascii=False))
         count += 1

@@ -1,0 +1,402 @@
+"""The plan over time, read back from history: actions as at a date, what changed in a
+period, and month-by-month counts for trend charts.
+
+History is append-only and each entry keeps the value it replaced, so the state of an
+action at the end of a day is its current state with every later change undone: for each
+field, the `old` value of the first entry after the cut-off. One ordered query over the
+history after the cut-off serves every action, so this stays fast at 100,000 actions.
+Days end at midnight UTC, the clock history is kept in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from tracker.dates import format_date
+from tracker.models import ACTION, HISTORY, PLAN, Action, History, Plan
+from tracker.records import ActionRow, Filters
+from tracker.rules import OPEN_STATUSES, STATUSES, RuleSettings, is_due_soon, is_overdue, rag
+from tracker.store import Store
+
+__all__ = [
+    "ChangeEntry",
+    "ChangeLog",
+    "TrendPoint",
+    "actions_as_of",
+    "changes_between",
+    "end_of_day",
+    "monthly_trend",
+    "row_matches",
+]
+
+A = ACTION
+H = HISTORY
+P = PLAN
+
+# History fields that hold an action's column, and how to read the stored text back.
+_DATE_FIELDS = frozenset({"start", "deadline", "original_deadline"})
+_TEXT_FIELDS = frozenset(
+    {"description", "owner", "partner", "status", "measure", "evidence", "notes"}
+)
+_REPLAYED = frozenset({*_DATE_FIELDS, *_TEXT_FIELDS, "progress"})
+
+
+def end_of_day(day: date) -> datetime:
+    """The first instant after `day` (midnight UTC that ends it), as naive UTC."""
+    return datetime.combine(day + timedelta(days=1), time())
+
+
+def _value(name: str, text: str | None) -> Any:
+    if text is None:
+        return None
+    if name in _DATE_FIELDS:
+        return date.fromisoformat(text)
+    if name == "progress":
+        return int(text)
+    return text
+
+
+# --- as at a date -----------------------------------------------------------------------
+
+
+def row_matches(row: ActionRow, filters: Filters, settings: RuleSettings) -> bool:
+    """The list filters applied in Python, to rows rebuilt as at a date."""
+    if filters.plan and row.plan_key != filters.plan:
+        return False
+    if filters.rec and row.rec_ref != filters.rec:
+        return False
+    if filters.owner and filters.owner.casefold() not in row.owner.casefold():
+        return False
+    if filters.statuses and row.status not in filters.statuses:
+        return False
+    if filters.rag:
+        rating = rag(row.status, row.deadline, settings)
+        word = rating.value if rating else "NONE"
+        if word != filters.rag.upper():
+            return False
+    if filters.overdue and not is_overdue(row.status, row.deadline, settings.today):
+        return False
+    if filters.due_soon and not is_due_soon(row.status, row.deadline, settings):
+        return False
+    if filters.search:
+        term = filters.search.casefold()
+        if not any(term in v.casefold() for v in (row.ref, row.description, row.owner)):
+            return False
+    return True
+
+
+def _check_statuses(filters: Filters) -> None:
+    from tracker.errors import ValidationError
+
+    for status in filters.statuses:
+        if status not in STATUSES:
+            raise ValidationError(f"{status!r} is not a status: use one of {', '.join(STATUSES)}")
+
+
+def actions_as_of(
+    store: Store,
+    *,
+    day: date,
+    filters: Filters | None = None,
+    settings: RuleSettings,
+) -> Iterator[ActionRow]:
+    """Each action as it stood at the end of `day`, in natural order.
+
+    Actions created after `day` are left out. Status, progress, owner, deadline, original
+    deadline, revisions and the other fields history records are rolled back; the filters
+    apply to the rolled-back values, judged with `settings` (whose `today` should be `day`).
+    """
+    wanted = filters or Filters()
+    _check_statuses(wanted)
+    cutoff = end_of_day(day)
+    later = select(H.action_id).where(H.at >= cutoff)
+    first_ids = (
+        select(func.min(H.id)).where(H.at >= cutoff).group_by(H.action_id, H.field)
+    ).scalar_subquery()
+    undo_stmt = select(H.action_id, H.field, H.old).where(H.id.in_(first_ids))
+    deadline_moves = (
+        select(H.action_id, func.count())
+        .where(H.at >= cutoff, H.field == "deadline")
+        .group_by(H.action_id)
+    )
+    last_before = (
+        select(func.max(H.id))
+        .where(H.at < cutoff, H.action_id.in_(later))
+        .group_by(H.action_id)
+        .scalar_subquery()
+    )
+    stamp_stmt = select(H.action_id, H.at, H.by).where(H.id.in_(last_before))
+    created_stmt = (
+        select(A.id, A.created_at, P.imported_by)
+        .select_from(Action)
+        .join(Plan, P.id == A.plan_id)
+        .where(A.id.in_(later))
+    )
+    undo: dict[int, dict[str, Any]] = {}
+    moves: dict[int, int] = {}
+    stamps: dict[int, tuple[datetime, str]] = {}
+    with store._reading() as session:
+        for action_id, name, old in session.execute(undo_stmt):
+            if name in _REPLAYED:
+                undo.setdefault(action_id, {})[name] = _value(name, old)
+        moves = {aid: int(n) for aid, n in session.execute(deadline_moves)}
+        for action_id, created_at, imported_by in session.execute(created_stmt):
+            stamps[action_id] = (created_at, imported_by)
+        for action_id, at, by in session.execute(stamp_stmt):
+            stamps[action_id] = (at, by)
+    scope = Filters(plan=wanted.plan, rec=wanted.rec)
+    stmt = store._rows_select(scope, settings).where(A.created_at < cutoff)
+    with store._reading() as session:
+        result = session.connection().execution_options(yield_per=2000).execute(stmt)
+        for raw in result:
+            row = ActionRow._make(raw)
+            if row.id in stamps:
+                row = _roll_back(row, undo.get(row.id, {}), moves.get(row.id, 0), stamps[row.id])
+            if row_matches(row, wanted, settings):
+                yield row
+
+
+def _roll_back(
+    row: ActionRow, old: dict[str, Any], moves: int, stamp: tuple[datetime, str]
+) -> ActionRow:
+    values = dict(old)
+    revisions = max(row.revisions - moves, 0)
+    # The first revision is what set the original deadline; before it there was none.
+    if (
+        moves
+        and "original_deadline" not in values
+        and revisions == 0
+        and row.original_deadline == values.get("deadline")
+    ):
+        values["original_deadline"] = None
+    values["revisions"] = revisions
+    values["updated_at"], values["updated_by"] = stamp
+    return row._replace(**values)
+
+
+# --- what changed ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeEntry:
+    """One history entry with the action it belongs to."""
+
+    at: datetime
+    by: str
+    plan_key: str
+    ref: str
+    field: str
+    old: str | None
+    new: str | None
+    note: str | None
+
+    @property
+    def address(self) -> str:
+        return f"{self.plan_key}:{self.ref}"
+
+
+@dataclass(slots=True)
+class ChangeLog:
+    """Every change in a period and the board's summary of it.
+
+    - completed: actions set to complete in the period and still complete at its end;
+    - newly_overdue: actions overdue as at `until` (open at the end of that day, deadline
+      before it) whose deadline is on or after `since`, so they were not overdue as at
+      `since`; they became overdue during the period;
+    - deadlines_moved: every deadline change in the period;
+    - status_changes: every status change in the period;
+    - added: actions created in the period.
+    """
+
+    since: date
+    until: date
+    entries: list[ChangeEntry] = field(default_factory=list)
+    completed: list[ActionRow] = field(default_factory=list)
+    newly_overdue: list[ActionRow] = field(default_factory=list)
+    added: list[ActionRow] = field(default_factory=list)
+
+    @property
+    def deadlines_moved(self) -> list[ChangeEntry]:
+        return [e for e in self.entries if e.field == "deadline"]
+
+    @property
+    def status_changes(self) -> list[ChangeEntry]:
+        return [e for e in self.entries if e.field == "status"]
+
+    def summary(self) -> dict[str, int]:
+        """The counts a board paper leads with."""
+        return {
+            "changes": len(self.entries),
+            "completed": len(self.completed),
+            "newly_overdue": len(self.newly_overdue),
+            "deadlines_moved": len(self.deadlines_moved),
+            "status_changes": len(self.status_changes),
+            "actions_added": len(self.added),
+        }
+
+
+def changes_between(
+    store: Store, *, since: date, until: date, plan: str | None = None, settings: RuleSettings
+) -> ChangeLog:
+    """Every history entry from the start of `since` to the end of `until`, with a summary.
+
+    The summary's states are judged as at `until` with `settings`' thresholds.
+    """
+    if until < since:
+        from tracker.errors import UsageError
+
+        raise UsageError(f"--until {until} is before --since {since}")
+    start, stop = datetime.combine(since, time()), end_of_day(until)
+    stmt = (
+        select(H.at, H.by, P.key, A.ref, H.field, H.old, H.new, H.note, H.action_id)
+        .select_from(History)
+        .join(Action, A.id == H.action_id)
+        .join(Plan, P.id == A.plan_id)
+        .where(H.at >= start, H.at < stop)
+        .order_by(H.at, H.id)
+    )
+    added_ids_stmt = select(A.id).where(A.created_at >= start, A.created_at < stop)
+    if plan:
+        stmt = stmt.where(P.key == plan)
+    log = ChangeLog(since=since, until=until)
+    completed_ids: set[int] = set()
+    with store._reading() as session:
+        for at, by, key, ref, name, old, new, note, action_id in session.execute(stmt):
+            log.entries.append(ChangeEntry(at, by, key, ref, name, old, new, note))
+            if name == "status" and new == "complete":
+                completed_ids.add(action_id)
+        added_ids = {aid for (aid,) in session.execute(added_ids_stmt)}
+    at_end = RuleSettings(
+        today=until, due_soon_days=settings.due_soon_days, tolerance_days=settings.tolerance_days
+    )
+    for row in actions_as_of(store, day=until, filters=Filters(plan=plan), settings=at_end):
+        if row.id in completed_ids and row.status == "complete":
+            log.completed.append(row)
+        if row.status in OPEN_STATUSES and since <= row.deadline < until:
+            log.newly_overdue.append(row)
+        if row.id in added_ids:
+            log.added.append(row)
+    return log
+
+
+def change_records(log: ChangeLog) -> list[dict[str, str | None]]:
+    """The entries as flat records: the columns of `changes --format csv|json`."""
+    from tracker.dates import format_utc
+
+    return [
+        {
+            "at": format_utc(e.at),
+            "by": e.by,
+            "action": e.address,
+            "field": e.field,
+            "old": e.old,
+            "new": e.new,
+            "note": e.note,
+        }
+        for e in log.entries
+    ]
+
+
+# --- trend --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """How many actions were open, overdue and complete at the end of one month."""
+
+    month: date  # the first day of the month
+    as_at: date  # the day the counts are judged at: the month's last day, or today
+    open: int
+    overdue: int
+    complete: int
+    total: int
+
+    @property
+    def label(self) -> str:
+        return self.month.strftime("%b %Y")
+
+
+def _month_starts(today: date, months: int) -> list[date]:
+    first = today.replace(day=1)
+    out = [first]
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+        out.append(first)
+    return sorted(out)
+
+
+def _month_end(first: date) -> date:
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def monthly_trend(
+    store: Store, *, settings: RuleSettings, months: int = 12, plan: str | None = None
+) -> list[TrendPoint]:
+    """Open, overdue and complete actions at the end of each of the last `months` months.
+
+    The current month is judged at `settings.today`. Computed from one read of the
+    actions and one of the status and deadline history since the earliest month.
+    """
+    starts = _month_starts(settings.today, max(months, 1))
+    ends = [min(_month_end(s), settings.today) for s in starts]
+    earliest = end_of_day(ends[0])
+    actions_stmt = select(A.id, A.status, A.deadline, A.created_at)
+    history_stmt = (
+        select(H.action_id, H.at, H.field, H.old)
+        .where(H.at >= earliest, H.field.in_(("status", "deadline")))
+        .order_by(H.at.desc(), H.id.desc())
+    )
+    if plan:
+        plan_ids = select(P.id).where(P.key == plan)
+        actions_stmt = actions_stmt.where(A.plan_id.in_(plan_ids))
+        history_stmt = history_stmt.join(Action, A.id == H.action_id).where(A.plan_id.in_(plan_ids))
+    with store._reading() as session:
+        state = {
+            aid: [status, deadline, created]
+            for aid, status, deadline, created in (session.execute(actions_stmt))
+        }
+        changes = list(session.execute(history_stmt))
+    points: list[TrendPoint] = []
+    pos = 0
+    for start, end in zip(reversed(starts), reversed(ends), strict=True):
+        cutoff = end_of_day(end)
+        while pos < len(changes) and changes[pos][1] >= cutoff:
+            action_id, _, name, old = changes[pos]
+            pos += 1
+            current = state.get(action_id)
+            if current is None or old is None:
+                continue
+            if name == "status":
+                current[0] = old
+            else:
+                current[1] = date.fromisoformat(old)
+        points.append(_count_at(start, end, cutoff, state.values()))
+    points.reverse()
+    return points
+
+
+def _count_at(month: date, day: date, cutoff: datetime, states: Iterable[list[Any]]) -> TrendPoint:
+    open_ = overdue = complete = total = 0
+    for status, deadline, created in states:
+        if created >= cutoff:
+            continue
+        total += 1
+        if status in OPEN_STATUSES:
+            open_ += 1
+            if deadline < day:
+                overdue += 1
+        elif status == "complete":
+            complete += 1
+    return TrendPoint(
+        month=month, as_at=day, open=open_, overdue=overdue, complete=complete, total=total
+    )
+
+
+def describe_period(since: date, until: date) -> str:
+    """`from 2026-10-28 to 2026-11-25`, as headings say it."""
+    return f"from {format_date(since)} to {format_date(until)}"
