@@ -122,14 +122,17 @@ _ROLL_ORDER = (Rag.RED, Rag.AMBER, Rag.GREEN)
 def roll_up(ratings: Iterable[Rag | None]) -> Rag | None:
     """A recommendation's or plan's RAG from its actions' RAGs (None for cancelled ones).
 
-    RED if any open action is RED, else AMBER, else GREEN if any is open, else BLUE if any
-    is complete; None when every action is cancelled or there are none.
+    RED if any open action is RED, else AMBER, else GREEN if any is open, else BLUE: with
+    nothing left open (every action complete or cancelled) the work is done. None only
+    when there are no actions at all.
     """
-    seen = {r for r in ratings if r is not None}
+    seen = set(ratings)
+    if not seen:
+        return None
     for level in _ROLL_ORDER:
         if level in seen:
             return level
-    return Rag.BLUE if Rag.BLUE in seen else None
+    return Rag.BLUE
 
 
 _PARTS = re.compile(r"(\d+)")
