@@ -597,6 +597,8 @@ def cmd_update(ctx: Context) -> int:
             raise UsageError(f"--deadline: {exc}") from None
     if args.reason is not None and deadline is None:
         raise UsageError("--reason goes with --deadline (it says why the deadline moved)")
+    if deadline is not None and not (args.reason or "").strip():
+        raise UsageError("--deadline needs --reason: say why the deadline moved")
     changes = ActionChanges(
         status=args.status,
         progress=args.progress,

@@ -479,7 +479,7 @@ class Store:
         for plan in plans:
             plan.actions = sum(r.actions for r in plan.children)
             plan.overdue = sum(r.overdue for r in plan.children)
-            plan.rag = roll_up(r.rag for r in plan.children)
+            plan.rag = roll_up(r.rag for r in plan.children if r.actions)
             progress_sum = live = 0
             for rec_id in plan_recs.get(plan.plan_key, []):
                 for group in stats.get(rec_id, []):
