@@ -33,6 +33,7 @@ from tracker.rules import (
 from tracker.text import one_line, printable, truncate
 
 if TYPE_CHECKING:
+    from tracker.fastread import Reader
     from tracker.store import Store
 
 __all__ = ["main"]
@@ -216,6 +217,13 @@ class Context:
 
         return Store.open(self.args.db, read_only=read_only, create=create)
 
+    def open_reader(self) -> Reader:
+        """For list, overdue and export: the light SQLite reader if it can serve, else the Store."""
+        from tracker.fastread import FastReader
+
+        reader = FastReader.open(self.args.db)
+        return reader if reader is not None else self.open_store(create=False)
+
 
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
@@ -384,7 +392,7 @@ def _flag(row: ActionRow, settings: RuleSettings) -> str:
 def cmd_list(ctx: Context, *, overdue: bool = False) -> int:
     args, settings = ctx.args, ctx.settings
     filters = _filters(args, overdue=overdue)
-    store = ctx.open_store(create=False)
+    store = ctx.open_reader()
     try:
         rows = store.iter_actions(filters=filters, settings=settings)
         if args.format == "csv":
@@ -643,7 +651,7 @@ def cmd_update(ctx: Context) -> int:
 def cmd_export(ctx: Context) -> int:
     from tracker.export import write_snapshot
 
-    store = ctx.open_store(create=False)
+    store = ctx.open_reader()
     try:
         rows = store.iter_actions(filters=_filters(ctx.args), settings=ctx.settings)
         with _output(ctx.args.output, ctx.out) as out:

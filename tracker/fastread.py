@@ -1,0 +1,299 @@
+"""Reads for `list`, `overdue` and `export` straight from a SQLite store, without the ORM.
+
+Each command is a new process, and importing SQLAlchemy and SQLModel costs more than
+answering the query itself at 10,000 actions. This reader runs the query of
+`Store.iter_actions` on the standard library's sqlite3 and returns the same `ActionRow`
+values in the same order, with the same filters and rules; tests/test_fastread.py proves
+it against the Store. It serves only a SQLite file at the schema it was written for; for
+anything else (PostgreSQL, a missing file, another schema) the caller uses the Store.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from tracker.errors import StoreBusyError, StoreError, ValidationError
+from tracker.records import ActionRow, Filters, ViewCounts
+from tracker.rules import STATUSES, RuleSettings, days_overdue, is_due_soon, rag
+
+__all__ = ["READS_SCHEMA", "FastReader", "Reader", "store_file"]
+
+# The store schema this reader understands (models.SCHEMA_VERSION when it was written).
+READS_SCHEMA = 1
+BUSY_TIMEOUT_SECONDS = 15.0
+
+_OPEN = ("blocked", "in_progress", "not_started")
+_WORKING = ("not_started", "in_progress")
+
+_SELECT = (
+    "SELECT a.id, p.key, p.authority, r.ref, r.title, a.ref, a.description, a.owner,"
+    " a.partner, a.start, a.deadline, a.original_deadline, a.status, a.progress, a.measure,"
+    " a.evidence, a.notes, a.revisions, a.version, a.updated_at, a.updated_by"
+    ' FROM action AS a JOIN "plan" AS p ON p.id = a.plan_id'
+    " JOIN recommendation AS r ON r.id = a.recommendation_id"
+)
+_COUNTS = (
+    "SELECT a.status, a.deadline, count(*)"
+    ' FROM action AS a JOIN "plan" AS p ON p.id = a.plan_id'
+    " JOIN recommendation AS r ON r.id = a.recommendation_id"
+)
+# Sortable view columns, as in store.SORT_COLUMNS.
+_SORT_COLUMNS = {
+    "ref": "a.order_key",
+    "description": "a.description",
+    "owner": "a.owner",
+    "deadline": "a.deadline",
+    "status": "a.status",
+    "progress": "a.progress",
+}
+
+
+class Reader(Protocol):
+    """What `list`, `overdue` and `export` need from a store: the Store or a FastReader."""
+
+    def iter_actions(
+        self,
+        *,
+        filters: Filters | None = None,
+        settings: RuleSettings,
+        sort: str | None = None,
+        descending: bool = False,
+    ) -> Iterator[ActionRow]: ...
+
+    def view_counts(
+        self, *, filters: Filters | None = None, settings: RuleSettings
+    ) -> ViewCounts: ...
+
+    def close(self) -> None: ...
+
+
+def store_file(db: str | None) -> Path | None:
+    """The SQLite file `--db`, `TRACKER_DB` or the default names, as db.resolve_db reads them.
+
+    None when the store is not a plain SQLite file (a PostgreSQL URL, a URI with options).
+    """
+    value = db or os.environ.get("TRACKER_DB", "").strip() or None
+    if value is None:
+        from platformdirs import user_data_dir
+
+        return Path(user_data_dir("tracker", appauthor=False)) / "tracker.db"
+    if "://" not in value:
+        return Path(value).expanduser().resolve()
+    prefix = "sqlite:///"
+    if not value.startswith(prefix) or "?" in value:
+        return None
+    rest = value[len(prefix) :]
+    if not rest or rest == ":memory:" or rest.startswith("file:"):
+        return None
+    return Path(rest)
+
+
+def _like(term: str) -> str:
+    """A LIKE pattern body with `/` as escape, as SQLAlchemy's autoescape writes it."""
+    return term.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+def _contains(column: str) -> str:
+    return f"(lower({column}) LIKE '%' || lower(?) || '%' ESCAPE '/')"
+
+
+def _marks(values: tuple[str, ...]) -> str:
+    return ", ".join("?" * len(values))
+
+
+def _rag_where(value: str, settings: RuleSettings) -> tuple[str, list[Any]]:
+    """The clause for one RAG, as store.rag_clause writes it."""
+    today = settings.today.isoformat()
+    red_before = settings.red_before.isoformat()
+    limit = settings.due_soon_limit.isoformat()
+    working = "a.status IN (?, ?)"
+    rag_value = value.upper()
+    if rag_value == "BLUE":
+        return "a.status = 'complete'", []
+    if rag_value == "RED":
+        return f"(a.status = 'blocked' OR ({working} AND a.deadline < ?))", [*_WORKING, red_before]
+    if rag_value == "AMBER":
+        return (
+            f"({working} AND ((a.deadline < ? AND a.deadline >= ?) OR"
+            " (a.status = 'not_started' AND a.deadline >= ? AND a.deadline <= ?)))",
+            [*_WORKING, today, red_before, today, limit],
+        )
+    if rag_value == "GREEN":
+        return (
+            f"({working} AND a.deadline >= ? AND (a.status = 'in_progress' OR a.deadline > ?))",
+            [*_WORKING, today, limit],
+        )
+    if rag_value in ("NONE", ""):
+        return "a.status = 'cancelled'", []
+    raise ValidationError(f"{value!r} is not a RAG: use RED, AMBER, GREEN or BLUE", field="rag")
+
+
+def where_clause(filters: Filters, settings: RuleSettings) -> tuple[str, list[Any]]:
+    """The WHERE clause and its parameters for a set of filters (store.filter_clauses)."""
+    parts: list[str] = []
+    params: list[Any] = []
+    if filters.plan:
+        parts.append("p.key = ?")
+        params.append(filters.plan)
+    if filters.rec:
+        parts.append("r.ref = ?")
+        params.append(filters.rec)
+    if filters.owner:
+        parts.append(_contains("a.owner"))
+        params.append(_like(filters.owner))
+    if filters.statuses:
+        for status in filters.statuses:
+            if status not in STATUSES:
+                raise ValidationError(
+                    f"{status!r} is not a status: use one of {', '.join(STATUSES)}",
+                    field="status",
+                )
+        parts.append(f"a.status IN ({_marks(filters.statuses)})")
+        params.extend(filters.statuses)
+    if filters.rag:
+        clause, values = _rag_where(filters.rag, settings)
+        parts.append(clause)
+        params.extend(values)
+    if filters.overdue:
+        parts.append(f"a.status IN ({_marks(_OPEN)}) AND a.deadline < ?")
+        params.extend((*_OPEN, settings.today.isoformat()))
+    if filters.due_soon:
+        parts.append(f"a.status IN ({_marks(_OPEN)}) AND a.deadline >= ? AND a.deadline <= ?")
+        params.extend((*_OPEN, settings.today.isoformat(), settings.due_soon_limit.isoformat()))
+    if filters.search:
+        term = _like(filters.search)
+        parts.append(
+            f"({_contains('a.ref')} OR {_contains('a.description')} OR {_contains('a.owner')})"
+        )
+        params.extend((term, term, term))
+    if not parts:
+        return "", params
+    return " WHERE " + " AND ".join(parts), params
+
+
+def _order_by(sort: str | None, descending: bool) -> str:
+    keys = []
+    if sort and sort != "ref":
+        column = _SORT_COLUMNS.get(sort)
+        if column is None:
+            raise ValidationError(f"cannot sort by {sort!r}", field="sort")
+        keys.append(f"{column} DESC" if descending else f"{column} ASC")
+    keys.append("a.order_key DESC" if descending and sort == "ref" else "a.order_key")
+    return " ORDER BY " + ", ".join(keys)
+
+
+class FastReader:
+    """Read-only access to one SQLite store file through the standard library."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.location = str(path)
+
+    @classmethod
+    def open(cls, db: str | None) -> FastReader | None:
+        """A reader for the store `db` names, or None when the Store must serve it."""
+        path = store_file(db)
+        if path is None or not path.is_file():
+            return None
+        try:
+            conn = sqlite3.connect(
+                f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS
+            )
+        except sqlite3.Error:
+            return None
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.Error:
+            row = None
+        if row is None or row[0] != str(READS_SCHEMA):
+            conn.close()
+            return None
+        return cls(conn, path)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _execute(self, sql: str, params: list[Any]) -> sqlite3.Cursor:
+        try:
+            return self._conn.execute(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise self._error(exc) from None
+
+    def _error(self, exc: sqlite3.Error) -> StoreError:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return StoreBusyError(
+                f"{self.location}: the store is busy: another user is writing; try again"
+            )
+        return StoreError(f"{self.location}: {text}")
+
+    def iter_actions(
+        self,
+        *,
+        filters: Filters | None = None,
+        settings: RuleSettings,
+        sort: str | None = None,
+        descending: bool = False,
+    ) -> Iterator[ActionRow]:
+        """Actions matching `filters`, in natural order (or by `sort`), streamed."""
+        where, params = where_clause(filters or Filters(), settings)
+        cursor = self._execute(_SELECT + where + _order_by(sort, descending), params)
+        return _rows(cursor, self)
+
+    def view_counts(self, *, filters: Filters | None = None, settings: RuleSettings) -> ViewCounts:
+        """The counts of Store.view_counts, with the rules applied to each status and deadline."""
+        where, params = where_clause(filters or Filters(), settings)
+        sql = _COUNTS + where + " GROUP BY a.status, a.deadline"
+        counts = ViewCounts()
+        today = settings.today
+        for status, deadline_text, n in self._execute(sql, params):
+            deadline = date.fromisoformat(deadline_text)
+            counts.total += n
+            if days_overdue(status, deadline, today):
+                counts.overdue += n
+            if is_due_soon(status, deadline, settings):
+                counts.due_soon += n
+            if status == "blocked":
+                counts.blocked += n
+            elif status == "complete":
+                counts.complete += n
+            rating = rag(status, deadline, settings)
+            if rating is not None:
+                counts.rag[rating.value] = counts.rag.get(rating.value, 0) + n
+        return counts
+
+
+def _rows(cursor: sqlite3.Cursor, reader: FastReader) -> Iterator[ActionRow]:
+    """Rows as ActionRow, dates and times typed as the Store returns them."""
+    days: dict[str, date] = {}
+    day = date.fromisoformat
+    stamp = datetime.fromisoformat
+    make = ActionRow._make
+    try:
+        for row in cursor:
+            start, deadline, original = row[9], row[10], row[11]
+            if start is not None:
+                start = days.get(start) or days.setdefault(start, day(start))
+            deadline = days.get(deadline) or days.setdefault(deadline, day(deadline))
+            if original is not None:
+                original = days.get(original) or days.setdefault(original, day(original))
+            yield make(
+                (
+                    *row[:9],
+                    start,
+                    deadline,
+                    original,
+                    *row[12:19],
+                    stamp(row[19]),
+                    row[20],
+                )
+            )
+    except sqlite3.OperationalError as exc:
+        raise reader._error(exc) from None
+    finally:
+        cursor.close()
