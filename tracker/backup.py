@@ -30,12 +30,14 @@ def backup_store(store: Store, target: Path, *, force: bool = False) -> Path:
         raise TrackerError(f"{target}: is a folder; give a file name")
     if not target.parent.is_dir():
         raise TrackerError(f"{target}: the folder {target.parent} does not exist")
+    source_path = Path(store.location)
+    if _same_file(target, source_path):
+        raise TrackerError(f"{target}: is the store itself; give another file name")
     if target.exists() and not force:
         raise TrackerError(f"{target}: already exists; use --force to overwrite it")
-    source_path = store.location
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=15)
+        source = sqlite3.connect(f"{source_path.resolve().as_uri()}?mode=ro", uri=True, timeout=15)
         try:
             dest = sqlite3.connect(temp)
             try:
@@ -57,3 +59,19 @@ def backup_store(store: Store, target: Path, *, force: bool = False) -> Path:
         if temp.exists():
             temp.unlink()
     return target
+
+
+def _same_file(target: Path, source: Path) -> bool:
+    """Whether `target` is the store file or one of its `-wal`/`-shm` companions."""
+    resolved = target.resolve()
+    store = source.resolve()
+    if resolved in (
+        store,
+        store.with_name(store.name + "-wal"),
+        store.with_name(store.name + "-shm"),
+    ):
+        return True
+    try:
+        return target.exists() and os.path.samefile(target, store)
+    except OSError:
+        return False

@@ -31,6 +31,18 @@ __all__ = [
 ]
 
 BUSY_TIMEOUT_SECONDS = 15.0
+NO_STORE_YET = "no tracker store here yet: load a plan with 'tracker import FILE.toml'"
+
+# History is evidence: the database itself refuses to change or delete an entry, so no
+# code path (nor a stray SQL session) can rewrite it. Dialect-specific DDL, per engine.
+_HISTORY_GUARDS: dict[str, tuple[str, ...]] = {
+    "sqlite": (
+        "CREATE TRIGGER IF NOT EXISTS history_no_update BEFORE UPDATE ON history "
+        "BEGIN SELECT RAISE(ABORT, 'history is append-only: an entry is never changed'); END",
+        "CREATE TRIGGER IF NOT EXISTS history_no_delete BEFORE DELETE ON history "
+        "BEGIN SELECT RAISE(ABORT, 'history is append-only: an entry is never deleted'); END",
+    ),
+}
 # Execution option a Store sets on connections that will write: SQLite then takes the
 # write lock at BEGIN, so a read-then-write never deadlocks with another writer.
 WRITE_OPTION = "tracker_write"
@@ -66,14 +78,18 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
-def make_engine(url: str, *, read_only: bool = False) -> Engine:
-    """An engine for `url`; checks a SQLite file's folder before anything is created."""
+def make_engine(url: str, *, read_only: bool = False, create: bool = True) -> Engine:
+    """An engine for `url`; checks a SQLite file's folder before anything is created.
+
+    With `create` false a missing SQLite file is an error rather than a new empty file,
+    so a mistyped `--db` never leaves a stray store behind.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise StoreError(f"{url!r} is not a file path or a database URL") from None
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, read_only=read_only)
+        return _sqlite_engine(url, read_only=read_only, create=create)
     try:
         return create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError, SQLAlchemyError) as exc:
@@ -83,7 +99,7 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         raise StoreError(f"cannot use the database {parsed!r}: {exc}{hint}") from None
 
 
-def _sqlite_engine(url: str, *, read_only: bool) -> Engine:
+def _sqlite_engine(url: str, *, read_only: bool, create: bool) -> Engine:
     path = _sqlite_path(url)
     if path is not None:
         if not path.parent.is_dir():
@@ -92,6 +108,8 @@ def _sqlite_engine(url: str, *, read_only: bool) -> Engine:
             raise StoreError(f"{path}: is a folder, not a store file")
         if read_only and not path.exists():
             raise StoreError(f"{path}: no store here to open read-only")
+        if not create and not path.exists():
+            raise StoreError(f"{path}: {NO_STORE_YET}")
     connect_args: dict[str, Any] = {"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
     if read_only and path is not None:
         url = f"sqlite:///file:{path}?mode=ro&uri=true"
@@ -154,9 +172,14 @@ def ensure_schema(engine: Engine, *, create: bool = True) -> None:
                 raise StoreError(f"{where}: not a tracker store (it has other tables)")
             conn.rollback()
         if not create:
-            return
+            raise StoreError(f"{where}: {NO_STORE_YET}")
         with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+            # Another process may have created the store while this one waited for the lock.
+            if "meta" in inspect(conn).get_table_names():
+                return
             SQLModel.metadata.create_all(conn)
+            for statement in _HISTORY_GUARDS.get(engine.dialect.name, ()):
+                conn.exec_driver_sql(statement)
             conn.execute(
                 insert(Meta),
                 [{"key": "schema_version", "value": str(SCHEMA_VERSION)}],

@@ -284,6 +284,8 @@ def parse_plan_bytes(data: bytes, *, name: str, default_key: str) -> PlanData:
     """Decode and check the bytes of a plan file."""
     if not data.strip():
         raise PlanFileError([f"{name}: the file is empty"])
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(data[:8192]):
+        raise PlanFileError([f"{name}: is UTF-16 text, not UTF-8 (save the file as UTF-8)"])
     if b"\x00" in data[:8192]:
         raise PlanFileError([f"{name}: is a binary file, not a TOML plan"])
     if data.startswith(b"\xef\xbb\xbf"):
@@ -296,6 +298,14 @@ def parse_plan_bytes(data: bytes, *, name: str, default_key: str) -> PlanData:
             [f"{name}: line {line}: is not UTF-8 text (save the file as UTF-8)"]
         ) from None
     return parse_plan_text(text, name=name, default_key=default_key)
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 without a byte-order mark: every other byte of plain text is NUL."""
+    if len(head) < 4:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return even.count(0) > len(even) * 0.9 or odd.count(0) > len(odd) * 0.9
 
 
 def parse_plan_text(text: str, *, name: str, default_key: str) -> PlanData:
@@ -426,8 +436,15 @@ def _read_ref(
     ref = check.text(table, "ref", place, required=True, limit=_REF_MAX)
     if ref is None:
         return None
-    if ref != ref.strip() or any(c.isspace() and c != " " for c in ref) or ":" in ref:
-        check.fail(f"{place}.ref", f"{ref!r} must not contain ':', tabs, newlines or outer spaces")
+    if (
+        ref != ref.strip()
+        or ":" in ref
+        or any((c.isspace() and c != " ") or not c.isprintable() for c in ref)
+    ):
+        check.fail(
+            f"{place}.ref",
+            f"{ref!r} must not contain ':', tabs, newlines, control characters or outer spaces",
+        )
         return None
     if ref in refs:
         check.fail(f"{place}.ref", f"{ref!r} is used twice (also at {refs[ref]})")

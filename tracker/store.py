@@ -245,11 +245,13 @@ class Store:
         self.engine = engine
         self.read_only = read_only
         self._write_engine = engine.execution_options(**{WRITE_OPTION: True})
+        # Writes that found the store still busy after the busy timeout and were retried.
+        self.busy_retries = 0
 
     @classmethod
     def open(cls, db: str | None = None, *, read_only: bool = False, create: bool = True) -> Store:
         """Open (and on first use create) the store named by `db`, `TRACKER_DB` or the default."""
-        engine = make_engine(resolve_db(db), read_only=read_only)
+        engine = make_engine(resolve_db(db), read_only=read_only, create=create)
         try:
             ensure_schema(engine, create=create and not read_only)
         except TrackerError:
@@ -286,6 +288,7 @@ class Store:
                     return work(session)
             except OperationalError as exc:
                 if _is_busy(exc) and attempt < attempts - 1:
+                    self.busy_retries += 1
                     time.sleep(0.05 * (attempt + 1))
                     continue
                 raise self._db_error(exc) from None
@@ -305,7 +308,10 @@ class Store:
             )
         lowered = str(exc.orig).lower()
         if "readonly" in lowered or "read-only" in lowered or "permission denied" in lowered:
-            return ReadOnlyError(f"{self.location}: the store does not allow changes ({message})")
+            return ReadOnlyError(
+                f"{self.location}: the store file is read-only: nothing was changed "
+                "(check the file's permissions)"
+            )
         return StoreError(f"{self.location}: {message}")
 
     # --- reading ----------------------------------------------------------------------
@@ -814,8 +820,11 @@ def _check_changes(changes: ActionChanges) -> None:
             raise ValidationError("the owner must not be empty", field="owner")
         if len(changes.owner) > MAX_OWNER:
             raise ValidationError(f"the owner is longer than {MAX_OWNER} characters", field="owner")
-    for name in ("evidence", "note", "reason"):
+    for name in ("owner", "evidence", "note", "reason"):
         value = getattr(changes, name)
+        if value is not None and "\x00" in value:
+            # No engine keeps text with NUL faithfully (PostgreSQL refuses it outright).
+            raise ValidationError(f"the {name} must not contain a NUL character", field=name)
         if value is not None and len(value) > MAX_TEXT:
             raise ValidationError(f"the {name} is longer than {MAX_TEXT:,} characters", field=name)
     if changes.deadline is not None and changes.reason is not None and not changes.reason.strip():
