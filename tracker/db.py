@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, insert, inspect, select
+from sqlalchemy import Engine, create_engine, event, func, insert, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlmodel import SQLModel
@@ -23,8 +23,10 @@ from tracker.models import META, SCHEMA_VERSION, Meta
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
     "WRITE_OPTION",
+    "can_write",
     "default_db_path",
     "ensure_schema",
+    "is_busy",
     "is_sqlite",
     "make_engine",
     "resolve_db",
@@ -91,12 +93,60 @@ def make_engine(url: str, *, read_only: bool = False, create: bool = True) -> En
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, read_only=read_only, create=create)
     try:
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError, SQLAlchemyError) as exc:
         hint = ""
         if parsed.get_backend_name() == "postgresql":
             hint = " (install the driver: pip install 'tracker[postgres]')"
         raise StoreError(f"cannot use the database {parsed!r}: {exc}{hint}") from None
+    if engine.dialect.name == "postgresql":
+        _set_up_postgresql(engine)
+    return engine
+
+
+def _set_up_postgresql(engine: Engine) -> None:
+    """Give up on a row another user holds after the busy timeout, as SQLite does."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: object) -> None:
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f"SET lock_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        dbapi_conn.commit()
+
+
+# PostgreSQL's SQLSTATEs for "another user is in the way": serialization failure,
+# deadlock, lock timeout. A write that meets one is retried, then reported as busy.
+_PG_BUSY_STATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def is_busy(exc: DBAPIError) -> bool:
+    """Whether a driver error means another user holds the store (worth a retry)."""
+    if getattr(exc.orig, "sqlstate", None) in _PG_BUSY_STATES:
+        return True
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    return "database is locked" in text or "database is busy" in text or "busy" in text
+
+
+def can_write(engine: Engine) -> bool:
+    """Whether this user may change the store: file permissions, or the role's grants."""
+    if engine.dialect.name == "sqlite":
+        path = _sqlite_path(engine.url.render_as_string(hide_password=False))
+        if path is None:
+            return True
+        if path.exists() and not os.access(path, os.W_OK):
+            return False
+        return os.access(path.parent, os.W_OK)
+    if engine.dialect.name != "postgresql":
+        return True
+    checks = [
+        func.has_table_privilege(table, privilege)
+        for table, privilege in (("action", "UPDATE"), ("history", "INSERT"), ("plan", "INSERT"))
+    ]
+    try:
+        with engine.connect() as conn:
+            return all(bool(v) for v in conn.execute(select(*checks)).one())
+    except DBAPIError:
+        return False
 
 
 def _sqlite_engine(url: str, *, read_only: bool, create: bool) -> Engine:
@@ -174,6 +224,9 @@ def ensure_schema(engine: Engine, *, create: bool = True) -> None:
         if not create:
             raise StoreError(f"{where}: {NO_STORE_YET}")
         with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+            if conn.dialect.name == "postgresql":
+                # SQLite's BEGIN IMMEDIATE already serialises this; PostgreSQL needs a lock.
+                conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
             # Another process may have created the store while this one waited for the lock.
             if "meta" in inspect(conn).get_table_names():
                 return
@@ -192,6 +245,10 @@ def ensure_schema(engine: Engine, *, create: bool = True) -> None:
         raise StoreError(f"{where}: {_db_message(exc)}") from None
 
 
+# Key of the advisory lock that serialises creating the tables in a new PostgreSQL store.
+_SCHEMA_LOCK = 0x7472_6163_6B65_72
+
+
 def _db_message(exc: DBAPIError) -> str:
     """A short, human message for a driver error."""
     text = str(exc.orig) if exc.orig is not None else str(exc)
@@ -203,7 +260,7 @@ def _db_message(exc: DBAPIError) -> str:
         return "the store is read-only (check the file's permissions)"
     if "unable to open" in lowered:
         return "cannot open the store file (check the folder and its permissions)"
-    if "locked" in lowered or "busy" in lowered:
+    if "locked" in lowered or "busy" in lowered or is_busy(exc):
         return "the store is busy: another user is writing; try again in a moment"
     return first
 

@@ -34,7 +34,16 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from tracker import dates
-from tracker.db import WRITE_OPTION, db_message, describe, ensure_schema, make_engine, resolve_db
+from tracker.db import (
+    WRITE_OPTION,
+    can_write,
+    db_message,
+    describe,
+    ensure_schema,
+    is_busy,
+    make_engine,
+    resolve_db,
+)
 from tracker.errors import (
     NotFoundError,
     ReadOnlyError,
@@ -244,6 +253,7 @@ class Store:
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
         self.read_only = read_only
+        self.read_only_reason = "the store is open read-only"
         self._write_engine = engine.execution_options(**{WRITE_OPTION: True})
         # Writes that found the store still busy after the busy timeout and were retried.
         self.busy_retries = 0
@@ -257,7 +267,16 @@ class Store:
         except TrackerError:
             engine.dispose()
             raise
-        return cls(engine, read_only=read_only)
+        store = cls(engine, read_only=read_only)
+        if not read_only and engine.dialect.name == "postgresql" and not can_write(engine):
+            # A reviewer's role granted only SELECT: read-only, as if opened with --read-only.
+            store.read_only = True
+            store.read_only_reason = "your database role may only read this store"
+        return store
+
+    def can_write(self) -> bool:
+        """Whether changes are allowed: not opened read-only, and the file or role permits."""
+        return not self.read_only and can_write(self.engine)
 
     @property
     def location(self) -> str:
@@ -280,7 +299,7 @@ class Store:
     def _write(self, work: Callable[[Session], T]) -> T:
         """Run `work` in one write transaction, retrying while the store is busy."""
         if self.read_only:
-            raise ReadOnlyError("the store is open read-only: nothing can be changed")
+            raise ReadOnlyError(f"{self.read_only_reason}: nothing can be changed")
         attempts = 4
         for attempt in range(attempts):
             try:
@@ -307,6 +326,11 @@ class Store:
                 f"{self.location}: the store is busy: another user is writing; try again"
             )
         lowered = str(exc.orig).lower()
+        if "permission denied" in lowered and self.engine.dialect.name != "sqlite":
+            return ReadOnlyError(
+                f"{self.location}: your database role may not do this: nothing was changed "
+                f"(ask the store's owner for access; {message})"
+            )
         if "readonly" in lowered or "read-only" in lowered or "permission denied" in lowered:
             return ReadOnlyError(
                 f"{self.location}: the store file is read-only: nothing was changed "
@@ -553,8 +577,10 @@ class Store:
 
     def data_stamp(self) -> tuple[int, int, int]:
         """A cheap fingerprint that changes whenever any plan, action or history changes."""
+        # History rows are counted, not their highest id: on PostgreSQL ids are handed out
+        # before commit, so a lower id can appear after a higher one.
         stmt = select(
-            select(func.coalesce(func.max(H.id), 0)).scalar_subquery(),
+            select(func.count()).select_from(History).scalar_subquery(),
             select(func.coalesce(func.max(A.id), 0)).scalar_subquery(),
             select(func.count(P.id)).scalar_subquery(),
         )
@@ -780,9 +806,7 @@ class Store:
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _is_busy(exc: DBAPIError) -> bool:
-    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
-    return "database is locked" in text or "database is busy" in text or "busy" in text
+_is_busy = is_busy
 
 
 def _rec_node(
