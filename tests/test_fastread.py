@@ -244,3 +244,26 @@ def test_read_commands_do_not_load_the_orm(store_path: Path) -> None:
     )
     assert result.stderr.split() == ["False", "False"]
     assert result.stdout.startswith("\ufeffas_of,plan,")
+
+
+@pytest.mark.parametrize("slippage", [False, True])
+def test_snapshot_cells_are_the_generic_cells_of_each_value(
+    store_path: Path, slippage: bool
+) -> None:
+    from tracker.export import _cell, row_values, snapshot_cells
+
+    reader = FastReader.open(str(store_path))
+    assert reader is not None
+    try:
+        for today in (TODAY - timedelta(days=40), TODAY, TODAY + timedelta(days=40)):
+            rules = RuleSettings(today=today, due_soon_days=10, tolerance_days=20)
+            rows = list(reader.iter_actions(settings=rules))
+            expected = [
+                [_cell(v) for v in row_values(r, rules)]
+                + ([str(r.slippage_days), str(r.revisions)] if slippage else [])
+                for r in rows
+            ]
+            assert list(snapshot_cells(rows, rules, slippage=slippage)) == expected
+            assert any(c.startswith("'") for cells in expected for c in cells)
+    finally:
+        reader.close()

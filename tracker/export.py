@@ -10,12 +10,12 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import IO, Any
 
 from tracker.dates import format_date, format_utc
 from tracker.records import ActionRow
-from tracker.rules import RuleSettings, days_overdue, is_due_soon, rag
+from tracker.rules import OPEN_STATUSES, RuleSettings, days_overdue, is_due_soon, rag
 
 __all__ = [
     "COLUMNS",
@@ -57,6 +57,8 @@ COLUMNS: tuple[str, ...] = (
 SLIPPAGE_COLUMNS: tuple[str, ...] = ("slippage_days", "revisions")
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The same characters as a set of one-character strings, for the snapshot's inner loop.
+_FORMULA_FIRST = frozenset(_FORMULA_STARTS)
 
 
 def neutralise(cell: str) -> str:
@@ -119,9 +121,51 @@ def _cell(value: Any) -> str:
 def snapshot_cells(
     rows: Iterable[ActionRow], settings: RuleSettings, *, slippage: bool = False
 ) -> Iterator[list[str]]:
-    """Each action's snapshot row as the strings written to the CSV."""
+    """Each action's snapshot row as the strings written to the CSV.
+
+    The same cells as `_cell` makes of `row_values`, written out column by column because
+    this loop runs once per action of a national store (tests compare the two).
+    """
+    today = settings.today
+    as_of = today.isoformat()
+    soon = settings.due_soon_limit
+    first = _FORMULA_FIRST
+    stamps: dict[datetime, str] = {}
     for row in rows:
-        cells = [_cell(v) for v in row_values(row, settings)]
+        (_, plan_key, authority, rec_ref, rec_title, ref, description, owner, partner, start,
+         deadline, original, status, progress, measure, evidence, notes, _, _, updated_at,
+         updated_by) = row  # fmt: skip
+        is_open = status in OPEN_STATUSES
+        late = (today - deadline).days if is_open and deadline < today else 0
+        rating = rag(status, deadline, settings)
+        stamp = stamps.get(updated_at)
+        if stamp is None:
+            stamp = stamps[updated_at] = format_utc(updated_at)
+        cells = [
+            as_of,
+            "'" + plan_key if plan_key[:1] in first else plan_key,
+            "'" + authority if authority[:1] in first else authority,
+            "'" + rec_ref if rec_ref[:1] in first else rec_ref,
+            "'" + rec_title if rec_title[:1] in first else rec_title,
+            "'" + ref if ref[:1] in first else ref,
+            "'" + description if description[:1] in first else description,
+            "'" + owner if owner[:1] in first else owner,
+            "" if partner is None else ("'" + partner if partner[:1] in first else partner),
+            "" if start is None else start.isoformat(),
+            deadline.isoformat(),
+            "" if original is None else original.isoformat(),
+            "'" + status if status[:1] in first else status,
+            str(progress),
+            "" if rating is None else rating.value,
+            "yes" if late else "no",
+            str(late),
+            "yes" if is_open and today <= deadline <= soon else "no",
+            "" if measure is None else ("'" + measure if measure[:1] in first else measure),
+            "" if evidence is None else ("'" + evidence if evidence[:1] in first else evidence),
+            "" if notes is None else ("'" + notes if notes[:1] in first else notes),
+            stamp,
+            "'" + updated_by if updated_by[:1] in first else updated_by,
+        ]
         if slippage:
             cells += [str(row.slippage_days), str(row.revisions)]
         yield cells
