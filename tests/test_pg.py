@@ -1,0 +1,185 @@
+"""What only PostgreSQL needs: roles that may only read, row locks held by another
+user, tables created by two users at once, and a live-refresh stamp that sees commits
+arriving out of id order.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import redirect_stderr
+
+import pytest
+from conftest import SAMPLES
+from pg_support import PgServer
+from sqlalchemy import insert, select, text
+
+from tracker import db
+from tracker.cli import main
+from tracker.errors import ReadOnlyError, StoreBusyError, StoreError
+from tracker.models import Action, History
+from tracker.plans import load_plan_file
+from tracker.records import ActionChanges
+from tracker.store import Store
+
+pytestmark = pytest.mark.postgres
+
+PLAN = SAMPLES / "staffordshire-2024-ilacs.toml"
+ADDRESS = "staffordshire-2024-ilacs:R1.3"
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    with pg_server.schema() as url:
+        yield url
+
+
+@pytest.fixture
+def loaded(pg_url: str) -> Iterator[Store]:
+    store = Store.open(pg_url)
+    store.import_plans([(PLAN.name, load_plan_file(PLAN))], user="seed")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def reviewer_url(pg_server: PgServer, loaded: Store, pg_url: str) -> Iterator[str]:
+    """The store's URL as a reviewer whose role was granted only SELECT."""
+    role = f"reviewer_{uuid.uuid4().hex[:10]}"
+    schema = loaded.engine.url.query["options"]
+    assert isinstance(schema, str)
+    schema = schema.rsplit("search_path=", 1)[1].split()[0]
+    pg_server.execute(f'CREATE ROLE "{role}" LOGIN')
+    pg_server.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+    pg_server.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"')
+    yield pg_server.role_url(pg_url, role)
+    pg_server.execute(f'DROP OWNED BY "{role}"')
+    pg_server.execute(f'DROP ROLE "{role}"')
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stderr(err):
+        status = main(list(argv), out=out)
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_a_select_only_role_reads_but_cannot_write(reviewer_url: str, settings: object) -> None:
+    store = Store.open(reviewer_url)
+    try:
+        assert store.read_only
+        assert not store.can_write()
+        assert store.get_action(ADDRESS).status == "in_progress"
+        with pytest.raises(ReadOnlyError, match="your database role may only read this store"):
+            store.update_action(ADDRESS, ActionChanges(progress=65), user="reviewer")
+    finally:
+        store.close()
+
+    status, out, err = run("--db", reviewer_url, "update", ADDRESS, "--progress", "65")
+    assert status == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("tracker: error: ")
+    assert "only read" in err
+    status, out, _ = run("--db", reviewer_url, "show", ADDRESS)
+    assert status == 0
+    assert "R1.3" in out
+
+
+def test_the_database_refusing_a_write_is_a_clear_read_only_error(reviewer_url: str) -> None:
+    # Even a store that did not notice the role on opening gets a one-line refusal.
+    engine = db.make_engine(reviewer_url)
+    store = Store(engine)
+    try:
+        with pytest.raises(ReadOnlyError) as caught:
+            store.update_action(ADDRESS, ActionChanges(progress=65), user="reviewer")
+        message = str(caught.value)
+        assert "your database role may not do this: nothing was changed" in message
+        assert "\n" not in message
+    finally:
+        store.close()
+
+
+def test_a_writer_role_can_write(loaded: Store) -> None:
+    assert not loaded.read_only
+    assert loaded.can_write()
+
+
+def test_a_row_held_by_another_user_is_reported_busy(
+    loaded: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_SECONDS", 0.2)
+    store = Store.open(loaded.engine.url.render_as_string(hide_password=False))
+    action_id = store.resolve(ADDRESS)
+    try:
+        with loaded.engine.connect() as holder:
+            holder.execute(select(Action.id).where(Action.id == action_id).with_for_update())
+            with pytest.raises(StoreBusyError, match="busy"):
+                store.update_action(ADDRESS, ActionChanges(progress=65), user="second")
+            holder.rollback()
+        assert store.busy_retries > 0
+        # Once the row is free the same change goes through.
+        store.update_action(ADDRESS, ActionChanges(progress=65), user="second")
+        assert store.get_action(ADDRESS).progress == 65
+    finally:
+        store.close()
+
+
+def test_two_users_opening_a_new_store_at_once_both_succeed(pg_url: str) -> None:
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(6)
+
+    def open_store() -> None:
+        try:
+            barrier.wait()
+            Store.open(pg_url).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    store = Store.open(pg_url)
+    try:
+        assert store.plan_keys() == []
+    finally:
+        store.close()
+
+
+def test_data_stamp_sees_a_commit_that_arrives_out_of_id_order(loaded: Store) -> None:
+    other = loaded.resolve("staffordshire-2024-ilacs:R1.4")
+    with loaded.engine.connect() as slow:
+        # A writer takes the next history id and is slow to commit ...
+        slow.execute(
+            insert(History).values(
+                action_id=other, at=loaded.get_action(other).updated_at, by="slow", field="note"
+            )
+        )
+        # ... while another user's change (with higher ids) commits first.
+        loaded.update_action(ADDRESS, ActionChanges(progress=65), user="quick")
+        before = loaded.data_stamp()
+        slow.commit()
+    assert loaded.data_stamp() != before
+
+
+def test_no_server_is_one_clear_line(pg_server: PgServer, tmp_path: object) -> None:
+    url = f"postgresql+psycopg://nobody@/tracker?host={tmp_path}"
+    with pytest.raises(StoreError) as caught:
+        Store.open(url)
+    assert "\n" not in str(caught.value)
+    status, _, err = run("--db", url, "plans")
+    assert status == 1
+    assert err.startswith("tracker: error: ")
+    assert err.count("\n") == 1
+
+
+def test_schema_version_check_on_postgresql(loaded: Store, pg_url: str) -> None:
+    with loaded.engine.begin() as conn:
+        conn.execute(text("UPDATE meta SET value = '999' WHERE key = 'schema_version'"))
+    with pytest.raises(StoreError, match="newer tracker"):
+        Store.open(pg_url)
