@@ -44,6 +44,15 @@ _HISTORY_GUARDS: dict[str, tuple[str, ...]] = {
         "CREATE TRIGGER IF NOT EXISTS history_no_delete BEFORE DELETE ON history "
         "BEGIN SELECT RAISE(ABORT, 'history is append-only: an entry is never deleted'); END",
     ),
+    "postgresql": (
+        "CREATE FUNCTION history_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF TG_OP = 'UPDATE' THEN RAISE EXCEPTION 'history is append-only: an entry is never "
+        "changed' USING ERRCODE = 'integrity_constraint_violation'; END IF; "
+        "RAISE EXCEPTION 'history is append-only: an entry is never deleted' "
+        "USING ERRCODE = 'integrity_constraint_violation'; END $$",
+        "CREATE TRIGGER history_append_only BEFORE UPDATE OR DELETE ON history "
+        "FOR EACH ROW EXECUTE FUNCTION history_append_only()",
+    ),
 }
 # Execution option a Store sets on connections that will write: SQLite then takes the
 # write lock at BEGIN, so a read-then-write never deadlocks with another writer.
