@@ -395,6 +395,48 @@ class Store:
         with self._reading() as session:
             return [ActionRow._make(r) for r in session.execute(stmt)]
 
+    def action_position(
+        self,
+        action_id: int,
+        *,
+        filters: Filters | None = None,
+        settings: RuleSettings,
+        sort: str | None = None,
+        descending: bool = False,
+    ) -> int | None:
+        """Where an action sits in a view (0-based, in the order of `page_actions`), or None.
+
+        Lets a screen that pages a long list keep the user's selection after a reload.
+        """
+        clauses = filter_clauses(filters or Filters(), settings)
+        by_ref = not sort or sort == "ref"
+        column = A.order_key if by_ref else SORT_COLUMNS.get(sort or "")
+        if column is None:
+            raise ValidationError(f"cannot sort by {sort!r}", field="sort")
+
+        def joined(*cols: Any) -> Select[Any]:
+            return (
+                select(*cols)
+                .select_from(Action)
+                .join(Plan, P.id == A.plan_id)
+                .join(Recommendation, R.id == A.recommendation_id)
+            )
+
+        with self._reading() as session:
+            found = session.execute(
+                joined(column, A.order_key).where(A.id == action_id, *clauses)
+            ).first()
+            if found is None:
+                return None
+            value, key = found
+            if by_ref:
+                before = A.order_key > key if descending else A.order_key < key
+            else:
+                ahead = column > value if descending else column < value
+                before = or_(ahead, and_(column == value, A.order_key < key))
+            count: int = session.execute(joined(func.count()).where(*clauses, before)).scalar_one()
+        return int(count)
+
     def view_counts(self, *, filters: Filters | None = None, settings: RuleSettings) -> ViewCounts:
         """How many actions a view shows, and how many are overdue, due soon and so on."""
         clauses = filter_clauses(filters or Filters(), settings)

@@ -1,0 +1,87 @@
+"""The tracker app: bindings, screens and theme, nothing else.
+
+`make_app` builds the App on a store it is given (tests use a temporary store);
+`run_app` is what the command line calls: it opens the store, runs the UI and returns an
+exit status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from tracker.rules import RuleSettings
+from tracker.store import Store
+from tracker.tui.screens.help import HelpScreen
+from tracker.tui.screens.main import MainScreen, Session
+
+__all__ = ["TrackerApp", "make_app", "run_app"]
+
+
+class TrackerApp(App[int]):
+    """The terminal UI over one store."""
+
+    CSS_PATH = "tracker.tcss"
+    TITLE = "tracker"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", id="help"),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.theme = "textual-dark"
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen(self.session))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        if isinstance(screen, MainScreen):
+            yield from screen.commands()
+        yield SystemCommand("help: Keys and concepts", "The help page (key ?)", self.action_help)
+        yield from super().get_system_commands(screen)
+
+
+def make_app(
+    *,
+    store: Store,
+    settings: RuleSettings,
+    user: str,
+    read_only: bool = False,
+    demo: bool = False,
+    poll_interval: float = 1.0,
+) -> TrackerApp:
+    """The App on an open store; the caller keeps ownership of the store."""
+    session = Session(
+        store=store,
+        settings=settings,
+        user=user,
+        read_only=read_only or store.read_only,
+        demo=demo,
+        poll_interval=poll_interval,
+    )
+    return TrackerApp(session)
+
+
+def run_app(
+    *, db: str | None, settings: RuleSettings, user: str, read_only: bool, demo: bool
+) -> int:
+    """Open the store named by `db` and run the UI on it; the exit status."""
+    store = Store.open(db, read_only=read_only)
+    try:
+        app = make_app(store=store, settings=settings, user=user, read_only=read_only, demo=demo)
+        app.run()
+        return app.return_code or 0
+    finally:
+        store.close()

@@ -1,0 +1,38 @@
+"""One place that turns a failed worker into a notification, so the app keeps running."""
+
+from __future__ import annotations
+
+import logging
+
+from textual.dom import DOMNode
+from textual.worker import Worker, WorkerState
+
+from tracker.errors import TrackerError
+from tracker.text import one_line
+
+__all__ = ["ReportsFailures", "describe_failure"]
+
+log = logging.getLogger("tracker.tui")
+
+
+def describe_failure(error: BaseException | None) -> str:
+    """A message fit to show: a tracker error as it is, anything else named briefly."""
+    if isinstance(error, TrackerError):
+        return one_line(str(error))
+    if isinstance(error, OSError):
+        return one_line(f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
+    return one_line(f"unexpected failure ({type(error).__name__}: {error})")
+
+
+class ReportsFailures(DOMNode):
+    """Mixin for widgets and screens that run workers: a worker that fails is notified."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if not isinstance(error, TrackerError):
+            log.error("worker %s failed", event.worker.name, exc_info=error)
+        self.app.notify(
+            describe_failure(error), title="Something went wrong", severity="error", markup=False
+        )

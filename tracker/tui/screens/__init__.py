@@ -1,0 +1,1 @@
+"""The screens of the terminal UI: the main screen and its dialogs."""

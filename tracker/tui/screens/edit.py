@@ -1,0 +1,320 @@
+"""The edit form: status, progress, owner, deadline (with a reason), evidence and a note.
+
+Each field says what is wrong beside it and Save stays disabled until all is well. The
+form returns an `EditResult` (the row it was based on and only the fields the user
+changed); the caller saves it with a version check, so a newer change is never overwritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.validation import ValidationResult, Validator
+from textual.widgets import Button, Input, Label, Select, Static
+
+from tracker.dates import DateError, parse_date
+from tracker.records import ActionChanges, ActionRow
+from tracker.rules import STATUSES, RuleSettings
+from tracker.store import MAX_OWNER, MAX_TEXT
+from tracker.text import one_line, printable
+from tracker.tui.view import status_label
+
+__all__ = ["EditResult", "EditScreen"]
+
+
+@dataclass(frozen=True, slots=True)
+class EditResult:
+    """The action as the form showed it, and the changes the user asked for."""
+
+    row: ActionRow
+    changes: ActionChanges
+
+
+class ProgressValidator(Validator):
+    """A whole number from 0 to 100."""
+
+    def validate(self, value: str) -> ValidationResult:
+        text = value.strip().rstrip("%").strip()
+        if not text.isdigit():
+            return self.failure("a whole number 0-100")
+        if not 0 <= int(text) <= 100:
+            return self.failure("must be between 0 and 100")
+        return self.success()
+
+
+class OwnerValidator(Validator):
+    """Someone must own the action."""
+
+    def validate(self, value: str) -> ValidationResult:
+        if not value.strip():
+            return self.failure("an owner is needed")
+        if len(value) > MAX_OWNER:
+            return self.failure(f"at most {MAX_OWNER} characters")
+        return self.success()
+
+
+class DateValidator(Validator):
+    """A date as people type it, day first."""
+
+    def __init__(self, today: date) -> None:
+        super().__init__()
+        self.today = today
+
+    def validate(self, value: str) -> ValidationResult:
+        try:
+            parse_date(value, today_=self.today)
+        except DateError as exc:
+            return self.failure(str(exc))
+        return self.success()
+
+
+class LengthValidator(Validator):
+    """Long text has a limit."""
+
+    def validate(self, value: str) -> ValidationResult:
+        if len(value) > MAX_TEXT:
+            return self.failure(f"at most {MAX_TEXT:,} characters")
+        return self.success()
+
+
+FIELDS = ("status", "progress", "owner", "deadline", "reason", "evidence", "note")
+
+
+class EditScreen(ModalScreen[EditResult | None]):
+    """Edit one action. `pending` re-applies changes refused because `seen` was stale."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="cancel"),
+    ]
+
+    DEFAULT_CSS = """
+    EditScreen { align: center middle; }
+    EditScreen > #dialog {
+        width: 90; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    EditScreen #title { text-style: bold; }
+    EditScreen #conflict { color: $warning; border: round $warning; padding: 0 1; }
+    EditScreen #fields { height: auto; max-height: 1fr; }
+    EditScreen .row { height: auto; }
+    EditScreen .row > Label { width: 10; padding: 0 1 0 0; }
+    EditScreen .row > Input, EditScreen .row > Select { width: 1fr; }
+    EditScreen .error { color: $error; padding-left: 10; height: auto; }
+    EditScreen #buttons { height: auto; align-horizontal: right; margin-top: 1; }
+    EditScreen #buttons Button { margin-left: 2; }
+    """
+
+    def __init__(
+        self,
+        row: ActionRow,
+        settings: RuleSettings,
+        *,
+        pending: ActionChanges | None = None,
+        seen: ActionRow | None = None,
+    ) -> None:
+        super().__init__()
+        self.row = row
+        self.settings = settings
+        self.pending = pending
+        self.seen = seen
+
+    # --- layout -------------------------------------------------------------------------
+
+    def _stored(self, name: str) -> str:
+        """A stored value as the form shows it (one line, printable)."""
+        row = self.row
+        if name == "status":
+            return row.status
+        if name == "progress":
+            return str(row.progress)
+        if name == "owner":
+            return one_line(row.owner)
+        if name == "deadline":
+            return row.deadline.isoformat()
+        if name == "evidence":
+            return printable(row.evidence, keep_newlines=False).strip()
+        return ""
+
+    def _start(self, name: str) -> str:
+        """The value a field starts with: the user's refused change, else the stored value."""
+        wanted = getattr(self.pending, name) if self.pending is not None else None
+        if wanted is None:
+            return self._stored(name)
+        if isinstance(wanted, date):
+            return wanted.isoformat()
+        return one_line(str(wanted))
+
+    def compose(self) -> ComposeResult:
+        row = self.row
+        with Vertical(id="dialog"):
+            title = Text("Edit ", style="bold")
+            title.append(one_line(row.address))
+            yield Static(title, id="title")
+            yield Static(Text(one_line(row.description), overflow="ellipsis", no_wrap=True))
+            if self.seen is not None:
+                yield Static(self._conflict_text(), id="conflict")
+            with VerticalScroll(id="fields"):
+                with Horizontal(classes="row"):
+                    yield Label("Status")
+                    yield Select(
+                        [(status_label(s), s) for s in STATUSES],
+                        value=self._start("status"),
+                        allow_blank=False,
+                        compact=True,
+                        id="status",
+                    )
+                yield Static("", classes="error", id="status-error")
+                yield from self._input_row("Progress", "progress", [ProgressValidator()], "0-100")
+                yield from self._input_row("Owner", "owner", [OwnerValidator()], "who owns it")
+                yield from self._input_row(
+                    "Deadline",
+                    "deadline",
+                    [DateValidator(self.settings.today)],
+                    "2025-03-31, 31/03/2025, +2w",
+                )
+                yield from self._input_row(
+                    "Reason", "reason", [LengthValidator()], "why the deadline moves"
+                )
+                yield from self._input_row(
+                    "Evidence", "evidence", [LengthValidator()], "what shows it is done"
+                )
+                yield from self._input_row(
+                    "Note", "note", [LengthValidator()], "a note for the history"
+                )
+            with Horizontal(id="buttons"):
+                yield Button("Cancel", id="cancel-button")
+                yield Button("Save (ctrl+s)", variant="primary", id="save-button")
+
+    def _input_row(
+        self, label: str, name: str, validators: list[Validator], placeholder: str
+    ) -> ComposeResult:
+        with Horizontal(classes="row"):
+            yield Label(label)
+            yield Input(
+                self._start(name),
+                placeholder=placeholder,
+                validators=validators,
+                validate_on=["changed"],
+                compact=True,
+                id=name,
+            )
+        yield Static("", classes="error", id=f"{name}-error")
+
+    def _conflict_text(self) -> Text:
+        seen, now = self.seen, self.row
+        assert seen is not None
+        text = Text("Someone else changed this action since you opened it; nothing was saved.\n")
+        text.append(
+            f"Now stored (by {one_line(now.updated_by)}): "
+            f"status {status_label(now.status)}, progress {now.progress}%, "
+            f"owner {one_line(now.owner)}, deadline {now.deadline.isoformat()}.\n"
+        )
+        text.append("Your changes are filled in below: Save to re-apply them, Escape to drop them.")
+        return text
+
+    def on_mount(self) -> None:
+        for widget in self.query(Input):
+            widget.cursor_blink = not self.app.is_headless
+        self.query_one("#status", Select).focus()
+        self.validate_form()
+
+    # --- validation -----------------------------------------------------------------------
+
+    def _value(self, name: str) -> str:
+        return self.query_one(f"#{name}", Input).value
+
+    def errors(self) -> dict[str, str]:
+        """What is wrong with each field (empty when the form can be saved)."""
+        problems: dict[str, str] = {}
+        for name in ("progress", "owner", "deadline", "reason", "evidence", "note"):
+            widget = self.query_one(f"#{name}", Input)
+            result = widget.validate(widget.value)
+            if result is not None and not result.is_valid:
+                problems[name] = "; ".join(result.failure_descriptions)
+        status = self.query_one("#status", Select).value
+        progress = self._value("progress").strip().rstrip("%").strip()
+        if status == "complete" and "progress" not in problems and progress != "100":
+            problems["progress"] = "a complete action has progress 100"
+        if (
+            "deadline" not in problems
+            and self._deadline_changed()
+            and not (self._value("reason").strip())
+        ):
+            problems["reason"] = "a reason is needed when the deadline changes"
+        return problems
+
+    def _deadline_changed(self) -> bool:
+        try:
+            typed = parse_date(self._value("deadline"), today_=self.settings.today)
+        except DateError:
+            return False
+        return typed != self.row.deadline
+
+    def validate_form(self) -> bool:
+        """Show each field's problem beside it; Save is enabled only when there are none."""
+        problems = self.errors()
+        for name in FIELDS:
+            message = problems.get(name, "")
+            error = self.query_one(f"#{name}-error", Static)
+            error.update(Text(message))
+            error.display = bool(message)
+        self.query_one("#save-button", Button).disabled = bool(problems)
+        return not problems
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def _changed(self) -> None:
+        self.validate_form()
+
+    @on(Select.Changed, "#status")
+    def _status_changed(self, event: Select.Changed) -> None:
+        if event.value == "complete":
+            self.query_one("#progress", Input).value = "100"
+
+    # --- result ---------------------------------------------------------------------------
+
+    def changes(self) -> ActionChanges:
+        """Only the fields that differ from the stored action (plus the note)."""
+        row = self.row
+        status = str(self.query_one("#status", Select).value)
+        progress = int(self._value("progress").strip().rstrip("%").strip())
+        owner = self._value("owner").strip()
+        deadline = parse_date(self._value("deadline"), today_=self.settings.today)
+        evidence = self._value("evidence").strip()
+        reason = self._value("reason").strip()
+        note = self._value("note").strip()
+        return ActionChanges(
+            status=status if status != row.status else None,
+            progress=progress if progress != row.progress else None,
+            owner=owner if owner != self._stored("owner") else None,
+            deadline=deadline if deadline != row.deadline else None,
+            reason=reason if deadline != row.deadline else None,
+            evidence=evidence if evidence != self._stored("evidence") else None,
+            note=note or None,
+        )
+
+    def action_save(self) -> None:
+        if not self.validate_form():
+            self.notify("Fix the fields marked in red first.", severity="warning", timeout=3)
+            return
+        self.dismiss(EditResult(self.row, self.changes()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#save-button")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel-button")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()

@@ -1,0 +1,97 @@
+"""The history of one action: every change, who, when, old and new, and the note."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from tracker.dates import format_utc
+from tracker.records import ActionRow, HistoryEntry
+from tracker.store import Store
+from tracker.text import one_line
+from tracker.tui.failures import ReportsFailures
+
+__all__ = ["HistoryScreen"]
+
+
+class HistoryLoaded(Message):
+    """The entries of the action's history, oldest first."""
+
+    def __init__(self, entries: list[HistoryEntry]) -> None:
+        super().__init__()
+        self.entries = entries
+
+
+class HistoryScreen(ReportsFailures, ModalScreen[None]):
+    """Read-only list of changes; the newest at the bottom, where the cursor starts."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,h,q", "close", "Close", id="close"),
+    ]
+
+    DEFAULT_CSS = """
+    HistoryScreen { align: center middle; }
+    HistoryScreen > #dialog {
+        width: 95%; height: 90%; border: thick $primary; background: $surface; padding: 0 1;
+    }
+    HistoryScreen #title { text-style: bold; height: auto; }
+    HistoryScreen DataTable { height: 1fr; }
+    HistoryScreen #hint { color: $text-muted; height: 1; }
+    """
+
+    def __init__(self, store: Store, row: ActionRow) -> None:
+        super().__init__()
+        self.store = store
+        self.row = row
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            title = Text("History of ", style="bold")
+            title.append(one_line(self.row.address))
+            title.append(" · " + one_line(self.row.description), style="not bold")
+            yield Static(title, id="title")
+            yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
+            yield Static("escape: close · times are UTC", id="hint")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("When (UTC)", "Who", "Field", "Old", "New", "Note")
+        table.loading = True
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _load(self) -> None:
+        self.post_message(HistoryLoaded(self.store.history(self.row.id)))
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        table = self.query_one(DataTable)
+        table.loading = False
+        table.add_rows(
+            [
+                (
+                    Text(format_utc(e.at)),
+                    Text(one_line(e.by)),
+                    Text(one_line(e.field), style="bold"),
+                    Text(one_line(e.old)[:60]),
+                    Text(one_line(e.new)[:60]),
+                    Text(one_line(e.note)[:80]),
+                )
+                for e in message.entries
+            ]
+        )
+        if not message.entries:
+            self.query_one("#hint", Static).update("No changes recorded yet · escape: close")
+        else:
+            table.move_cursor(row=len(message.entries) - 1)
+        table.focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

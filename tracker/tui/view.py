@@ -1,0 +1,121 @@
+"""What the main screen is showing (filters and sort) and how values look on screen.
+
+Plan text is data: everything here builds `rich.text.Text` from printable, one-line
+strings, so a description holding `[bold]` or an escape sequence is shown as typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from rich.style import Style
+from rich.text import Text
+
+from tracker.records import ActionRow, Filters, ViewCounts
+from tracker.rules import Rag, RuleSettings
+from tracker.text import one_line
+
+__all__ = [
+    "RAG_STYLES",
+    "SORTS",
+    "ViewState",
+    "flag_text",
+    "progress_text",
+    "rag_text",
+    "status_label",
+    "summary_text",
+]
+
+# Sortable columns, in the order `s` steps through them.
+SORTS: tuple[str, ...] = ("ref", "deadline", "owner", "status", "progress", "description")
+
+RAG_STYLES: dict[str, Style] = {
+    Rag.RED: Style(color="#ff6b6b", bold=True),
+    Rag.AMBER: Style(color="#ffb347", bold=True),
+    Rag.GREEN: Style(color="#5fd787", bold=True),
+    Rag.BLUE: Style(color="#6cb6ff", bold=True),
+}
+OVERDUE_STYLE = Style(color="#ff6b6b", bold=True)
+DUE_SOON_STYLE = Style(color="#ffb347")
+
+
+@dataclass(frozen=True, slots=True)
+class ViewState:
+    """The filters and order of the actions table; a new value for every change."""
+
+    filters: Filters = field(default_factory=Filters)
+    sort: str = "ref"
+    descending: bool = False
+
+    def with_filters(self, **changes: object) -> ViewState:
+        return replace(self, filters=replace(self.filters, **changes))  # type: ignore[arg-type]
+
+    @property
+    def is_filtered(self) -> bool:
+        return self.filters != Filters()
+
+    def describe(self) -> str:
+        """The active filters in words, for the summary line ("" when none)."""
+        f = self.filters
+        parts: list[str] = []
+        if f.overdue:
+            parts.append("overdue only")
+        if f.due_soon:
+            parts.append("due soon")
+        if f.plan:
+            parts.append(f"plan {f.plan}" + (f" {f.rec}" if f.rec else ""))
+        if f.owner:
+            parts.append(f"owner ~ {f.owner!r}")
+        if f.statuses:
+            parts.append("status " + "/".join(status_label(s) for s in f.statuses))
+        if f.rag:
+            parts.append(f"RAG {f.rag}")
+        if f.search:
+            parts.append(f"search {f.search!r}")
+        return one_line(", ".join(parts))
+
+
+def status_label(status: str) -> str:
+    """`not_started` as `not started`."""
+    return status.replace("_", " ")
+
+
+def rag_text(rating: Rag | str | None, *, width: int = 0) -> Text:
+    """The RAG word in its colour (blank for none)."""
+    word = str(rating) if rating else ""
+    return Text(word.ljust(width), style=RAG_STYLES.get(word, Style()))
+
+
+def progress_text(progress: float | None) -> str:
+    return "" if progress is None else f"{round(progress)}%"
+
+
+def flag_text(row: ActionRow, settings: RuleSettings) -> Text:
+    """`OVERDUE 45d`, `due soon` or nothing."""
+    late = row.days_overdue(settings.today)
+    if late:
+        return Text(f"OVERDUE {late}d", style=OVERDUE_STYLE)
+    if row.due_soon(settings):
+        return Text("due soon", style=DUE_SOON_STYLE)
+    return Text("")
+
+
+def summary_text(counts: ViewCounts, state: ViewState) -> Text:
+    """The summary line: how many actions, overdue, due soon, blocked, complete."""
+    text = Text()
+    noun = "action" if counts.total == 1 else "actions"
+    text.append(f"{counts.total:,} {noun}", style="bold")
+    text.append(" · ")
+    text.append(f"{counts.overdue:,} overdue", style=OVERDUE_STYLE if counts.overdue else "")
+    text.append(f" · {counts.due_soon:,} due soon · {counts.blocked:,} blocked")
+    text.append(f" · {counts.complete:,} complete")
+    described = state.describe()
+    if described:
+        text.append("  │ showing: ", style="dim")
+        text.append(described, style="italic")
+    else:
+        text.append("  │ all actions", style="dim")
+    if state.sort != "ref" or state.descending:
+        arrow = "↓" if state.descending else "↑"
+        text.append(f" · by {state.sort} {arrow}", style="dim")
+    return text

@@ -1,0 +1,45 @@
+"""The one-line bars of the main screen: the top bar and the summary line."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tracker.records import ViewCounts
+from tracker.text import one_line
+from tracker.tui.view import ViewState, summary_text
+
+__all__ = ["SummaryLine", "TopBar"]
+
+
+class TopBar(Static):
+    """Product, store, today and a READ-ONLY badge; no clock, so the screen stays still."""
+
+    DEFAULT_CSS = """
+    TopBar { height: 1; background: $primary-muted; color: $text; padding: 0 1; }
+    """
+
+    def show(self, *, location: str, today: str, read_only: bool, demo: bool) -> None:
+        text = Text()
+        text.append("tracker", style="bold")
+        text.append(" · Ofsted improvement plan · ")
+        if demo:
+            text.append("DEMO ", style="bold reverse")
+            text.append(" ")
+        text.append(one_line(location), style="italic")
+        text.append(f" · today {today}")
+        if read_only:
+            text.append("  ")
+            text.append(" READ-ONLY ", style="bold reverse #ffb347")
+        self.update(text)
+
+
+class SummaryLine(Static):
+    """How many actions the current view shows, and how many are overdue and so on."""
+
+    DEFAULT_CSS = """
+    SummaryLine { height: 1; background: $boost; padding: 0 1; }
+    """
+
+    def show(self, counts: ViewCounts, state: ViewState) -> None:
+        self.update(summary_text(counts, state))

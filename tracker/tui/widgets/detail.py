@@ -1,0 +1,106 @@
+"""The detail panel: every field of the selected action and its latest history."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from tracker.dates import format_utc
+from tracker.records import ActionRow, HistoryEntry
+from tracker.rules import RuleSettings
+from tracker.text import one_line, printable
+from tracker.tui.view import flag_text, rag_text, status_label
+
+__all__ = ["DetailPanel", "action_text", "history_line"]
+
+LATEST = 3
+
+
+def _field(text: Text, label: str, value: str | None, *, multiline: bool = False) -> None:
+    text.append(f"{label}: ", style="bold")
+    shown = printable(value).strip() if multiline else one_line(value)
+    text.append(shown or "—", style="" if shown else "dim")
+    text.append("\n")
+
+
+def history_line(entry: HistoryEntry) -> Text:
+    """One change as a line: when, who, field, old → new, note."""
+    text = Text(no_wrap=False)
+    text.append(format_utc(entry.at), style="dim")
+    text.append(f" {one_line(entry.by)} ")
+    text.append(one_line(entry.field), style="bold")
+    if entry.old is not None or entry.new is not None:
+        text.append(f" {one_line(entry.old) or '—'} → {one_line(entry.new) or '—'}")
+    if entry.note:
+        text.append(f" ({one_line(entry.note)})", style="italic")
+    return text
+
+
+def action_text(row: ActionRow, settings: RuleSettings, history: list[HistoryEntry] | None) -> Text:
+    """Every field of one action as text (history None: still loading); never markup."""
+    text = Text()
+    text.append(one_line(row.address), style="bold")
+    text.append("  ")
+    text.append_text(rag_text(row.rag(settings)))
+    flag = flag_text(row, settings)
+    if flag:
+        text.append("  ")
+        text.append_text(flag)
+    text.append("\n")
+    text.append(f"{one_line(row.rec_ref)} {one_line(row.rec_title)}", style="dim")
+    text.append("\n")
+    text.append(printable(row.description).strip())
+    text.append("\n")
+    _field(text, "Owner", row.owner)
+    _field(text, "Partner", row.partner)
+    text.append("Status: ", style="bold")
+    text.append(f"{status_label(row.status)} · {row.progress}% done\n")
+    text.append("Start: ", style="bold")
+    text.append((row.start.isoformat() if row.start else "—") + "   ")
+    text.append("Deadline: ", style="bold")
+    text.append(row.deadline.isoformat())
+    if row.original_deadline and row.original_deadline != row.deadline:
+        text.append(
+            f" (originally {row.original_deadline.isoformat()}, moved {row.slippage_days:+d}d"
+            f", {row.revisions} revision{'s' if row.revisions != 1 else ''})",
+            style="dim",
+        )
+    text.append("\n")
+    _field(text, "Measure", row.measure, multiline=True)
+    _field(text, "Evidence", row.evidence, multiline=True)
+    _field(text, "Notes", row.notes, multiline=True)
+    text.append("Updated: ", style="bold")
+    text.append(f"{format_utc(row.updated_at)} by {one_line(row.updated_by)}\n")
+    text.append("Latest history:", style="bold")
+    if history is None:
+        text.append(" …", style="dim")
+        return text
+    if not history:
+        text.append(" none", style="dim")
+    for entry in history[-LATEST:][::-1]:
+        text.append("\n  ")
+        text.append_text(history_line(entry))
+    return text
+
+
+class DetailPanel(VerticalScroll, can_focus=False):
+    """Shows one action; scrolls when the action has more to say than the panel holds."""
+
+    DEFAULT_CSS = """
+    DetailPanel { height: 12; border-top: tall $panel; background: $surface; padding: 0 1; }
+    DetailPanel > Static { width: 1fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("No action selected.", style="dim"), id="detail-body")
+
+    def show(
+        self, row: ActionRow | None, settings: RuleSettings, history: list[HistoryEntry] | None
+    ) -> None:
+        body = self.query_one("#detail-body", Static)
+        if row is None:
+            body.update(Text("No action in this view.", style="dim"))
+        else:
+            body.update(action_text(row, settings, history))
