@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from tracker import __version__
+from tracker.cli_board import BOARD_COMMANDS, add_board_commands, snapshot_source
 from tracker.dates import DateError, format_date, format_utc, parse_date
 from tracker.errors import TrackerError, UsageError
 from tracker.records import ActionChanges, ActionRow, Filters
@@ -163,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = command(name, text)
         _add_filters(p)
         p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+        _add_snapshot_options(p)
 
     p = command("show", "every field and the history of one action")
     p.add_argument("action", metavar="ACTION", help="PLAN-KEY:REF")
@@ -188,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("export", "CSV status snapshot")
     _add_filters(p)
+    _add_snapshot_options(p)
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (else standard output)")
 
     p = command("export-plan", "the plan as TOML")
@@ -197,7 +200,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("backup", "a consistent copy of the store, safe while others use it")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    add_board_commands(command)
     return parser
+
+
+def _add_snapshot_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as-of", metavar="DATE", help="the actions as they stood at the end of DATE"
+    )
+    parser.add_argument(
+        "--slippage",
+        action="store_true",
+        help="CSV/JSON: add slippage_days and revisions after the snapshot's columns",
+    )
 
 
 # --- context --------------------------------------------------------------------------------
@@ -390,22 +405,22 @@ def _flag(row: ActionRow, settings: RuleSettings) -> str:
 
 
 def cmd_list(ctx: Context, *, overdue: bool = False) -> int:
-    args, settings = ctx.args, ctx.settings
+    args = ctx.args
     filters = _filters(args, overdue=overdue)
-    store = ctx.open_reader()
+    store, settings = snapshot_source(ctx)
     try:
         rows = store.iter_actions(filters=filters, settings=settings)
         if args.format == "csv":
             from tracker.export import write_snapshot
 
             with _output(None, ctx.out) as out:
-                write_snapshot(rows, settings, out)
+                write_snapshot(rows, settings, out, slippage=args.slippage)
             return 0
         if args.format == "json":
             from tracker.export import write_json
 
             with _output(None, ctx.out) as out:
-                write_json(rows, settings, out)
+                write_json(rows, settings, out, slippage=args.slippage)
             return 0
         table_rows = (
             (
@@ -414,13 +429,26 @@ def cmd_list(ctx: Context, *, overdue: bool = False) -> int:
                 row.status,
                 f"{row.progress}%",
                 format_date(row.deadline),
+                f"{row.slippage_days:+d}d" if row.revisions or row.slippage_days else "",
+                str(row.revisions) if row.revisions else "",
                 _flag(row, settings),
                 one_line(row.owner),
                 one_line(row.description),
             )
             for row in rows
         )
-        headers = ("ACTION", "RAG", "STATUS", "PROG", "DEADLINE", "FLAG", "OWNER", "DESCRIPTION")
+        headers = (
+            "ACTION",
+            "RAG",
+            "STATUS",
+            "PROG",
+            "DEADLINE",
+            "SLIP",
+            "REV",
+            "FLAG",
+            "OWNER",
+            "DESCRIPTION",
+        )
         count = _table(headers, table_rows, ctx.out)
         counts = store.view_counts(filters=filters, settings=settings)
     finally:
@@ -651,17 +679,15 @@ def cmd_update(ctx: Context) -> int:
 def cmd_export(ctx: Context) -> int:
     from tracker.export import write_snapshot
 
-    store = ctx.open_reader()
+    store, settings = snapshot_source(ctx)
     try:
-        rows = store.iter_actions(filters=_filters(ctx.args), settings=ctx.settings)
+        rows = store.iter_actions(filters=_filters(ctx.args), settings=settings)
         with _output(ctx.args.output, ctx.out) as out:
-            count = write_snapshot(rows, ctx.settings, out)
+            count = write_snapshot(rows, settings, out, slippage=ctx.args.slippage)
     finally:
         store.close()
     if ctx.args.output and ctx.args.output != "-":
-        sys.stderr.write(
-            f"wrote {count} actions to {ctx.args.output} (as at {ctx.settings.today})\n"
-        )
+        sys.stderr.write(f"wrote {count} actions to {ctx.args.output} (as at {settings.today})\n")
     return 0
 
 
@@ -716,6 +742,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "export-plan": cmd_export_plan,
     "backup": cmd_backup,
     "demo": lambda ctx: cmd_tui(ctx, demo=True),
+    **BOARD_COMMANDS,
 }
 
 

@@ -19,11 +19,12 @@ from sqlalchemy import func, select
 
 from tracker.dates import format_date
 from tracker.models import ACTION, HISTORY, PLAN, Action, History, Plan
-from tracker.records import ActionRow, Filters
+from tracker.records import ActionRow, Filters, ViewCounts
 from tracker.rules import OPEN_STATUSES, STATUSES, RuleSettings, is_due_soon, is_overdue, rag
 from tracker.store import Store
 
 __all__ = [
+    "AsOfReader",
     "ChangeEntry",
     "ChangeLog",
     "TrendPoint",
@@ -177,6 +178,48 @@ def _roll_back(
     values["revisions"] = revisions
     values["updated_at"], values["updated_by"] = stamp
     return row._replace(**values)
+
+
+class AsOfReader:
+    """A Store seen as at the end of one day: the reader `list` and `export` use for --as-of.
+
+    Its rows are the rolled-back actions and its counts are counted from them, judged with
+    the settings the caller passes (whose `today` should be the day).
+    """
+
+    def __init__(self, store: Store, day: date) -> None:
+        self.store = store
+        self.day = day
+
+    def iter_actions(
+        self,
+        *,
+        filters: Filters | None = None,
+        settings: RuleSettings,
+        sort: str | None = None,
+        descending: bool = False,
+    ) -> Iterator[ActionRow]:
+        if sort not in (None, "ref") or descending:
+            from tracker.errors import ValidationError
+
+            raise ValidationError("a view as at a date is shown in natural order only")
+        return actions_as_of(self.store, day=self.day, filters=filters, settings=settings)
+
+    def view_counts(self, *, filters: Filters | None = None, settings: RuleSettings) -> ViewCounts:
+        counts = ViewCounts()
+        for row in self.iter_actions(filters=filters, settings=settings):
+            counts.total += 1
+            counts.overdue += row.overdue(settings.today)
+            counts.due_soon += row.due_soon(settings)
+            counts.blocked += row.status == "blocked"
+            counts.complete += row.status == "complete"
+            rating = row.rag(settings)
+            if rating is not None:
+                counts.rag[rating.value] = counts.rag.get(rating.value, 0) + 1
+        return counts
+
+    def close(self) -> None:
+        self.store.close()
 
 
 # --- what changed ---------------------------------------------------------------------------

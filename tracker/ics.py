@@ -1,0 +1,138 @@
+"""Open actions' deadlines as an iCalendar file (RFC 5545) that Outlook and others import.
+
+Each action is one all-day event on its deadline day. Lines end in CRLF and are folded at
+75 octets without splitting a character; text values escape backslash, comma, semicolon
+and newlines. The UID comes from the action's address, so importing a newer file updates
+the same events instead of adding copies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import IO
+
+from tracker.records import ActionRow
+from tracker.rules import OPEN_STATUSES, RuleSettings
+from tracker.text import one_line, printable
+
+__all__ = ["escape_text", "fold", "write_calendar"]
+
+PRODID = "-//tracker//Improvement plan deadlines//EN"
+MAX_OCTETS = 75
+
+
+def escape_text(value: str) -> str:
+    """A TEXT value: backslash, semicolon, comma and newline escaped (RFC 5545 3.3.11)."""
+    text = printable(value)
+    return (
+        text.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\n")
+        .replace("\n", "\\n")
+    )
+
+
+def fold(line: str) -> str:
+    """One content line folded so no physical line exceeds 75 octets, CRLF-terminated.
+
+    Continuation lines begin with a space; a multi-byte UTF-8 character is never split.
+    """
+    out: list[str] = []
+    current: list[str] = []
+    size = 0
+    limit = MAX_OCTETS
+    for char in line:
+        width = len(char.encode("utf-8"))
+        if size + width > limit:
+            out.append("".join(current))
+            current, size, limit = [" "], 1, MAX_OCTETS
+        current.append(char)
+        size += width
+    out.append("".join(current))
+    return "\r\n".join(out) + "\r\n"
+
+
+def uid(row: ActionRow) -> str:
+    """A UID that stays the same for an action across exports and stores."""
+    digest = hashlib.sha256(row.address.encode("utf-8")).hexdigest()[:32]
+    return f"{digest}@tracker"
+
+
+def _stamp(value: datetime) -> str:
+    return value.strftime("%Y%m%dT%H%M%SZ")
+
+
+def _day(value: date) -> str:
+    return value.strftime("%Y%m%d")
+
+
+def _event(row: ActionRow, settings: RuleSettings, now: datetime) -> list[str]:
+    late = row.days_overdue(settings.today)
+    rating = row.rag(settings)
+    summary = f"Due: {row.ref} {one_line(row.description)}"
+    if len(summary) > 120:
+        summary = summary[:119] + "…"
+    details = [
+        f"Action: {row.address}",
+        f"Plan: {one_line(row.authority)} ({row.plan_key})",
+        f"Recommendation: {row.rec_ref} {one_line(row.rec_title)}",
+        f"Owner: {one_line(row.owner)}",
+        f"Status: {row.status}, {row.progress}% complete"
+        + (f", RAG {rating.value}" if rating else ""),
+        f"Deadline: {row.deadline.isoformat()}"
+        + (f" (OVERDUE {late}d)" if late else "")
+        + (
+            f"; originally {row.original_deadline.isoformat()}, {row.revisions} revision(s)"
+            if row.original_deadline and row.original_deadline != row.deadline
+            else ""
+        ),
+        "",
+        printable(row.description),
+    ]
+    return [
+        "BEGIN:VEVENT",
+        f"UID:{uid(row)}",
+        f"DTSTAMP:{_stamp(now)}",
+        f"DTSTART;VALUE=DATE:{_day(row.deadline)}",
+        f"DTEND;VALUE=DATE:{_day(row.deadline + timedelta(days=1))}",
+        f"SUMMARY:{escape_text(summary)}",
+        f"DESCRIPTION:{escape_text(chr(10).join(details))}",
+        f"CATEGORIES:{escape_text(row.plan_key)}",
+        "TRANSP:TRANSPARENT",
+        "END:VEVENT",
+    ]
+
+
+def write_calendar(
+    rows: Iterable[ActionRow],
+    settings: RuleSettings,
+    out: IO[str],
+    *,
+    now: datetime,
+    name: str = "Improvement plan deadlines",
+) -> int:
+    """Write one VCALENDAR with an all-day event per open action; return the event count.
+
+    `out` must be opened with newline="" so the CRLF line ends are written as they are.
+    """
+    out.write(fold("BEGIN:VCALENDAR"))
+    for line in (
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{escape_text(name)}",
+    ):
+        out.write(fold(line))
+    count = 0
+    for row in rows:
+        if row.status not in OPEN_STATUSES:
+            continue
+        for line in _event(row, settings, now):
+            out.write(fold(line))
+        count += 1
+    out.write(fold("END:VCALENDAR"))
+    return count

@@ -1,0 +1,543 @@
+"""Reading the CSV an Excel RAG tracker saves, into a plan.
+
+Councils keep improvement plans in spreadsheets: one row per action, the recommendation
+in a merged cell down the left, a status or RAG word, a target date written day first.
+`read_sheet` finds the header row, recognises the usual column names whatever their case
+and spacing, groups actions under their recommendation (a blank recommendation cell
+continues the one above, as a merged cell does), and maps status and RAG words to
+statuses. Every row it cannot read is reported with its row number and why; the caller
+imports nothing unless there are none.
+
+Status words, checked in the Status column first and then the RAG column:
+complete/completed/done/closed/achieved/blue -> complete; on track/green/in progress/
+ongoing/started -> in_progress; not started/not yet started -> not_started; off track/
+red/amber/at risk/delayed/behind -> in_progress, because tracker works out RED and AMBER
+itself from the deadline, and a late action can still be worked on (the sheet's word is
+kept in the action's notes); blocked/on hold/paused/stalled -> blocked; cancelled/
+withdrawn/superseded/no longer required -> cancelled. With neither column filled, the
+progress decides: 100% complete, more than 0 in progress, else not started.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from tracker.dates import DateError, parse_date
+from tracker.errors import PlanFileError
+from tracker.plans import ActionData, PlanData, RecommendationData
+
+__all__ = ["FIELDS", "SheetResult", "map_status", "read_sheet", "read_sheet_file"]
+
+MAX_SHEET_BYTES = 50 * 1024 * 1024
+TITLE_MAX = 150
+
+# Field -> header names it answers to, compared after `_norm` (case, spaces, punctuation).
+FIELDS: dict[str, tuple[str, ...]] = {
+    "rec_ref": (
+        "rec ref",
+        "rec no",
+        "recommendation ref",
+        "recommendation no",
+        "recommendation number",
+        "rec",
+    ),
+    "recommendation": (
+        "recommendation",
+        "recommendations",
+        "ofsted recommendation",
+        "area for improvement",
+        "areas for improvement",
+        "recommendation area for improvement",
+    ),
+    "ref": ("ref", "reference", "action ref", "action no", "action number", "no", "id"),
+    "description": (
+        "action",
+        "actions",
+        "action description",
+        "description",
+        "what we will do",
+        "key actions",
+        "action to be taken",
+    ),
+    "owner": (
+        "lead officer",
+        "owner",
+        "lead",
+        "action owner",
+        "responsible officer",
+        "lead officer owner",
+        "responsible",
+        "who",
+    ),
+    "deadline": (
+        "target date",
+        "deadline",
+        "due date",
+        "due",
+        "completion date",
+        "target completion date",
+        "by when",
+        "timescale",
+        "target",
+    ),
+    "start": ("start date", "start"),
+    "status": ("status", "progress status", "current status"),
+    "rag": ("rag", "rag status", "rag rating", "rating"),
+    "progress": ("% complete", "progress", "percent complete", "% progress", "complete %", "%"),
+    "notes": (
+        "update",
+        "commentary",
+        "progress update",
+        "latest update",
+        "update commentary",
+        "comments",
+        "notes",
+        "progress commentary",
+    ),
+    "evidence": ("evidence", "evidence of impact", "evidence of progress"),
+    "measure": ("success measure", "measure", "measures of success", "impact measure", "kpi"),
+    "partner": ("partner", "partners", "partner agencies"),
+}
+
+_STATUS_WORDS: dict[str, str] = {}
+for _status, _words in (
+    ("complete", ("complete", "completed", "done", "closed", "achieved", "blue")),
+    ("in_progress", ("on track", "green", "in progress", "ongoing", "started", "on going")),
+    ("not_started", ("not started", "not yet started", "to start", "planned")),
+    ("in_progress", ("off track", "red", "amber", "at risk", "delayed", "behind", "slipped")),
+    ("blocked", ("blocked", "on hold", "paused", "stalled")),
+    ("cancelled", ("cancelled", "canceled", "withdrawn", "superseded", "no longer required")),
+):
+    for _word in _words:
+        _STATUS_WORDS[_word] = _status
+_LATE_WORDS = frozenset({"off track", "red", "amber", "at risk", "delayed", "behind", "slipped"})
+
+_NON_WORD = re.compile(r"[^0-9a-z%]+")
+_REC_PREFIX = re.compile(
+    r"^\s*(?:recommendation\s*|rec\.?\s*)?(R?\d+[a-z]?)\s*[.:)\-–]\s+(.+)$", re.IGNORECASE | re.S
+)
+_MONTH_YEAR = re.compile(r"^\s*([a-z]{3,9})[\s\-/]+(\d{2}|\d{4})\s*$", re.IGNORECASE)
+
+
+def _norm(text: str) -> str:
+    """A header or word as compared: lower case, punctuation and spaces folded."""
+    return _NON_WORD.sub(" ", text.casefold()).strip()
+
+
+_LOOKUP = {_norm(name): key for key, names in FIELDS.items() for name in names}
+
+
+def map_status(word: str) -> str | None:
+    """The status a sheet's status or RAG word stands for, or None if not recognised."""
+    return _STATUS_WORDS.get(_norm(word))
+
+
+@dataclass(slots=True)
+class SheetRow:
+    """One action read from the sheet, with where it came from."""
+
+    row: int
+    rec_ref: str
+    action: ActionData
+    status_word: str
+
+
+@dataclass(slots=True)
+class SheetResult:
+    """What a sheet holds: the plan, how its columns were read, and every problem."""
+
+    plan: PlanData
+    columns: dict[str, str]  # header as written -> field
+    ignored: list[str]
+    header_row: int
+    rows: list[SheetRow] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    blank_rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _header_field(cell: str) -> str | None:
+    norm = _norm(cell)
+    if not norm:
+        return None
+    if norm in _LOOKUP:
+        return _LOOKUP[norm]
+    for part in re.split(r"[/&]| or | and ", cell):
+        found = _LOOKUP.get(_norm(part))
+        if found:
+            return found
+    return None
+
+
+def _find_header(records: Sequence[list[str]]) -> int | None:
+    """The index of the header row: the first of the first 20 rows naming an action."""
+    for i, cells in enumerate(records[:20]):
+        fields = {_header_field(c) for c in cells} - {None}
+        if "description" in fields and len(fields) >= 3:
+            return i
+    return None
+
+
+def _decode(data: bytes, name: str) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # "CSV (Comma delimited)" from Excel on Windows is Windows-1252, not UTF-8.
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise PlanFileError([f"{name}: is not a text CSV file"]) from None
+
+
+def read_sheet_file(
+    path: Path, *, key: str, authority: str, title: str, display: str | None = None
+) -> SheetResult:
+    """Read a CSV file saved from a spreadsheet tracker (see `read_sheet`)."""
+    name = display or str(path)
+    try:
+        if path.is_dir():
+            raise PlanFileError([f"{name}: is a folder, not a CSV file"])
+        if path.stat().st_size > MAX_SHEET_BYTES:
+            raise PlanFileError([f"{name}: is larger than 50 MB; is it really a tracker sheet?"])
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise PlanFileError([f"{name}: no such file"]) from None
+    except PermissionError:
+        raise PlanFileError([f"{name}: cannot be read (permission denied)"]) from None
+    except OSError as exc:
+        raise PlanFileError([f"{name}: cannot be read ({exc.strerror or exc})"]) from None
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise PlanFileError(
+            [f"{name}: is a binary file; save the sheet from Excel as 'CSV UTF-8' first"]
+        )
+    return read_sheet(_decode(data, name), name=name, key=key, authority=authority, title=title)
+
+
+def read_sheet(text: str, *, name: str, key: str, authority: str, title: str) -> SheetResult:
+    """Read the text of a tracker CSV into a plan, noting every row that cannot be read."""
+    dialect: type[csv.Dialect] | csv.Dialect = csv.excel
+    try:
+        sample = text[:20_000]
+        if sample.count(";") > sample.count(","):
+            dialect = csv.Sniffer().sniff(sample, delimiters=";,\t")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), dialect))
+    except csv.Error as exc:
+        raise PlanFileError([f"{name}: is not a readable CSV file ({exc})"]) from None
+    header_at = _find_header(records)
+    if header_at is None:
+        raise PlanFileError(
+            [
+                f"{name}: no header row found: the first 20 rows need one naming the action "
+                "(Action or Description) and at least two of Ref, Recommendation, "
+                "Lead officer/Owner, Target date/Deadline, Status, RAG, % complete"
+            ]
+        )
+    headers = records[header_at]
+    columns: dict[int, str] = {}
+    shown: dict[str, str] = {}
+    ignored: list[str] = []
+    problems: list[str] = []
+    for i, cell in enumerate(headers):
+        found = _header_field(cell)
+        if found is None:
+            if cell.strip():
+                ignored.append(cell.strip())
+            continue
+        if found in columns.values():
+            problems.append(
+                f"{name}: row {header_at + 1}: column {cell.strip()!r} is a second "
+                f"{found.replace('_', ' ')} column; rename or remove one"
+            )
+            continue
+        columns[i] = found
+        shown[cell.strip()] = found
+    for needed, words in (
+        ("owner", "Lead officer or Owner"),
+        ("deadline", "Target date, Deadline or Due date"),
+    ):
+        if needed not in columns.values():
+            problems.append(f"{name}: row {header_at + 1}: no {words} column")
+    result = SheetResult(
+        plan=PlanData(key=key, authority=authority, title=title),
+        columns=shown,
+        ignored=ignored,
+        header_row=header_at + 1,
+        problems=problems,
+    )
+    if problems:
+        return result
+    _read_rows(records, header_at, columns, result, name)
+    return result
+
+
+def _cells(record: list[str], columns: dict[int, str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for i, key in columns.items():
+        if i < len(record):
+            out[key] = record[i].strip()
+    return out
+
+
+def _read_rows(
+    records: Sequence[list[str]],
+    header_at: int,
+    columns: dict[int, str],
+    result: SheetResult,
+    name: str,
+) -> None:
+    recs: list[RecommendationData] = []
+    current: RecommendationData | None = None
+    refs: dict[str, int] = {}
+    rec_refs: dict[str, int] = {}
+    counters: dict[str, int] = {}
+    for index in range(header_at + 1, len(records)):
+        number = index + 1
+        cells = _cells(records[index], columns)
+        if not any(cells.values()):
+            result.blank_rows += 1
+            continue
+        where = f"{name}: row {number}"
+        rec_text = cells.get("recommendation", "")
+        rec_ref_cell = cells.get("rec_ref", "")
+        action_part = any(
+            cells.get(k) for k in ("description", "owner", "deadline", "status", "rag")
+        )
+        if rec_text or rec_ref_cell:
+            ref, rec_title, rec_body = _recommendation(rec_text, rec_ref_cell, len(recs) + 1)
+            if current is not None and ref == current.ref:
+                pass  # the same recommendation repeated on each row
+            elif ref in rec_refs:
+                result.problems.append(
+                    f"{where}: recommendation {ref!r} appears again after others "
+                    f"(first at row {rec_refs[ref]}); keep its actions together"
+                )
+                continue
+            else:
+                current = RecommendationData(ref=ref, title=rec_title, text=rec_body)
+                recs.append(current)
+                rec_refs[ref] = number
+        if not action_part:
+            continue  # a recommendation heading row
+        if current is None:
+            result.problems.append(
+                f"{where}: an action with no recommendation above it; fill in the "
+                "Recommendation column"
+            )
+            continue
+        read = _action(cells, where, current.ref, counters)
+        if isinstance(read, list):
+            result.problems.extend(read)
+            continue
+        action, word = read
+        if action.ref in refs:
+            result.problems.append(
+                f"{where}: ref {action.ref!r} is used twice (also at row {refs[action.ref]})"
+            )
+            continue
+        if action.ref in rec_refs and action.ref != current.ref:
+            result.problems.append(f"{where}: ref {action.ref!r} is also a recommendation's ref")
+            continue
+        refs[action.ref] = number
+        current.actions.append(action)
+        result.rows.append(
+            SheetRow(row=number, rec_ref=current.ref, action=action, status_word=word)
+        )
+    result.plan.recommendations = [r for r in recs if r.actions]
+    if not result.rows and not result.problems:
+        result.problems.append(f"{name}: no actions found below the header row")
+
+
+def _recommendation(text: str, ref_cell: str, position: int) -> tuple[str, str, str | None]:
+    """(ref, title, full text) of a recommendation cell such as `1. Improve the ...`."""
+    body = " ".join(text.split())
+    ref = ref_cell.strip()
+    m = _REC_PREFIX.match(body)
+    if m:
+        if not ref:
+            ref = m.group(1)
+        body = " ".join(m.group(2).split())
+    if not ref:
+        ref = f"R{position}"
+    elif ref[0].isdigit():
+        ref = f"R{ref}"
+    ref = ref.upper() if ref[:1] in "rR" else ref
+    if not body:
+        body = f"Recommendation {ref}"
+    title = body
+    if len(title) > TITLE_MAX:
+        cut = title[:TITLE_MAX].rsplit(" ", 1)[0]
+        title = cut.rstrip(",;:") + "…"
+    return ref, title, body if body != title else None
+
+
+def _sheet_date(text: str) -> date:
+    """A date as a sheet writes it: day first; `Mar-25` or `March 2025` means the month's end."""
+    m = _MONTH_YEAR.match(text)
+    if m:
+        from dateutil import parser
+
+        try:
+            first = parser.parse(f"1 {m.group(1)} {m.group(2)}", dayfirst=True).date()
+        except (ValueError, OverflowError):
+            raise DateError(f"{text!r} is not a date") from None
+        return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    lowered = text.strip().lower()
+    if lowered in {"today", "tomorrow", "yesterday"} or lowered[:1] in {"+", "-"}:
+        raise DateError(f"{text!r} is not a fixed date")
+    return parse_date(text, today_=date(2000, 1, 1))
+
+
+def _progress(text: str) -> int:
+    raw = text.strip().replace(" ", "")
+    percent = raw.endswith("%")
+    raw = raw.rstrip("%")
+    value = float(raw)
+    if not percent and "." in raw and 0 <= value <= 1:
+        value *= 100  # a percentage cell saved as a fraction: 0.6 is 60%
+    if not 0 <= value <= 100:
+        raise ValueError(text)
+    return round(value)
+
+
+def _action(
+    cells: dict[str, str], where: str, rec_ref: str, counters: dict[str, int]
+) -> tuple[ActionData, str] | list[str]:
+    problems: list[str] = []
+    description = cells.get("description", "")
+    owner = cells.get("owner", "")
+    if not description:
+        problems.append(f"{where}: no action description")
+    if not owner:
+        problems.append(f"{where}: no lead officer/owner")
+    deadline: date | None = None
+    deadline_text = cells.get("deadline", "")
+    if not deadline_text:
+        problems.append(f"{where}: no target date")
+    else:
+        try:
+            deadline = _sheet_date(deadline_text)
+        except DateError as exc:
+            problems.append(f"{where}: target date: {exc}")
+    start: date | None = None
+    if cells.get("start"):
+        try:
+            start = _sheet_date(cells["start"])
+        except DateError as exc:
+            problems.append(f"{where}: start date: {exc}")
+    progress: int | None = None
+    if cells.get("progress"):
+        try:
+            progress = _progress(cells["progress"])
+        except ValueError:
+            problems.append(f"{where}: % complete: {cells['progress']!r} is not a percentage 0-100")
+    status_word = cells.get("status", "")
+    rag_word = cells.get("rag", "")
+    status: str | None = None
+    word = ""
+    for column, value in (("status", status_word), ("RAG", rag_word)):
+        if value:
+            status = map_status(value)
+            word = value
+            if status is None:
+                problems.append(
+                    f"{where}: {column} {value!r} is not a word tracker knows: use Complete, "
+                    "On track, Not started, Off track, Blocked, On hold, Cancelled or "
+                    "Red, Amber, Green, Blue"
+                )
+            break
+    if problems:
+        return problems
+    assert deadline is not None
+    if status is None:
+        status = "complete" if progress == 100 else ("in_progress" if progress else "not_started")
+    if status == "complete":
+        progress = 100
+    if start is not None and start > deadline:
+        return [f"{where}: start date {start} is after the target date {deadline}"]
+    ref = cells.get("ref", "").strip()
+    if not ref:
+        counters[rec_ref] = counters.get(rec_ref, 0) + 1
+        ref = f"{rec_ref}.{counters[rec_ref]}"
+    elif ref[0].isdigit():
+        # `1.2` is action 2 of recommendation 1 (R1.2); a bare `2` counts within its own.
+        ref = f"R{ref}" if "." in ref else f"{rec_ref}.{ref}"
+    if ":" in ref or any(c.isspace() for c in ref):
+        return [f"{where}: ref {ref!r} must not contain ':' or spaces"]
+    notes_parts = [cells.get("notes", "")]
+    if _norm(word) in _LATE_WORDS:
+        notes_parts.append(f"Spreadsheet status: {word}.")
+    notes = "\n".join(p for p in notes_parts if p) or None
+    return (
+        ActionData(
+            ref=ref,
+            description=description,
+            owner=owner,
+            deadline=deadline,
+            status=status,
+            progress=progress or 0,
+            partner=cells.get("partner") or None,
+            start=start,
+            measure=cells.get("measure") or None,
+            evidence=cells.get("evidence") or None,
+            notes=notes,
+        ),
+        word,
+    )
+
+
+def check_plan(result: SheetResult, name: str) -> PlanData:
+    """The sheet's plan checked by the plan-file rules (lengths, refs, key), or the problems.
+
+    The plan is written out as a plan file and read back, so a sheet import meets exactly
+    the rules `tracker import` does.
+    """
+    from tracker.plans import dump_plan, parse_plan_text
+
+    if result.problems:
+        raise PlanFileError([*result.problems, "nothing was imported"])
+    try:
+        return parse_plan_text(dump_plan(result.plan), name=name, default_key=result.plan.key)
+    except PlanFileError as exc:
+        raise PlanFileError([*exc.problems, "nothing was imported"]) from None
+
+
+def describe_mapping(result: SheetResult) -> Iterable[str]:
+    """The dry run's report: how columns were read and what each row became."""
+    yield f"header row: {result.header_row}"
+    for header, key in result.columns.items():
+        yield f"  column {header!r} -> {key}"
+    for header in result.ignored:
+        yield f"  column {header!r} -> (not read)"
+    recs = {r.ref: r for r in result.plan.recommendations}
+    yield (
+        f"{len(result.rows)} actions under {len(recs)} recommendations; "
+        f"{result.blank_rows} blank rows skipped"
+    )
+    last = None
+    for row in result.rows:
+        if row.rec_ref != last:
+            rec = recs.get(row.rec_ref)
+            yield f"{row.rec_ref}: {rec.title if rec else ''}"
+            last = row.rec_ref
+        a = row.action
+        word = f" (from {row.status_word!r})" if row.status_word else ""
+        yield (
+            f"  row {row.row}: {a.ref}  {a.status}{word}  {a.progress}%  "
+            f"due {a.deadline.isoformat()}  {a.owner}"
+        )
