@@ -1,0 +1,364 @@
+"""The store: import (all or none, --replace), update semantics and history once per change.
+
+History entries are checked exactly: one per changed field carrying the note, the reason
+on the deadline entry, a note alone as a `note` entry, nothing at all when nothing changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+
+import pytest
+from conftest import SAMPLES, sample_plan_files
+
+from tracker.errors import NotFoundError, StaleWriteError, TrackerError, ValidationError
+from tracker.plans import ActionData, PlanData, RecommendationData, load_plan_file
+from tracker.records import ActionChanges, Filters, HistoryEntry
+from tracker.rules import RuleSettings
+from tracker.store import Store
+
+KEY = "staffordshire-2024-ilacs"
+R14 = f"{KEY}:R1.4"  # in progress, 80%, deadline 2026-09-30, revised from 2025-03-31
+NOW = datetime(2026, 11, 25, 10, 0, 0)
+
+
+def fields(entries: list[HistoryEntry]) -> list[tuple[str, str | None, str | None, str | None]]:
+    return [(e.field, e.old, e.new, e.note) for e in entries]
+
+
+def a_plan(key: str = "p", refs: tuple[str, ...] = ("R1.1", "R1.2")) -> PlanData:
+    actions = [
+        ActionData(
+            ref=ref,
+            description=f"Action {ref}",
+            owner="Head of Service",
+            deadline=date(2026, 12, 31),
+            status="not_started",
+            progress=0,
+        )
+        for ref in refs
+    ]
+    return PlanData(
+        key=key,
+        authority="Testshire County Council",
+        title="Plan",
+        recommendations=[RecommendationData(ref="R1", title="Front door", actions=actions)],
+    )
+
+
+# --- import --------------------------------------------------------------------------------
+
+
+def test_import_loads_every_sample_action(sample_store: Store, settings: RuleSettings) -> None:
+    rows = list(sample_store.iter_actions(settings=settings))
+    expected = sum(load_plan_file(p).action_count() for p in sample_plan_files())
+    assert len(rows) == expected
+    assert sample_store.plan_keys() == [
+        "staffordshire-2024-ilacs",
+        "staffordshire-2025-focused-visit",
+        "stoke-on-trent-2022-ilacs",
+    ]
+    assert {r.updated_by for r in rows} == {"seed"}
+    assert {r.updated_at for r in rows} == {NOW}
+
+
+def test_import_writes_no_history(one_plan_store: Store, settings: RuleSettings) -> None:
+    for row in one_plan_store.iter_actions(settings=settings):
+        assert one_plan_store.history(row.id) == []
+
+
+def test_an_existing_plan_key_is_refused_without_replace(one_plan_store: Store) -> None:
+    path = SAMPLES / "staffordshire-2024-ilacs.toml"
+    with pytest.raises(TrackerError) as caught:
+        one_plan_store.import_plans([(path.name, load_plan_file(path))], user="x")
+    assert str(caught.value) == (
+        "staffordshire-2024-ilacs.toml: plan.key: the store already has a plan "
+        "'staffordshire-2024-ilacs'; use --replace to update it from this file"
+    )
+
+
+def test_several_plans_go_in_together_or_not_at_all(one_plan_store: Store) -> None:
+    path = SAMPLES / "staffordshire-2024-ilacs.toml"
+    before = one_plan_store.data_stamp()
+    with pytest.raises(TrackerError):
+        one_plan_store.import_plans(
+            [("new.toml", a_plan("new-plan")), (path.name, load_plan_file(path))], user="x"
+        )
+    assert one_plan_store.plan_keys() == [KEY]
+    assert one_plan_store.data_stamp() == before
+
+
+def test_replace_keeps_ids_and_records_each_changed_field(
+    one_plan_store: Store, settings: RuleSettings
+) -> None:
+    store = one_plan_store
+    path = SAMPLES / "staffordshire-2024-ilacs.toml"
+    plan = load_plan_file(path)
+    ids = {r.ref: r.id for r in store.iter_actions(settings=settings)}
+    rec = plan.recommendations[0]
+    first, *rest = rec.actions
+    changed = replace(first, owner="Director of Children's Services", notes="Moved to the DCS")
+    gone = rest[0].ref
+    added = ActionData(
+        ref="R1.99",
+        description="A new action",
+        owner="Head of Service",
+        deadline=date(2027, 3, 31),
+        status="not_started",
+        progress=0,
+    )
+    rec.actions = [changed, *rest[1:], added]
+
+    results = store.import_plans([("v2.toml", plan)], replace=True, user="board.secretary")
+
+    assert (results[0].replaced, results[0].added, results[0].updated, results[0].cancelled) == (
+        True,
+        1,
+        1,
+        1,
+    )
+    after = {r.ref: r for r in store.iter_actions(settings=settings)}
+    for ref, action_id in ids.items():
+        assert after[ref].id == action_id  # same id, never deleted
+    assert after[first.ref].owner == "Director of Children's Services"
+    assert after[first.ref].updated_by == "board.secretary"
+    assert fields(store.history(ids[first.ref])) == [
+        ("owner", first.owner, "Director of Children's Services", "replaced from v2.toml"),
+        ("notes", first.notes, "Moved to the DCS", "replaced from v2.toml"),
+    ]
+    assert after[gone].status == "cancelled"
+    gone_history = fields(store.history(ids[gone]))
+    assert len(gone_history) == 1
+    assert gone_history[0][:3] == ("status", rest[0].status, "cancelled")
+    assert gone_history[0][3] is not None
+    assert gone_history[0][3].startswith("replaced from v2.toml")
+    assert after["R1.99"].status == "not_started"
+    assert store.history(after["R1.99"].id) == []
+    untouched = rest[1].ref
+    assert store.history(ids[untouched]) == []
+
+
+def test_replace_with_the_same_file_changes_nothing(
+    one_plan_store: Store, settings: RuleSettings
+) -> None:
+    path = SAMPLES / "staffordshire-2024-ilacs.toml"
+    before = list(one_plan_store.iter_actions(settings=settings))
+    results = one_plan_store.import_plans(
+        [(path.name, load_plan_file(path))], replace=True, user="x"
+    )
+    assert (results[0].added, results[0].updated, results[0].cancelled) == (0, 0, 0)
+    assert list(one_plan_store.iter_actions(settings=settings)) == before
+    assert all(one_plan_store.history(r.id) == [] for r in before)
+
+
+# --- update --------------------------------------------------------------------------------
+
+
+def test_each_changed_field_writes_one_entry_carrying_the_note(one_plan_store: Store) -> None:
+    result = one_plan_store.update_action(
+        R14,
+        ActionChanges(status="blocked", owner="Head of Service, Front Door", note="Staffing"),
+        user="tl",
+    )
+    expected = [
+        ("status", "in_progress", "blocked", "Staffing"),
+        (
+            "owner",
+            "Assistant Director, Children's Social Care",
+            "Head of Service, Front Door",
+            "Staffing",
+        ),
+    ]
+    assert fields(result.entries) == expected
+    assert fields(one_plan_store.history(result.row.id)) == expected
+    history = one_plan_store.history(result.row.id)
+    assert {(h.by, h.at) for h in history} == {("tl", NOW)}
+    assert result.row.version == 2
+    assert result.row.updated_by == "tl"
+
+
+def test_complete_sets_progress_100_as_its_own_entry(one_plan_store: Store) -> None:
+    result = one_plan_store.update_action(
+        R14, ActionChanges(status="complete", note="Audit signed off"), user="tl"
+    )
+    assert fields(result.entries) == [
+        ("status", "in_progress", "complete", "Audit signed off"),
+        ("progress", "80", "100", "Audit signed off"),
+    ]
+    assert (result.row.status, result.row.progress) == ("complete", 100)
+
+
+def test_complete_with_other_progress_is_refused(one_plan_store: Store) -> None:
+    with pytest.raises(ValidationError, match="a complete action has progress 100, not 90"):
+        one_plan_store.update_action(R14, ActionChanges(status="complete", progress=90), user="x")
+    assert one_plan_store.history(one_plan_store.resolve(R14)) == []
+
+
+def test_a_note_alone_writes_one_note_entry(one_plan_store: Store) -> None:
+    result = one_plan_store.update_action(
+        R14, ActionChanges(note="Discussed at the board"), user="tl"
+    )
+    assert fields(result.entries) == [("note", None, None, "Discussed at the board")]
+    assert fields(one_plan_store.history(result.row.id)) == fields(result.entries)
+    assert result.row.version == 2
+
+
+def test_values_equal_to_the_current_ones_write_nothing(one_plan_store: Store) -> None:
+    before = one_plan_store.get_action(R14)
+    result = one_plan_store.update_action(
+        R14,
+        ActionChanges(
+            status="in_progress",
+            progress=80,
+            owner="Assistant Director, Children's Social Care",
+            deadline=date(2026, 9, 30),
+            reason="same date",
+        ),
+        user="tl",
+    )
+    assert not result.changed
+    assert result.entries == []
+    assert one_plan_store.history(before.id) == []
+    assert one_plan_store.get_action(R14) == before  # version and updated_at untouched
+
+
+def test_only_the_fields_that_change_are_recorded(one_plan_store: Store) -> None:
+    result = one_plan_store.update_action(
+        R14, ActionChanges(status="in_progress", progress=85, note="Up"), user="tl"
+    )
+    assert fields(result.entries) == [("progress", "80", "85", "Up")]
+
+
+def test_history_grows_by_exactly_one_entry_per_change(one_plan_store: Store) -> None:
+    action_id = one_plan_store.resolve(R14)
+    one_plan_store.update_action(R14, ActionChanges(progress=85), user="a")
+    one_plan_store.update_action(R14, ActionChanges(progress=85), user="b")  # no change
+    one_plan_store.update_action(R14, ActionChanges(evidence="Audit report"), user="c")
+    one_plan_store.update_action(R14, ActionChanges(evidence=""), user="d")  # cleared
+    assert fields(one_plan_store.history(action_id)) == [
+        ("progress", "80", "85", None),
+        ("evidence", one_plan_store.history(action_id)[1].old, "Audit report", None),
+        ("evidence", "Audit report", None, None),
+    ]
+    assert [h.by for h in one_plan_store.history(action_id)] == ["a", "c", "d"]
+    assert one_plan_store.get_action(R14).version == 4
+
+
+def _first_unrevised(store: Store, settings: RuleSettings) -> str:
+    for row in store.iter_actions(filters=Filters(plan=KEY), settings=settings):
+        if row.original_deadline is None and row.status == "in_progress":
+            return row.address
+    raise AssertionError("the sample plan has no in-progress action on its first deadline")
+
+
+def test_deadline_revision_keeps_the_original_and_carries_the_reason(
+    one_plan_store: Store, settings: RuleSettings
+) -> None:
+    address = _first_unrevised(one_plan_store, settings)
+    before = one_plan_store.get_action(address)
+    result = one_plan_store.update_action(
+        address,
+        ActionChanges(deadline=date(2027, 1, 31), reason="Recruitment delayed", note="ignored"),
+        user="tl",
+    )
+    assert fields(result.entries) == [
+        ("deadline", before.deadline.isoformat(), "2027-01-31", "Recruitment delayed")
+    ]
+    row = result.row
+    assert (row.deadline, row.original_deadline, row.revisions) == (
+        date(2027, 1, 31),
+        before.deadline,
+        1,
+    )
+    assert row.slippage_days == (date(2027, 1, 31) - before.deadline).days
+    # A second revision keeps the first baseline.
+    second = one_plan_store.update_action(
+        address, ActionChanges(deadline=date(2027, 3, 31), reason="Again"), user="tl"
+    ).row
+    assert (second.original_deadline, second.revisions) == (before.deadline, 2)
+
+
+def test_a_revised_deadline_keeps_its_existing_baseline(one_plan_store: Store) -> None:
+    row = one_plan_store.update_action(
+        R14, ActionChanges(deadline=date(2026, 12, 31), reason="Board agreed"), user="tl"
+    ).row
+    assert row.original_deadline == date(2025, 3, 31)
+
+
+def test_changing_a_deadline_needs_a_reason(one_plan_store: Store) -> None:
+    for reason in (None, "   "):
+        with pytest.raises(ValidationError, match="changing a deadline needs a reason"):
+            one_plan_store.update_action(
+                R14, ActionChanges(deadline=date(2027, 1, 31), reason=reason), user="tl"
+            )
+    assert one_plan_store.history(one_plan_store.resolve(R14)) == []
+    assert one_plan_store.get_action(R14).deadline == date(2026, 9, 30)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (ActionChanges(status="done"), "'done' is not a status"),
+        (ActionChanges(progress=101), "progress must be a whole number 0-100, not 101"),
+        (ActionChanges(owner="  "), "the owner must not be empty"),
+    ],
+)
+def test_bad_values_are_refused_and_nothing_is_written(
+    one_plan_store: Store, changes: ActionChanges, message: str
+) -> None:
+    before = one_plan_store.get_action(R14)
+    with pytest.raises(ValidationError, match=message):
+        one_plan_store.update_action(R14, changes, user="tl")
+    assert one_plan_store.get_action(R14) == before
+    assert one_plan_store.history(before.id) == []
+
+
+def test_a_stale_version_is_refused(one_plan_store: Store) -> None:
+    one_plan_store.update_action(R14, ActionChanges(progress=85), user="a", expected_version=1)
+    with pytest.raises(StaleWriteError, match="someone else changed this action"):
+        one_plan_store.update_action(R14, ActionChanges(progress=90), user="b", expected_version=1)
+    row = one_plan_store.get_action(R14)
+    assert (row.progress, row.version) == (85, 2)
+    assert len(one_plan_store.history(row.id)) == 1
+
+
+def test_actions_are_named_plan_key_colon_ref(sample_store: Store) -> None:
+    assert sample_store.get_action(R14).ref == "R1.4"
+    with pytest.raises(NotFoundError, match="no plan 'nope' in the store"):
+        sample_store.resolve("nope:R1.4")
+    with pytest.raises(NotFoundError, match=f"no action 'R9.9' in plan '{KEY}'"):
+        sample_store.resolve(f"{KEY}:R9.9")
+    with pytest.raises(NotFoundError, match=r"'R1\.4' is in more than one plan: say which"):
+        sample_store.resolve("R1.4")
+
+
+# --- filters -------------------------------------------------------------------------------
+
+
+def test_filters(sample_store: Store, settings: RuleSettings) -> None:
+    every = list(sample_store.iter_actions(settings=settings))
+
+    def refs(**kwargs: object) -> list[str]:
+        filters = Filters(**kwargs)  # type: ignore[arg-type]
+        return [r.address for r in sample_store.iter_actions(filters=filters, settings=settings)]
+
+    assert refs(plan=KEY) == [r.address for r in every if r.plan_key == KEY]
+    assert refs(plan=KEY, rec="R2") == [
+        r.address for r in every if r.plan_key == KEY and r.rec_ref == "R2"
+    ]
+    assert refs(owner="head of service") == [
+        r.address for r in every if "head of service" in r.owner.lower()
+    ]
+    assert refs(statuses=("blocked", "complete")) == [
+        r.address for r in every if r.status in ("blocked", "complete")
+    ]
+    assert refs(overdue=True) == [r.address for r in every if r.overdue(settings.today)]
+    assert refs(due_soon=True) == [r.address for r in every if r.due_soon(settings)]
+    assert refs(rag="RED") == [r.address for r in every if r.rag(settings) == "RED"]
+    assert refs(search="R1.4") == [r.address for r in every if "R1.4" in r.ref]
+    assert refs(overdue=True)  # the sample plans have overdue actions at the pinned today
+    counts = sample_store.view_counts(settings=settings)
+    assert counts.total == len(every)
+    assert counts.overdue == len(refs(overdue=True))
+    assert counts.due_soon == len(refs(due_soon=True))
