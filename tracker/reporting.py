@@ -355,6 +355,53 @@ def _classify(store: Store, section: PlanSection, settings: RuleSettings) -> Non
     section.slipped.sort(key=lambda r: -r.slippage_days)
 
 
+def key_points(p: PlanSection, paper: BoardPaper) -> list[str]:
+    """The few sentences a board reads first, as plain text."""
+    s, today = paper.settings, paper.settings.today
+    c = p.counts
+    points = []
+    red, amber = c.get("RED", 0), c.get("AMBER", 0)
+    points.append(
+        f"Overall {_rag_word(p.node.rag)}: {c['complete']} of {c['actions']} actions complete, "
+        f"{_pct(p.node.progress)} average progress; {red} RED and {amber} AMBER."
+    )
+    if p.overdue:
+        worst = p.overdue[0]
+        beyond = sum(1 for r in p.overdue if r.days_overdue(today) > s.tolerance_days)
+        points.append(
+            f"{len(p.overdue)} {_actions(len(p.overdue))} overdue, {beyond} by more than "
+            f"{s.tolerance_days} days; the longest is {worst.ref} "
+            f"({worst.days_overdue(today)} days, {one_line(worst.owner)})."
+        )
+    else:
+        points.append("No action is overdue.")
+    if p.blocked:
+        refs = ", ".join(r.ref for r in p.blocked)
+        points.append(f"{len(p.blocked)} {_actions(len(p.blocked))} blocked: {refs}.")
+    if p.slipped:
+        days = [r.slippage_days for r in p.slipped]
+        points.append(
+            f"{len(p.slipped)} {'deadline has' if len(days) == 1 else 'deadlines have'} moved "
+            f"from the original date, by {min(days)} to {max(days)} days."
+        )
+    if p.changes is not None:
+        n = p.changes.summary()
+        points.append(
+            f"Since {long_date(paper.since)}: {n['completed']} completed, "
+            f"{n['newly_overdue']} became overdue, {n['deadlines_moved']} "
+            f"{'deadline' if n['deadlines_moved'] == 1 else 'deadlines'} moved, "
+            f"{n['actions_added']} {_actions(n['actions_added'], verb=False)} added."
+        )
+    return points
+
+
+def _actions(n: int, *, verb: bool = True) -> str:
+    noun = "action" if n == 1 else "actions"
+    if not verb:
+        return noun
+    return f"{noun} {'is' if n == 1 else 'are'}"
+
+
 # --- the board paper: Markdown ----------------------------------------------------------------
 
 
@@ -421,6 +468,8 @@ def board_paper_markdown(paper: BoardPaper) -> str:
             f"{p.counts['open']} open, {p.counts['overdue']} overdue, "
             f"{p.counts['blocked']} blocked.\n\n"
         )
+        out.append("### Key points\n\n")
+        out.append("".join(f"- {md(point)}\n" for point in key_points(p, paper)) + "\n")
         if p.judgements:
             out.append("### Inspection judgements\n\n")
             out.append(_md_table(("Area", "Grade"), ((md(a), md(g)) for a, g in p.judgements)))
@@ -541,7 +590,7 @@ th { text-align: left; background: var(--band); border-bottom: 2px solid var(--r
   padding: 5px 6px; font-weight: 600; }
 td { border-bottom: 1px solid var(--rule); padding: 4px 6px; vertical-align: top; }
 td.num, th.num { text-align: right; white-space: nowrap; }
-td.nowrap { white-space: nowrap; }
+.nowrap { white-space: nowrap; }
 .rag { display: inline-block; min-width: 56px; text-align: center; font-weight: 700;
   font-size: 8pt; letter-spacing: .04em; padding: 2px 6px; border-radius: 3px;
   -webkit-print-color-adjust: exact; print-color-adjust: exact; }
@@ -555,8 +604,10 @@ td.nowrap { white-space: nowrap; }
 .tile.warn { border-top-color: #c62828; }
 .bar { vertical-align: middle; }
 .legend { font-size: 8.5pt; color: var(--muted); }
-.legend span { display: inline-block; width: 10px; height: 10px; margin: 0 4px 0 10px;
+.legend .swatch { display: inline-block; width: 10px; height: 10px; margin: 0 4px 0 10px;
   vertical-align: -1px; }
+ul.points { margin: 4px 0 10px; padding-left: 20px; }
+ul.points li { margin: 2px 0; }
 .none { color: var(--muted); font-style: italic; }
 section.plan { break-before: page; }
 section.plan:first-of-type { break-before: auto; }
@@ -618,7 +669,7 @@ def _rag_mix(counts: dict[str, int], *, width: int = 420) -> str:
         rects.append(f'<rect x="{x:.1f}" width="{w:.1f}" height="16" fill="{bg}"/>')
         x += w
     legend = "".join(
-        f'<span style="background:{bg}"></span>{word} {counts.get(word, 0)}'
+        f'<span class="swatch" style="background:{bg}"></span>{word} {counts.get(word, 0)}'
         for word, (bg, _) in _RAG_COLOURS.items()
     )
     label = ", ".join(f"{word} {counts.get(word, 0)}" for word in _RAG_COLOURS)
@@ -669,7 +720,8 @@ def _trend_svg(points: list[TrendPoint], *, width: int = 640, height: int = 190)
         )
     parts.append("</svg>")
     legend = "".join(
-        f'<span style="background:{colour}"></span>{name}' for name, colour in _TREND_SERIES
+        f'<span class="swatch" style="background:{colour}"></span>{name}'
+        for name, colour in _TREND_SERIES
     )
     table = (
         "<table><thead><tr><th>Month end</th>"
@@ -811,6 +863,9 @@ def _html_plan(p: PlanSection, paper: BoardPaper) -> str:
         )
     )
     parts.append(_rag_mix(p.counts))
+    parts.append('<h3>Key points</h3><ul class="points">')
+    parts.append("".join(f"<li>{_h(point)}</li>" for point in key_points(p, paper)))
+    parts.append("</ul>")
     if p.judgements:
         parts.append("<h3>Inspection judgements</h3>")
         parts.append(_html_table(("Area", "Grade"), ((_h(a), _h(g)) for a, g in p.judgements)))

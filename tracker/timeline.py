@@ -382,7 +382,8 @@ def monthly_trend(
 ) -> list[TrendPoint]:
     """Open, overdue and complete actions at the end of each of the last `months` months.
 
-    The current month is judged at `settings.today`. Computed from one read of the
+    The current month is judged at `settings.today`; months before the first action was
+    stored are left out. Computed from one read of the
     actions and one of the status and deadline history since the earliest month.
     """
     starts = _month_starts(settings.today, max(months, 1))
@@ -420,6 +421,9 @@ def monthly_trend(
                 current[1] = date.fromisoformat(old)
         points.append(_count_at(start, end, cutoff, state.values()))
     points.reverse()
+    # Months before the first action was stored say nothing: leave them out.
+    while len(points) > 1 and points[0].total == 0:
+        points.pop(0)
     return points
 
 
