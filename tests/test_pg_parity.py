@@ -15,6 +15,9 @@ from conftest import SAMPLES
 from pg_support import PgServer
 
 from tracker.cli import main
+from tracker.plans import load_plan_file
+from tracker.rules import RuleSettings
+from tracker.store import Store
 
 pytestmark = pytest.mark.postgres
 
@@ -131,3 +134,36 @@ def test_natural_order_is_the_same_on_both_engines(
             "order-2026:R2.a",
             "order-2026:R10.1",
         ]
+
+
+def test_views_sorted_by_text_are_the_same_on_both_engines(
+    sqlite_url: str, pg_server: PgServer, plan_files: list[Path], settings: RuleSettings
+) -> None:
+    plans = [(p.name, load_plan_file(p)) for p in plan_files]
+    with pg_server.schema() as pg_url:
+        stores = [Store.open(sqlite_url), Store.open(pg_url)]
+        try:
+            views = []
+            for store in stores:
+                store.import_plans(plans, user="seed")
+                view = [store.owners()]
+                for sort in ("owner", "description", "status", "deadline", "progress"):
+                    for descending in (False, True):
+                        rows = store.page_actions(
+                            settings=settings, sort=sort, descending=descending, limit=100
+                        )
+                        keys = [f"{r.plan_key}:{r.ref}" for r in rows]
+                        view.append(keys)
+                        row = rows[len(rows) // 2]
+                        position = store.action_position(
+                            row.id, settings=settings, sort=sort, descending=descending
+                        )
+                        assert position == len(rows) // 2
+                views.append(view)
+            assert views[0] == views[1]
+            # Byte order, as SQLite's default: capitals before small letters.
+            owners = views[0][0]
+            assert owners.index("Ada") < owners.index("_underscore") < owners.index("ada")
+        finally:
+            for store in stores:
+                store.close()

@@ -8,7 +8,7 @@ can be refused instead of applied over a newer change.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     CheckConstraint,
@@ -20,6 +20,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Field, SQLModel
 
 from tracker.rules import OPEN_STATUSES, STATUSES
@@ -38,6 +41,7 @@ __all__ = [
     "Meta",
     "Plan",
     "Recommendation",
+    "bytewise",
 ]
 
 SCHEMA_VERSION = 1
@@ -46,6 +50,28 @@ SCHEMA_VERSION = 1
 SortKeyType = String(300).with_variant(String(300, collation="C"), "postgresql")
 # Plan key, recommendation ref and action ref keys joined: the natural order of actions.
 OrderKeyType = String(1000).with_variant(String(1000, collation="C"), "postgresql")
+
+
+class bytewise(FunctionElement[str]):
+    """A text expression that sorts and compares byte by byte, as SQLite's default does.
+
+    PostgreSQL's default collation sorts by language rules ("ada" next to "Ada"); views
+    sorted by owner or description must list rows in the same order on both engines.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(bytewise)
+def _bytewise_default(element: bytewise, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(bytewise, "postgresql")
+def _bytewise_postgresql(element: bytewise, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'({compiler.process(element.clauses, **kw)}) COLLATE "C"'
+
 
 _status_list = ", ".join(f"'{s}'" for s in STATUSES)
 

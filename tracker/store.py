@@ -64,6 +64,7 @@ from tracker.models import (
     Judgement,
     Plan,
     Recommendation,
+    bytewise,
 )
 from tracker.plans import ActionData, JudgementData, PlanData, RecommendationData
 from tracker.records import (
@@ -117,11 +118,11 @@ _ROW_COLUMNS = (
     A.updated_by,
 )
 
-# Sortable view columns: name -> column expression.
+# Sortable view columns: name -> column expression. Text sorts byte by byte on every engine.
 SORT_COLUMNS: dict[str, Any] = {
     "ref": A.order_key,
-    "description": A.description,
-    "owner": A.owner,
+    "description": bytewise(A.description),
+    "owner": bytewise(A.owner),
     "deadline": A.deadline,
     "status": A.status,
     "progress": A.progress,
@@ -637,7 +638,12 @@ class Store:
     def owners(self) -> list[str]:
         """Every owner named in the store, for pickers and filters."""
         with self._reading() as session:
-            return [o for (o,) in session.execute(select(A.owner).distinct().order_by(A.owner))]
+            return [
+                o
+                for (o,) in session.execute(
+                    select(A.owner).group_by(A.owner).order_by(bytewise(A.owner))
+                )
+            ]
 
     def plan_data(self, key: str) -> PlanData:
         """A stored plan in the shape of a plan file (for `export-plan`)."""
