@@ -1,0 +1,409 @@
+"""Pilot tests of the terminal UI: each flow a user relies on, on a temporary store."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button, Input, Markdown, Static
+from tui_support import (
+    SIZE,
+    build,
+    count,
+    main_screen,
+    notifications,
+    settle,
+    table,
+    visible_lines,
+)
+
+from tracker.errors import StoreError
+from tracker.plans import load_plan_file
+from tracker.records import ActionChanges
+from tracker.rules import RuleSettings
+from tracker.store import Store
+from tracker.tui.screens.edit import EditScreen
+from tracker.tui.screens.export import ExportScreen
+from tracker.tui.screens.help import HelpScreen
+from tracker.tui.screens.history import HistoryScreen
+from tracker.tui.widgets.bars import SummaryLine, TopBar
+from tracker.tui.widgets.plan_tree import PlanTree
+from tracker.tui.widgets.welcome import Welcome
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _plain(widget: Static) -> str:
+    return str(widget.render())
+
+
+async def test_main_screen_shows_the_view_and_its_summary(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        total = count(sample_store, settings)
+        overdue = count(sample_store, settings, overdue=True)
+        assert table(app).total == total
+        summary = _plain(main_screen(app).query_one(SummaryLine))
+        assert f"{total} actions" in summary
+        assert f"{overdue} overdue" in summary
+        lines = visible_lines(app)
+        assert lines[0].split()[:2] == ["Ref", "▲"]
+        assert any("OVERDUE" in line for line in lines)
+        top = _plain(main_screen(app).query_one(TopBar))
+        assert "2026-11-25" in top
+        assert "READ-ONLY" not in top
+
+
+async def test_overdue_filter_toggles(sample_store: Store, settings: RuleSettings) -> None:
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        overdue = count(sample_store, settings, overdue=True)
+        assert 0 < overdue < count(sample_store, settings)
+        assert table(app).total == overdue
+        rows = table(app).loaded_rows()
+        assert rows
+        assert all(r.overdue(settings.today) for r in rows)
+        assert "overdue only" in _plain(main_screen(app).query_one(SummaryLine))
+        await pilot.press("o")
+        await settle(pilot)
+        assert table(app).total == count(sample_store, settings)
+
+
+async def test_search_by_text_and_escape_clears(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.press(*"lado")
+        await settle(pilot)
+        rows = table(app).loaded_rows()
+        assert rows
+        assert table(app).total == count(sample_store, settings, search="lado")
+        for row in rows:
+            assert "lado" in f"{row.ref} {row.description} {row.owner}".lower()
+        await pilot.press("enter")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert table(app).total == count(sample_store, settings)
+        assert not main_screen(app).query_one("#search", Input).display
+
+
+async def test_tree_selects_a_recommendation(sample_store: Store, settings: RuleSettings) -> None:
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        tree = main_screen(app).query_one(PlanTree)
+        tree.focus()
+        await pilot.press("down", "down", "enter")  # the first plan's first recommendation
+        await settle(pilot)
+        place = tree.cursor_node.data if tree.cursor_node else None
+        assert place is not None
+        assert place.rec is not None
+        rows = table(app).loaded_rows()
+        assert rows
+        assert {(r.plan_key, r.rec_ref) for r in rows} == {(place.plan, place.rec)}
+        assert table(app).total == count(sample_store, settings, plan=place.plan, rec=place.rec)
+        await pilot.press("up", "up", "enter")  # All plans
+        await settle(pilot)
+        assert table(app).total == count(sample_store, settings)
+
+
+async def _open_form(pilot: object, app: object) -> EditScreen:
+    await pilot.press("e")  # type: ignore[attr-defined]
+    await settle(pilot)  # type: ignore[arg-type]
+    screen = app.screen  # type: ignore[attr-defined]
+    assert isinstance(screen, EditScreen)
+    return screen
+
+
+async def test_edit_and_save_writes_history(sample_store: Store, settings: RuleSettings) -> None:
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down", "down")
+        await settle(pilot)
+        row = main_screen(app).selected
+        assert row is not None
+        form = await _open_form(pilot, app)
+        new_progress = 7 if row.progress != 7 else 8
+        form.query_one("#progress", Input).value = str(new_progress)
+        form.query_one("#note", Input).value = "checked at board"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, EditScreen)
+        stored = sample_store.get_action(row.id, settings=settings)
+        assert stored.progress == new_progress
+        last = sample_store.history(row.id)[-1]
+        assert (last.field, last.old, last.new) == (
+            "progress",
+            str(row.progress),
+            str(new_progress),
+        )
+        assert (last.by, last.note) == ("test.secretary", "checked at board")
+        assert any("Saved" in n for n in notifications(app))
+        assert main_screen(app).selected is not None
+        assert main_screen(app).selected.id == row.id
+
+
+async def test_stale_save_is_refused_and_can_be_reapplied(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("o")  # overdue actions are open, so progress can change
+        await settle(pilot)
+        row = main_screen(app).selected
+        assert row is not None
+        form = await _open_form(pilot, app)
+        # Someone else changes the owner while the form is open.
+        sample_store.update_action(
+            row.id, ActionChanges(owner="Another Person"), user="someone.else"
+        )
+        form.query_one("#progress", Input).value = "55" if row.progress != 55 else "56"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        stored = sample_store.get_action(row.id, settings=settings)
+        assert stored.owner == "Another Person"
+        assert stored.progress == row.progress  # nothing of ours was written
+        assert any("someone else changed" in n for n in notifications(app)), notifications(app)
+        again = app.screen
+        assert isinstance(again, EditScreen)
+        assert again.query_one("#owner", Input).value == "Another Person"
+        assert again.query_one("#progress", Input).value in ("55", "56")
+        assert "Someone else changed" in _plain(again.query_one("#conflict", Static))
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        stored = sample_store.get_action(row.id, settings=settings)
+        assert str(stored.progress) in ("55", "56")
+        assert stored.owner == "Another Person"
+
+
+async def test_invalid_input_keeps_save_disabled(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        row = main_screen(app).selected
+        assert row is not None
+        form = await _open_form(pilot, app)
+        save = form.query_one("#save-button", Button)
+        assert not save.disabled
+        form.query_one("#progress", Input).value = "lots"
+        await pilot.pause()
+        assert save.disabled
+        assert "0-100" in _plain(form.query_one("#progress-error", Static))
+        form.query_one("#progress", Input).value = str(row.progress)
+        form.query_one("#deadline", Input).value = "31/02/2027"
+        await pilot.pause()
+        assert save.disabled
+        assert "not a real date" in _plain(form.query_one("#deadline-error", Static))
+        form.query_one("#deadline", Input).value = "+3m"
+        await pilot.pause()
+        assert save.disabled
+        assert "reason" in _plain(form.query_one("#reason-error", Static))
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form  # still open: nothing saved
+        assert sample_store.get_action(row.id).version == row.version
+        form.query_one("#reason", Input).value = "waiting for the new system"
+        await pilot.pause()
+        assert not save.disabled
+
+
+async def test_export_writes_the_current_view(
+    sample_store: Store, settings: RuleSettings, tmp_path: Path
+) -> None:
+    app = build(sample_store, settings)
+    target = tmp_path / "board.csv"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ExportScreen)
+        field = dialog.query_one("#path", Input)
+        assert field.value == "tracker-snapshot-2026-11-25.csv"
+        field.value = str(target)
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        with open(target, encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        overdue = count(sample_store, settings, overdue=True)
+        assert len(rows) == overdue
+        assert {r["overdue"] for r in rows} == {"yes"}
+        assert any(str(target) in n and f"{overdue} actions" in n for n in notifications(app))
+
+
+async def test_read_only_refuses_edits_and_says_why(
+    sample_store: Store, settings: RuleSettings, db_url: str
+) -> None:
+    reader = Store.open(db_url, read_only=True)
+    try:
+        app = build(reader, settings, read_only=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert "READ-ONLY" in _plain(main_screen(app).query_one(TopBar))
+            await pilot.press("e")
+            await settle(pilot)
+            assert not isinstance(app.screen, EditScreen)
+            assert any("read-only" in n for n in notifications(app))
+            await pilot.press("h")  # history is still there to read
+            await settle(pilot)
+            assert isinstance(app.screen, HistoryScreen)
+    finally:
+        reader.close()
+
+
+async def test_change_from_another_process_appears_without_a_key(
+    sample_store: Store, settings: RuleSettings, db_url: str
+) -> None:
+    app = build(sample_store, settings, poll_interval=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down")
+        await settle(pilot)
+        selected = main_screen(app).selected
+        assert selected is not None
+        target = next(r for r in table(app).loaded_rows() if r.status != "blocked")
+        env = dict(os.environ)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tracker",
+                "--db",
+                db_url,
+                "update",
+                target.address,
+                "--status",
+                "blocked",
+                "--note",
+                "from another terminal",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        for _ in range(40):
+            await pilot.pause(0.1)
+            rows = {r.id: r for r in table(app).loaded_rows()}
+            if rows[target.id].status == "blocked":
+                break
+        assert rows[target.id].status == "blocked"
+        assert main_screen(app).selected is not None
+        assert main_screen(app).selected.id == selected.id
+
+
+async def test_plan_text_is_shown_literally(
+    empty_store: Store, settings: RuleSettings, tmp_path: Path
+) -> None:
+    source = (ROOT / "sample_plans" / "staffordshire-2024-ilacs.toml").read_text(encoding="utf-8")
+    start = source.index('description = "', source.index("[[recommendations.actions]]"))
+    end = source.index("\n", start)
+    hostile = "[bold red]x[/] [link=https://example.com]click[/link] \\u001b[31mred"
+    plan_file = tmp_path / "hostile.toml"
+    plan_file.write_text(
+        source[:start] + f'description = "{hostile}"' + source[end:], encoding="utf-8"
+    )
+    empty_store.import_plans([(plan_file.name, load_plan_file(plan_file))], user="seed")
+    app = build(empty_store, settings)
+    async with app.run_test(size=(220, 40)) as pilot:
+        await settle(pilot)
+        first = visible_lines(app)[1]
+        assert "[bold red]x[/] [link=https://example.com]click[/link]" in first
+        assert "\x1b" not in first
+        detail = _plain(main_screen(app).query_one("#detail-body", Static))
+        assert "[bold red]x[/] [link=https://example.com]click[/link] red" in detail
+        assert "\x1b" not in detail
+
+
+async def test_empty_store_welcomes(empty_store: Store, settings: RuleSettings) -> None:
+    app = build(empty_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        welcome = main_screen(app).query_one(Welcome)
+        assert welcome.display
+        text = _plain(welcome)
+        assert "tracker import" in text
+        assert "tracker demo" in text
+
+
+async def test_help_is_the_markdown_page(sample_store: Store, settings: RuleSettings) -> None:
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert app.screen.query_one(Markdown)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_palette_commands_read_noun_verb(sample_store: Store, settings: RuleSettings) -> None:
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        for title in ("filter: Overdue only", "export: CSV snapshot", "filter: RAG RED"):
+            assert title in commands
+        owner = next(t for t in commands if t.startswith("filter: Owner "))
+        assert owner
+        commands["filter: Status blocked"].callback()
+        await settle(pilot)
+        assert table(app).total == count(sample_store, settings, statuses=("blocked",))
+        assert {r.status for r in table(app).loaded_rows()} == {"blocked"}
+
+
+async def test_sorting_by_deadline(sample_store: Store, settings: RuleSettings) -> None:
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main_screen(app).action_sort_by("deadline")
+        await settle(pilot)
+        deadlines = [r.deadline for r in table(app).loaded_rows()]
+        assert deadlines == sorted(deadlines)
+        await pilot.press("S")
+        await settle(pilot)
+        deadlines = [r.deadline for r in table(app).loaded_rows()]
+        assert deadlines == sorted(deadlines, reverse=True)
+
+
+async def test_a_failing_store_becomes_a_notification(
+    sample_store: Store, settings: RuleSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+
+        def broken(**_: object) -> None:
+            raise StoreError("the store is unreachable")
+
+        monkeypatch.setattr(sample_store, "view_counts", broken)
+        await pilot.press("o")
+        await settle(pilot)
+        assert any("unreachable" in n for n in notifications(app))
+        assert app.is_running
