@@ -13,11 +13,15 @@ import pytest
 )
 def test_core_module_does_not_load_textual(module: str) -> None:
     code = f"import sys, {module}; print('textual' in sys.modules, 'rich' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.split() == ["False", "False"]
 
 
 def test_cli_module_does_not_load_sqlalchemy_until_needed() -> None:
     code = "import sys, tracker.cli; print('sqlalchemy' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
