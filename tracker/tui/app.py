@@ -61,6 +61,7 @@ def make_app(
     read_only: bool = False,
     demo: bool = False,
     poll_interval: float = 1.0,
+    location: str | None = None,
 ) -> TrackerApp:
     """The App on an open store; the caller keeps ownership of the store."""
     session = Session(
@@ -70,6 +71,7 @@ def make_app(
         read_only=read_only or store.read_only,
         demo=demo,
         poll_interval=poll_interval,
+        location=location,
     )
     return TrackerApp(session)
 

@@ -110,11 +110,11 @@ def summary_text(counts: ViewCounts, state: ViewState) -> Text:
     text.append(f" · {counts.due_soon:,} due soon · {counts.blocked:,} blocked")
     text.append(f" · {counts.complete:,} complete")
     described = state.describe()
+    text.append("  │ ", style="dim")
     if described:
-        text.append("  │ showing: ", style="dim")
         text.append(described, style="italic")
     else:
-        text.append("  │ all actions", style="dim")
+        text.append("all actions", style="dim")
     if state.sort != "ref" or state.descending:
         arrow = "↓" if state.descending else "↑"
         text.append(f" · by {state.sort} {arrow}", style="dim")

@@ -53,6 +53,7 @@ class Session:
     read_only: bool = False
     demo: bool = False
     poll_interval: float = 1.0
+    location: str | None = None  # how the top bar names the store (default: its path)
 
 
 class ViewLoaded(Message):
@@ -137,8 +138,9 @@ class Exported(Message):
 class MainScreen(ReportsFailures, Screen[None]):
     """The plan at a glance, with the keys of the product promise."""
 
-    # The plan tree hides below 110 columns; the detail panel shrinks below 34 lines.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012
+    # The plan tree hides below 110 columns and widens from 150; the detail panel
+    # shrinks below 34 lines.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide"), (150, "-very-wide")]  # noqa: RUF012
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]  # noqa: RUF012
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -187,7 +189,7 @@ class MainScreen(ReportsFailures, Screen[None]):
     def on_mount(self) -> None:
         session = self.session
         self.query_one(TopBar).show(
-            location=self.store.location,
+            location=session.location or self.store.location,
             today=self.settings.today.isoformat(),
             read_only=session.read_only,
             demo=session.demo,
@@ -313,7 +315,7 @@ class MainScreen(ReportsFailures, Screen[None]):
         self.query_one(ActionTable).display = not empty
         self.query_one(DetailPanel).display = not empty
         if empty:
-            self.query_one(Welcome).show(self.store.location)
+            self.query_one(Welcome).show(self.session.location or self.store.location)
 
     def on_stamp_checked(self, message: StampChecked) -> None:
         if self._stamp is not None and message.stamp != self._stamp:

@@ -48,6 +48,7 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
+    Column("plan", "Plan", 16, 6, sortable=False),
     Column("ref", "Ref", 8, 0),
     Column("description", "Description", 0, 0),
     Column("owner", "Owner", 16, 3),
@@ -57,7 +58,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("rag", "RAG", 5, 0, sortable=False),
     Column("flag", "Flag", 12, 2, sortable=False),
 )
-MIN_DESCRIPTION = 24
+MIN_DESCRIPTION = 20
 
 
 def _fit(text: str, width: int) -> str:
@@ -296,7 +297,12 @@ class ActionTable(ScrollView, can_focus=True):
             if spare >= MIN_DESCRIPTION or max(c.drop for c in columns) == 0:
                 break
             columns.remove(max(columns, key=lambda c: c.drop))
-        return [(c, c.width or max(spare, 8)) for c in columns]
+        widths = [(c, c.width or max(spare, 8)) for c in columns]
+        if spare > 90:  # room to spare: let owners show in full before descriptions grow
+            widths = [
+                (c, w + 10 if c.key == "owner" else w - 10 if not c.width else w) for c, w in widths
+            ]
+        return widths
 
     def _column_at(self, x: int) -> str | None:
         left = 1
@@ -343,7 +349,9 @@ class ActionTable(ScrollView, can_focus=True):
         for column, col_width in self._layout(width):
             cell_style = style
             key = column.key
-            if key == "ref":
+            if key == "plan":
+                value = one_line(row.plan_key)
+            elif key == "ref":
                 value = one_line(row.ref)
             elif key == "description":
                 value = one_line(row.description)

@@ -20,17 +20,17 @@ class TopBar(Static):
     """
 
     def show(self, *, location: str, today: str, read_only: bool, demo: bool) -> None:
-        text = Text()
+        text = Text(no_wrap=True, overflow="ellipsis")
         text.append("tracker", style="bold")
-        text.append(" · Ofsted improvement plan · ")
-        if demo:
-            text.append("DEMO ", style="bold reverse")
-            text.append(" ")
-        text.append(one_line(location), style="italic")
         text.append(f" · today {today}")
         if read_only:
             text.append("  ")
             text.append(" READ-ONLY ", style="bold reverse #ffb347")
+        if demo:
+            text.append("  ")
+            text.append(" DEMO ", style="bold reverse")
+        text.append(" · store ")
+        text.append(one_line(location), style="italic")
         self.update(text)
 
 
@@ -38,7 +38,7 @@ class SummaryLine(Static):
     """How many actions the current view shows, and how many are overdue and so on."""
 
     DEFAULT_CSS = """
-    SummaryLine { height: 1; background: $boost; padding: 0 1; }
+    SummaryLine { height: auto; max-height: 2; background: $boost; padding: 0 1; }
     """
 
     def show(self, counts: ViewCounts, state: ViewState) -> None:

@@ -1,0 +1,78 @@
+"""Snapshots of what a person sees, at a fixed size and today, on the sample plans.
+
+Regenerate with `pytest tests/test_snapshots.py --snapshot-update`, then look at them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+from tui_support import build, settle
+
+from tracker.plans import load_plan_file
+from tracker.rules import RuleSettings
+from tracker.store import Store
+from tracker.tui.app import TrackerApp
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_plans"
+
+
+@pytest.fixture
+def app(tmp_path: Path, settings: RuleSettings) -> Iterator[TrackerApp]:
+    """The app on a SQLite store of the sample plans, its location named the same every run."""
+    store = Store.open(f"sqlite:///{tmp_path / 'snap.db'}")
+    plans = [(p.name, load_plan_file(p)) for p in sorted(SAMPLES.glob("*.toml"))]
+    store.import_plans(plans, user="seed")
+    yield build(store, settings, location="sample-plans.db")
+    store.close()
+
+
+async def _settled(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+
+
+def test_main_screen(app: TrackerApp, snap_compare: Any) -> None:
+    """The main screen: tree, table with OVERDUE flags, detail panel and summary line."""
+    assert snap_compare(app, terminal_size=(140, 40), run_before=_settled)
+
+
+def test_main_screen_small_terminal(app: TrackerApp, snap_compare: Any) -> None:
+    """At 80x24 the tree hides and the table keeps ref, owner, deadline, RAG and the flag."""
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_settled)
+
+
+def test_overdue_view(app: TrackerApp, snap_compare: Any) -> None:
+    """`o` shows only overdue actions and the summary says so."""
+
+    async def overdue(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(140, 40), run_before=overdue)
+
+
+def test_edit_form_with_an_error(app: TrackerApp, snap_compare: Any) -> None:
+    """The edit form says what is wrong beside the field and Save is disabled."""
+
+    async def bad_progress(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        pilot.app.screen.query_one("#progress", Input).value = "120"
+        pilot.app.screen.query_one("#deadline", Input).value = "+2m"
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(100, 34), run_before=bad_progress)
+
+
+def test_help(app: TrackerApp, snap_compare: Any) -> None:
+    """`?` opens the help page: keys and what RAG, overdue and due soon mean."""
+    assert snap_compare(app, terminal_size=(100, 34), press=["question_mark"], run_before=_settled)
