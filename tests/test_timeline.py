@@ -14,17 +14,15 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, TODAY
+from board_support import PLAN, tell_story
+from conftest import TODAY
 from sqlalchemy import event
 
 from tracker.cli import main
-from tracker.plans import ActionData, load_plan_file
-from tracker.records import ActionChanges, Filters
+from tracker.records import Filters
 from tracker.rules import RuleSettings
 from tracker.store import Store
 from tracker.timeline import actions_as_of, changes_between, monthly_trend
-
-PLAN = "staffordshire-2024-ilacs"
 
 
 def at(settings_today: date) -> RuleSettings:
@@ -34,40 +32,7 @@ def at(settings_today: date) -> RuleSettings:
 @pytest.fixture
 def story(empty_store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
     """Staffordshire's plan loaded on 1 September, then updated through the autumn."""
-    store = empty_store
-    path = SAMPLES / f"{PLAN}.toml"
-    monkeypatch.setenv("TRACKER_NOW", "2026-09-01T09:00:00Z")
-    store.import_plans([(path.name, load_plan_file(path))], user="seed")
-
-    def on(moment: str, address: str, changes: ActionChanges, user: str) -> None:
-        monkeypatch.setenv("TRACKER_NOW", moment)
-        store.update_action(f"{PLAN}:{address}", changes, user=user)
-
-    on("2026-10-05T10:00:00Z", "R1.3", ActionChanges(progress=70, note="Oct dip sample"), "amy")
-    # An action added to the plan on 12 October.
-    monkeypatch.setenv("TRACKER_NOW", "2026-10-12T08:30:00Z")
-    plan = store.plan_data(PLAN)
-    plan.recommendations[0].actions.append(
-        ActionData(
-            ref="R1.7",
-            description="Audit out-of-hours decisions",
-            owner="Emergency Duty Team Manager",
-            deadline=date(2026, 10, 30),
-            status="not_started",
-            progress=0,
-        )
-    )
-    store.import_plans([(path.name, plan)], replace=True, user="seed")
-    on(
-        "2026-10-20T10:00:00Z",
-        "R1.3",
-        ActionChanges(deadline=date(2027, 6, 30), reason="Extended for the new cohort"),
-        "ben",
-    )
-    on("2026-11-02T10:00:00Z", "R1.3", ActionChanges(status="complete", note="Done"), "amy")
-    on("2026-11-10T14:00:00Z", "R1.6", ActionChanges(owner="Head of Early Help"), "ben")
-    monkeypatch.setenv("TRACKER_NOW", "2026-11-25T10:00:00Z")
-    return store
+    return tell_story(empty_store, monkeypatch)
 
 
 def test_history_takes_its_time_from_the_pinned_clock(story: Store) -> None:
@@ -235,7 +200,7 @@ def test_changes_command_formats(story: Store, db_url: str, tmp_path: Path) -> N
     text = out.getvalue()
     assert "Changes from 1 October 2026 to 31 October 2026" in text
     assert "2 changes: 0 completed" in text
-    assert "1 actions added" in text
+    assert "1 action added" in text
     assert "Extended for the new cohort" in text
 
     target = tmp_path / "changes.csv"

@@ -38,11 +38,11 @@ __all__ = [
 
 CHANGE_COLUMNS = ("at", "by", "action", "field", "old", "new", "note")
 _SUMMARY_WORDS = (
-    ("completed", "completed"),
-    ("newly_overdue", "newly overdue"),
-    ("deadlines_moved", "deadlines moved"),
-    ("status_changes", "status changes"),
-    ("actions_added", "actions added"),
+    ("completed", "completed", "completed"),
+    ("newly_overdue", "newly overdue", "newly overdue"),
+    ("deadlines_moved", "deadline moved", "deadlines moved"),
+    ("status_changes", "status change", "status changes"),
+    ("actions_added", "action added", "actions added"),
 )
 
 
@@ -54,7 +54,9 @@ def long_date(value: date | None) -> str:
 def summary_sentence(log: ChangeLog) -> str:
     """`12 changes: 2 completed, 1 newly overdue, ...`."""
     counts = log.summary()
-    parts = ", ".join(f"{counts[key]} {words}" for key, words in _SUMMARY_WORDS)
+    parts = ", ".join(
+        f"{counts[key]} {one if counts[key] == 1 else many}" for key, one, many in _SUMMARY_WORDS
+    )
     noun = "change" if counts["changes"] == 1 else "changes"
     return f"{counts['changes']} {noun}: {parts}"
 
