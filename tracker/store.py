@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
@@ -131,7 +132,17 @@ SORT_COLUMNS: dict[str, Any] = {
 
 def order_key(plan_key: str, rec_ref: str, action_ref: str) -> str:
     """The natural order of an action across the whole store, as one comparable string."""
-    return "\x02".join((sort_key(plan_key), sort_key(rec_ref), sort_key(action_ref)))
+    return _order_prefix(plan_key, rec_ref) + sort_key(action_ref)
+
+
+@lru_cache(maxsize=1024)
+def _order_prefix(plan_key: str, rec_ref: str) -> str:
+    """The plan's and recommendation's part of `order_key`, shared by all their actions."""
+    return f"{sort_key(plan_key)}\x02{_rec_sort_key(rec_ref)}\x02"
+
+
+# A plan's actions come recommendation by recommendation: each rec's key is made once.
+_rec_sort_key = lru_cache(maxsize=1024)(sort_key)
 
 
 # --- the rules as SQL -------------------------------------------------------------------
@@ -952,7 +963,8 @@ def _insert_plan(
 def _bulk_insert_actions(session: Session, rows: list[dict[str, Any]]) -> None:
     chunk = 5000
     for i in range(0, len(rows), chunk):
-        session.execute(insert(Action), rows[i : i + chunk])
+        # A Core insert of the table (not the ORM entity): one executemany per chunk.
+        session.execute(insert(A.id.table), rows[i : i + chunk])
 
 
 def _action_values(
@@ -964,13 +976,14 @@ def _action_values(
     user: str,
     now: datetime,
 ) -> dict[str, Any]:
+    action_sort = sort_key(action.ref)
     return {
         "plan_id": plan_id,
         "recommendation_id": rec_id,
         "ref": action.ref,
-        "sort_key": sort_key(action.ref),
-        "rec_sort_key": sort_key(rec_ref),
-        "order_key": order_key(plan_key, rec_ref, action.ref),
+        "sort_key": action_sort,
+        "rec_sort_key": _rec_sort_key(rec_ref),
+        "order_key": _order_prefix(plan_key, rec_ref) + action_sort,
         "description": action.description,
         "owner": action.owner,
         "partner": action.partner,
@@ -1008,16 +1021,22 @@ def _upsert_recommendations(
     existing: dict[str, int],
 ) -> dict[str, int]:
     ids = dict(existing)
+    new_rows: list[dict[str, Any]] = []
     for position, rec in enumerate(recs, start=1):
         values = {"title": rec.title, "text": rec.text, "area": rec.area, "position": position}
         if rec.ref in ids:
             session.execute(update(Recommendation).where(R.id == ids[rec.ref]).values(**values))
         else:
-            ids[rec.ref] = session.execute(
-                insert(Recommendation)
-                .values(plan_id=plan_id, ref=rec.ref, sort_key=sort_key(rec.ref), **values)
-                .returning(R.id)
-            ).scalar_one()
+            new_rows.append(
+                {"plan_id": plan_id, "ref": rec.ref, "sort_key": sort_key(rec.ref), **values}
+            )
+    if new_rows:
+        # One executemany for the new ones, then their ids by ref (unique in a plan).
+        session.execute(insert(R.id.table), new_rows)
+        added = {row["ref"] for row in new_rows}
+        for rec_id, ref in session.execute(select(R.id, R.ref).where(R.plan_id == plan_id)):
+            if ref in added:
+                ids[ref] = rec_id
     return ids
 
 
