@@ -1,0 +1,120 @@
+"""The terminal UI in a real terminal (tmux), at 80x24 and 160x50: what a person sees."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import in_ci
+
+from tracker.plans import load_plan_file
+from tracker.rules import RuleSettings
+from tracker.store import Store
+
+pytestmark = pytest.mark.tmux
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def tmux() -> Iterator[Callable[..., str]]:
+    """Run tmux commands on a private server, killed afterwards."""
+    if shutil.which("tmux") is None:
+        if in_ci():
+            pytest.fail("tmux is needed in CI: apt-get install tmux")
+        pytest.skip("tmux is not installed: apt-get install tmux")
+    socket = f"tracker-test-{uuid.uuid4().hex[:8]}"
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            ["tmux", "-L", socket, *args], capture_output=True, text=True, timeout=30, check=False
+        )
+        return done.stdout
+
+    yield run
+    run("kill-server")
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    path = tmp_path / "tmux.db"
+    store = Store.open(str(path))
+    plans = [(p.name, load_plan_file(p)) for p in sorted((ROOT / "sample_plans").glob("*.toml"))]
+    store.import_plans(plans, user="seed")
+    store.close()
+    return path
+
+
+def _wait_for(tmux: Callable[..., str], text: str, timeout: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = tmux("capture-pane", "-p", "-t", "ui")
+        if text in screen:
+            time.sleep(0.5)  # let the screen finish drawing (and any first resize)
+            screen = tmux("capture-pane", "-p", "-t", "ui")
+            if text in screen:
+                return screen
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} did not appear on the screen:\n{screen}")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+def test_keys_in_a_real_terminal(
+    tmux: Callable[..., str], store_path: Path, settings: RuleSettings, size: tuple[int, int]
+) -> None:
+    store = Store.open(str(store_path))
+    try:
+        from tracker.records import Filters
+
+        total = store.view_counts(settings=settings).total
+        overdue = store.view_counts(filters=Filters(overdue=True), settings=settings).total
+    finally:
+        store.close()
+    env = " ".join(
+        f"{name}={shlex.quote(os.environ[name])}"
+        for name in ("TRACKER_TODAY", "TRACKER_NOW", "TRACKER_USER", "XDG_DATA_HOME")
+        if name in os.environ
+    )
+    command = f"cd {shlex.quote(str(ROOT))} && env {env} TERM=xterm-256color " + shlex.join(
+        [sys.executable, "-m", "tracker", "--db", str(store_path)]
+    )
+    width, height = size
+    tmux("new-session", "-d", "-s", "ui", "-x", str(width), "-y", str(height), command)
+
+    screen = _wait_for(tmux, f"{total} actions")
+    assert f"{overdue} overdue" in screen
+    assert "OVERDUE" in screen
+    assert "today 2026-11-25" in screen
+
+    tmux("send-keys", "-t", "ui", "o")
+    screen = _wait_for(tmux, "overdue only")
+    assert f"{overdue} actions · {overdue} overdue" in screen
+    rows = [line for line in screen.splitlines() if line.strip().startswith("R") and "  " in line]
+    assert rows
+    table_rows = [line for line in rows if "-" in line and line.count("-") >= 2]
+    assert all("OVERDUE" in line for line in table_rows), screen
+
+    tmux("send-keys", "-t", "ui", "o")
+    _wait_for(tmux, "all actions")
+
+    tmux("send-keys", "-t", "ui", "/")
+    tmux("send-keys", "-t", "ui", "-l", "LADO")
+    screen = _wait_for(tmux, "search 'LADO'")
+    assert "LADO" in screen
+    tmux("send-keys", "-t", "ui", "Escape")
+    _wait_for(tmux, "all actions")
+
+    tmux("send-keys", "-t", "ui", "q")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "ui" in tmux("list-sessions", "-F", "#S"):
+        time.sleep(0.2)
+    assert "ui" not in tmux("list-sessions", "-F", "#S")
