@@ -162,8 +162,14 @@ def cmd_report(ctx: Context) -> int:
 def cmd_import_sheet(ctx: Context) -> int:
     from tracker.sheets import check_plan, describe_mapping, read_sheet_file
 
+    from tracker.plans import _valid_key
+
     args = ctx.args
     name = args.file
+    if not _valid_key(args.plan):
+        raise UsageError(
+            f"--plan: {args.plan!r} is not a usable plan key: use letters, digits, '-', '_' or '.'"
+        )
     result = read_sheet_file(
         Path(name), key=args.plan, authority=args.authority, title=args.title, display=name
     )

@@ -403,6 +403,12 @@ def _sheet_date(text: str) -> date:
     return parse_date(text, today_=date(2000, 1, 1))
 
 
+def _date_problem(text: str, exc: DateError) -> str:
+    if "not a real date" in str(exc):
+        return str(exc)
+    return f"{text!r} is not a date: write it as 23/04/2024, 2024-04-23 or March 2025"
+
+
 def _progress(text: str) -> int:
     raw = text.strip().replace(" ", "")
     percent = raw.endswith("%")
@@ -433,13 +439,13 @@ def _action(
         try:
             deadline = _sheet_date(deadline_text)
         except DateError as exc:
-            problems.append(f"{where}: target date: {exc}")
+            problems.append(f"{where}: target date: {_date_problem(deadline_text, exc)}")
     start: date | None = None
     if cells.get("start"):
         try:
             start = _sheet_date(cells["start"])
         except DateError as exc:
-            problems.append(f"{where}: start date: {exc}")
+            problems.append(f"{where}: start date: {_date_problem(cells['start'], exc)}")
     progress: int | None = None
     if cells.get("progress"):
         try:

@@ -1,0 +1,173 @@
+"""Moving off the spreadsheet: `import-sheet` on the CSV a council's RAG tracker saves.
+
+The sample sheet is messy the way real ones are: a byte-order mark, a title row above the
+headers, headers in odd case and spacing, blank rows, the recommendation written once per
+group (a merged cell), `23/04/2024`, `30/6/24`, `Mar-27` and `31 March 2025` dates, mixed
+status and RAG words, a multi-line update and a formula-looking evidence cell.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+
+from tracker.cli import main
+from tracker.errors import PlanFileError
+from tracker.records import Filters
+from tracker.rules import RuleSettings
+from tracker.sheets import _decode, map_status, read_sheet, read_sheet_file
+from tracker.store import Store
+
+SHEETS = DATA / "sheets"
+CLEAN = SHEETS / "stoke-rag-tracker.csv"
+BROKEN = SHEETS / "stoke-rag-tracker-broken.csv"
+NAMING = ["--plan", "stoke-sheet", "--authority", "Stoke-on-Trent City Council"]
+NAMING += ["--title", "Improvement plan (from the RAG tracker)"]
+
+
+def run(db_url: str, *args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(["--db", db_url, "import-sheet", *args, *NAMING], out=out)
+    return code, out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("word", "status"),
+    [
+        ("Complete", "complete"),
+        ("COMPLETED", "complete"),
+        ("Blue", "complete"),
+        ("On track", "in_progress"),
+        ("green", "in_progress"),
+        ("Not started", "not_started"),
+        ("Off Track", "in_progress"),
+        ("Red", "in_progress"),
+        ("Blocked", "blocked"),
+        ("On hold", "blocked"),
+        ("on-hold", "blocked"),
+        ("Amber-ish", None),
+    ],
+)
+def test_status_and_rag_words(word: str, status: str | None) -> None:
+    assert map_status(word) == status
+
+
+def test_dry_run_shows_the_mapping_and_changes_nothing(db_url: str) -> None:
+    code, text = run(db_url, str(CLEAN), "--dry-run")
+    assert code == 0
+    assert "header row: 3" in text
+    assert "column 'Lead Officer / Owner' -> owner" in text
+    assert "column 'Target  Date' -> deadline" in text
+    assert "7 actions under 3 recommendations; 3 blank rows skipped" in text
+    assert "row 8: R2.1  in_progress (from 'Off Track')  40%  due 2025-03-31" in text
+    assert "ready: 7 actions would be imported as plan stoke-sheet" in text
+    store = Store.open(db_url)
+    try:
+        assert store.plan_keys() == []
+    finally:
+        store.close()
+
+
+def test_import_groups_actions_and_maps_words(db_url: str) -> None:
+    code, text = run(db_url, str(CLEAN))
+    assert code == 0, text
+    assert "imported plan stoke-sheet: 7 actions under 3 recommendations" in text
+    store = Store.open(db_url)
+    try:
+        plan = store.plan_data("stoke-sheet")
+        rows = {
+            r.ref: r
+            for r in store.iter_actions(
+                filters=Filters(plan="stoke-sheet"), settings=RuleSettings(today=date(2026, 11, 25))
+            )
+        }
+    finally:
+        store.close()
+    assert plan.authority == "Stoke-on-Trent City Council"
+    assert [r.ref for r in plan.recommendations] == ["R1", "R2", "R3"]
+    assert [len(r.actions) for r in plan.recommendations] == [3, 2, 2]
+    assert plan.recommendations[2].title == "Sufficiency of placements for children in care"
+    assert (rows["R1.1"].deadline, rows["R1.1"].status, rows["R1.1"].progress) == (
+        date(2024, 4, 23),
+        "complete",
+        100,
+    )
+    assert rows["R1.2"].deadline == date(2024, 6, 30)
+    assert rows["R1.3"].deadline == date(2027, 3, 31)  # "Mar-27": the end of the month
+    assert rows["R1.3"].notes == "Cohort 2 started Sept 2026.\nSix of ten managers enrolled."
+    assert rows["R2.1"].status == "in_progress"
+    assert rows["R2.1"].notes is not None
+    assert rows["R2.1"].notes.endswith("Spreadsheet status: Off Track.")
+    assert (rows["R2.2"].status, rows["R2.2"].progress) == ("not_started", 0)
+    assert rows["R3.1"].status == "blocked"
+    assert rows["R3.2"].status == "in_progress"  # from the RAG column: Green
+    assert rows["R1.1"].owner == "Head of Service, Safeguarding"
+    assert rows["R3.1"].evidence == "=cmd|' /C calc'!A0"  # kept as text; the CSV neutralises it
+
+
+def test_a_sheet_with_unreadable_rows_imports_nothing(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, text = run(db_url, str(BROKEN), "--dry-run")
+    assert code == 1
+    assert "4 rows or columns cannot be read; nothing would be imported" in text
+    name = str(BROKEN)
+    assert f"{name}: row 5: target date: 'TBC' is not a date" in text
+    assert f"{name}: row 8: % complete: 'forty' is not a percentage 0-100" in text
+    assert f"{name}: row 9: status 'Amber-ish' is not a word tracker knows" in text
+    assert f"{name}: row 12: no lead officer/owner" in text
+
+    code, _ = run(db_url, str(BROKEN))
+    assert code == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"tracker: error: {name}: row 5: ")
+    assert err[-1] == "tracker: error: nothing was imported"
+    assert len(err) == 5
+    store = Store.open(db_url)
+    try:
+        assert store.plan_keys() == []
+    finally:
+        store.close()
+
+
+def test_windows_1252_semicolon_sheet() -> None:
+    text = (
+        "Recommendation;Action;Owner;Due date;RAG\n"
+        "Improve sufficiency – placements;Open a home (£1.2m);Head of Placements;01/02/2027;Amber\n"
+    )
+    data = text.encode("cp1252")
+    result = read_sheet(_decode(data, "x.csv"), name="x.csv", key="k", authority="A", title="T")
+    assert result.ok, result.problems
+    action = result.plan.recommendations[0].actions[0]
+    assert action.description == "Open a home (£1.2m)"
+    assert (action.ref, action.deadline, action.status) == ("R1.1", date(2027, 2, 1), "in_progress")
+    assert result.plan.recommendations[0].title == "Improve sufficiency – placements"
+
+
+def test_a_sheet_without_headers_is_refused(tmp_path: Path, db_url: str) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text("just,some,numbers\n1,2,3\n", encoding="utf-8")
+    with pytest.raises(PlanFileError, match="no header row found"):
+        read_sheet_file(path, key="k", authority="A", title="T")
+    code, _ = run(db_url, str(path))
+    assert code == 1
+
+
+def test_actions_before_any_recommendation_are_reported() -> None:
+    text = "Ref,Recommendation,Action,Owner,Deadline\n1,,Do it,Someone,01/01/2027\n"
+    result = read_sheet(text, name="s.csv", key="k", authority="A", title="T")
+    assert result.problems == [
+        "s.csv: row 2: an action with no recommendation above it; fill in the Recommendation column"
+    ]
+
+
+def test_a_bad_plan_key_is_a_usage_error(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    out = io.StringIO()
+    args = ["--db", db_url, "import-sheet", str(CLEAN), "--plan", "bad key!"]
+    args += ["--authority", "A", "--title", "T"]
+    assert main(args, out=out) == 2
+    assert "--plan: 'bad key!' is not a usable plan key" in capsys.readouterr().err
