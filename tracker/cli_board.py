@@ -160,9 +160,8 @@ def cmd_report(ctx: Context) -> int:
 
 
 def cmd_import_sheet(ctx: Context) -> int:
-    from tracker.sheets import check_plan, describe_mapping, read_sheet_file
-
     from tracker.plans import _valid_key
+    from tracker.sheets import check_plan, describe_mapping, read_sheet_file
 
     args = ctx.args
     name = args.file
