@@ -549,3 +549,20 @@ def test_store_sees_what_the_cli_wrote(loaded: Run) -> None:
         store.close()
     _, csv_text, _ = loaded("export", "--plan", KEY, "--search", "R1.4")
     assert '\'=HYPERLINK(""x"")' in csv_text
+
+
+def test_the_default_store_is_in_the_users_data_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert cli.main(["import", SAMPLE_FILES[0]]) == 0
+    assert (tmp_path / "data" / "tracker" / "tracker.db").is_file()
+    other = tmp_path / "other.db"
+    monkeypatch.setenv("TRACKER_DB", str(other))
+    assert cli.main(["import", SAMPLE_FILES[1]]) == 0
+    assert other.is_file()
+    capsys.readouterr()
+    assert cli.main(["plans", "--format", "json"]) == 0
+    assert [p["plan"] for p in json.loads(capsys.readouterr().out)] == [
+        "staffordshire-2025-focused-visit"
+    ]

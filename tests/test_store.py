@@ -13,6 +13,7 @@ import pytest
 from conftest import SAMPLES, sample_plan_files
 
 from tracker.errors import NotFoundError, StaleWriteError, TrackerError, ValidationError
+from tracker.models import SCHEMA_VERSION
 from tracker.plans import ActionData, PlanData, RecommendationData, load_plan_file
 from tracker.records import ActionChanges, Filters, HistoryEntry
 from tracker.rules import RuleSettings
@@ -362,3 +363,23 @@ def test_filters(sample_store: Store, settings: RuleSettings) -> None:
     assert counts.total == len(every)
     assert counts.overdue == len(refs(overdue=True))
     assert counts.due_soon == len(refs(due_soon=True))
+
+
+# --- the SQLite store ----------------------------------------------------------------------
+
+
+def test_sqlite_is_opened_with_wal_foreign_keys_a_busy_timeout_and_a_schema_version(
+    sqlite_url: str,
+) -> None:
+    store = Store.open(sqlite_url)
+    try:
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
+            version = conn.exec_driver_sql(
+                "SELECT value FROM meta WHERE key = 'schema_version'"
+            ).scalar()
+        assert version == str(SCHEMA_VERSION)
+    finally:
+        store.close()
