@@ -34,5 +34,15 @@ test: lint typecheck pytest
 test-pg: $(STAMP)
 	scripts/pg-test-server run $(MAKE) test
 
+## The benchmark: 1k, 10k and 100k actions beside the stdlib floors and Taskwarrior
+## (bench/out/results-<date>.json). BENCH_ARGS="--million" adds 1,000,000.
+bench: $(STAMP)
+	TRACKER_TODAY=$${TRACKER_TODAY:-2026-11-25} $(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## A tiny run of the benchmark (200 actions, one run) to show it works.
+bench-smoke: $(STAMP)
+	TRACKER_TODAY=$${TRACKER_TODAY:-2026-11-25} $(BIN)/python bench/run.py --sizes 200 --runs 1 \
+		--data bench/out/smoke/data --out bench/out/smoke
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .demo

@@ -194,7 +194,15 @@ def load(plan_file: str, store: str, schema_file: str) -> None:
         rec_id = conn.execute(
             "INSERT INTO recommendation (plan_id, ref, sort_key, position, title, text, area)"
             " VALUES (?,?,?,?,?,?,?)",
-            (plan_id, rec["ref"], rec_sort, position, rec["title"], rec.get("text"), rec.get("area")),
+            (
+                plan_id,
+                rec["ref"],
+                rec_sort,
+                position,
+                rec["title"],
+                rec.get("text"),
+                rec.get("area"),
+            ),
         ).lastrowid
         for a in rec.get("actions", []):
             action_sort = _sort_key(a["ref"])

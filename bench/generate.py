@@ -386,16 +386,22 @@ def write_tasks(n: int, today: date, path: Path) -> None:
                     out.write(json.dumps(task, ensure_ascii=False) + "\n")
 
 
-def generate(sizes: list[int], today: date, *, force: bool = False, quiet: bool = False) -> None:
-    DATA.mkdir(parents=True, exist_ok=True)
-    stamp = DATA / f"today-{today.isoformat()}"
+def generate(
+    sizes: list[int], today: date, *, data: Path = DATA, force: bool = False, quiet: bool = False
+) -> None:
+    """Make each size's files unless they are there already for this today."""
+    data.mkdir(parents=True, exist_ok=True)
+    stamp = data / f"today-{today.isoformat()}"
+    if not stamp.exists():
+        for old in data.glob("today-*"):
+            old.unlink()
     for n in sizes:
         for name, make in (
             (f"plan-{n}.toml", write_plan_file),
             (f"store-{n}.db", write_store),
             (f"tasks-{n}.json", write_tasks),
         ):
-            path = DATA / name
+            path = data / name
             if path.exists() and stamp.exists() and not force:
                 continue
             started = time.perf_counter()
@@ -411,9 +417,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--million", action="store_true", help="also 1,000,000 actions")
     parser.add_argument("--today", help=f"the pinned today (default {DEFAULT_TODAY})")
     parser.add_argument("--force", action="store_true", help="make the files again")
+    parser.add_argument("--data", default=str(DATA), help=f"where to write (default {DATA})")
+    parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     sizes = list(args.sizes) + ([MILLION] if args.million else [])
-    generate(sizes, pinned_today(args.today), force=args.force)
+    generate(
+        sizes, pinned_today(args.today), data=Path(args.data), force=args.force, quiet=args.quiet
+    )
     return 0
 
 

@@ -1,0 +1,128 @@
+"""Drive the terminal UI headless on one store, for the benchmark; print what it timed.
+
+`python bench/tui_driver.py STORE TODAY` opens the store and the app as `tracker` does
+(Store.open, make_app, the default one-second poll), runs it with Textual's `run_test`
+and prints one JSON object: the monotonic time at which the first screen showed rows
+(the parent subtracts its own start time, so interpreter start and imports count), the
+seconds from pressing `o` until the table showed the overdue view, and the seconds from
+pressing `e` on the selected action until the saved edit was confirmed and the view reloaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+
+TIMEOUT = 120.0
+
+
+async def _until(check: Callable[[], bool], what: str) -> None:
+    give_up = time.monotonic() + TIMEOUT
+    while not check():
+        if time.monotonic() > give_up:
+            raise SystemExit(f"tui_driver: gave up waiting for {what}")
+        await asyncio.sleep(0.002)
+
+
+async def drive(db: str, today: date) -> dict[str, float | int]:
+    from textual.widgets import Input
+
+    from tracker.records import Filters
+    from tracker.rules import RuleSettings
+    from tracker.store import Store
+    from tracker.tui.app import make_app
+    from tracker.tui.screens.edit import EditScreen
+    from tracker.tui.screens.main import MainScreen
+    from tracker.tui.widgets.action_table import ActionTable
+
+    settings = RuleSettings(today=today)
+    store = Store.open(db)
+    app = make_app(store=store, settings=settings, user="bench")
+    out: dict[str, float | int] = {}
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+
+            def main() -> MainScreen | None:
+                for screen in app.screen_stack:
+                    if isinstance(screen, MainScreen):
+                        return screen
+                return None
+
+            def table() -> ActionTable:
+                screen = main()
+                assert screen is not None
+                return screen.query_one(ActionTable)
+
+            def shows_rows() -> bool:
+                screen = main()
+                if screen is None or not screen.is_mounted:
+                    return False
+                widget = screen.query(ActionTable)
+                return bool(widget) and widget.first().row_at(0) is not None
+
+            await _until(shows_rows, "the first rows")
+            out["rows_at"] = time.monotonic()
+            out["rows"] = table().total
+            overdue = store.view_counts(filters=Filters(overdue=True), settings=settings).total
+            out["overdue_rows"] = overdue
+            await pilot.pause()
+
+            started = time.monotonic()
+            await pilot.press("o")
+            screen = main()
+            assert screen is not None
+
+            def overdue_shown() -> bool:
+                widget = table()
+                return (
+                    screen.state.filters.overdue
+                    and widget.total == overdue
+                    and (overdue == 0 or widget.row_at(0) is not None)
+                    and screen.counts.total == overdue
+                )
+
+            await _until(overdue_shown, "the overdue view")
+            out["overdue_s"] = time.monotonic() - started
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+
+            row = screen.selected
+            if row is not None:
+                versions = row.version
+                started = time.monotonic()
+                await pilot.press("e")
+                await _until(lambda: isinstance(app.screen, EditScreen), "the edit form")
+                form = app.screen
+                form.query_one("#progress", Input).value = str(7 if row.progress != 7 else 8)
+                await pilot.press("ctrl+s")
+
+                def saved() -> bool:
+                    selected = screen.selected
+                    return (
+                        not isinstance(app.screen, EditScreen)
+                        and selected is not None
+                        and selected.id == row.id
+                        and selected.version > versions
+                        and any("Saved" in str(n.message) for n in app._notifications)
+                    )
+
+                await _until(saved, "the saved edit")
+                out["edit_s"] = time.monotonic() - started
+            await app.workers.wait_for_complete()
+    finally:
+        store.close()
+    return out
+
+
+def main(argv: list[str]) -> int:
+    db, today = argv[0], date.fromisoformat(argv[1])
+    print(json.dumps(asyncio.run(drive(db, today))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
