@@ -184,9 +184,8 @@ def _sqlite_engine(url: str, *, read_only: bool, create: bool) -> Engine:
             cur.execute("PRAGMA foreign_keys = ON")
             cur.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
             if writable:
-                mode = cur.execute("PRAGMA journal_mode").fetchone()
-                if mode is not None and str(mode[0]).lower() != "wal":
-                    cur.execute("PRAGMA journal_mode = WAL")
+                # WAL itself is switched on by ensure_schema, once the file has proved to
+                # be a tracker store: opening someone else's database must not change it.
                 cur.execute("PRAGMA synchronous = NORMAL")
         finally:
             cur.close()
@@ -210,8 +209,34 @@ def describe(engine: Engine) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def ensure_schema(engine: Engine, *, create: bool = True) -> None:
-    """Create the tables in an empty store; refuse one written by a newer tracker."""
+def ensure_schema(engine: Engine, *, create: bool = True, writable: bool = True) -> None:
+    """Create the tables in an empty store; refuse one written by a newer tracker.
+
+    A writable SQLite store is put in WAL mode (readers never wait for a writer); a
+    store restored from a backup copy, which is in rollback-journal mode, comes back to it.
+    """
+    _check_schema(engine, create=create)
+    if writable and engine.dialect.name == "sqlite":
+        _use_wal(engine)
+
+
+def _use_wal(engine: Engine) -> None:
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        try:
+            mode = cur.execute("PRAGMA journal_mode").fetchone()
+            if mode is not None and str(mode[0]).lower() != "wal":
+                cur.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.Error:
+            pass  # another user holds the file: it keeps its mode until the next open
+        finally:
+            cur.close()
+    finally:
+        raw.close()
+
+
+def _check_schema(engine: Engine, *, create: bool) -> None:
     where = describe(engine)
     try:
         with engine.connect() as conn:

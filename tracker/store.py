@@ -275,7 +275,7 @@ class Store:
         """Open (and on first use create) the store named by `db`, `TRACKER_DB` or the default."""
         engine = make_engine(resolve_db(db), read_only=read_only, create=create)
         try:
-            ensure_schema(engine, create=create and not read_only)
+            ensure_schema(engine, create=create and not read_only, writable=not read_only)
         except TrackerError:
             engine.dispose()
             raise
