@@ -169,12 +169,20 @@ class _Checker:
     def text(
         self, table: dict[str, Any], key: str, place: str, *, required: bool, limit: int
     ) -> str | None:
+        value = table.get(key)
+        if (
+            value.__class__ is str
+            and (not limit or len(value) <= limit)
+            and "\x00" not in value
+            and not value.isspace()
+            and value
+        ):
+            return value  # the common case, checked without building the place's name
         where = _join(place, key)
         if key not in table:
             if required:
                 self.fail(where, "is required")
             return None
-        value = table[key]
         if not isinstance(value, str):
             self.fail(where, f"must be text, not {_kind(value)}")
             return None
@@ -436,11 +444,8 @@ def _read_ref(
     ref = check.text(table, "ref", place, required=True, limit=_REF_MAX)
     if ref is None:
         return None
-    if (
-        ref != ref.strip()
-        or ":" in ref
-        or any((c.isspace() and c != " ") or not c.isprintable() for c in ref)
-    ):
+    # Every whitespace character but the space is also not printable: one C-level check.
+    if ref != ref.strip() or ":" in ref or not ref.isprintable():
         check.fail(
             f"{place}.ref",
             f"{ref!r} must not contain ':', tabs, newlines, control characters or outer spaces",
