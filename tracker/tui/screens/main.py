@@ -8,6 +8,7 @@ without a key press, and reloads keep the selected action selected.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -208,8 +209,12 @@ class MainScreen(ReportsFailures, Screen[None]):
     # --- loading --------------------------------------------------------------------------
 
     def reload(self, *, select_first: bool = False) -> None:
-        """Fetch the view, the tree and the selected action again, keeping the selection."""
-        self._load_tree()
+        """Fetch the view, the tree and the selected action again, keeping the selection.
+
+        On the first load the tree waits for the table, so the actions appear first.
+        """
+        if self._has_plans is not None:
+            self._load_tree()
         self.load_view(keep=not select_first)
 
     def load_view(self, *, keep: bool = True) -> None:
@@ -224,29 +229,41 @@ class MainScreen(ReportsFailures, Screen[None]):
         self, generation: int, state: ViewState, selected: int | None, fallback: int, keep: bool
     ) -> None:
         store, settings = self.store, self.settings
-        counts = store.view_counts(filters=state.filters, settings=settings)
-        cursor = fallback
-        if selected is not None:
-            found = store.action_position(
-                selected,
-                filters=state.filters,
-                settings=settings,
-                sort=state.sort,
-                descending=state.descending,
-            )
-            if found is not None:
-                cursor = found
-        cursor = max(0, min(cursor, counts.total - 1))
-        page = cursor // PAGE_SIZE
-        rows = store.page_actions(
+        # Counting a large view and finding its first page take about as long as each
+        # other, so they run side by side.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            counting = pool.submit(store.view_counts, filters=state.filters, settings=settings)
+            cursor = fallback
+            if selected is not None:
+                found = store.action_position(
+                    selected,
+                    filters=state.filters,
+                    settings=settings,
+                    sort=state.sort,
+                    descending=state.descending,
+                )
+                if found is not None:
+                    cursor = found
+            page = cursor // PAGE_SIZE
+            rows = self._page(state, page)
+            counts = counting.result()
+        if counts.total and cursor >= counts.total:
+            cursor = counts.total - 1
+            if cursor // PAGE_SIZE != page:
+                page = cursor // PAGE_SIZE
+                rows = self._page(state, page)
+        cursor = max(cursor, 0)
+        self.post_message(ViewLoaded(generation, state, counts, {page: rows}, cursor, keep))
+
+    def _page(self, state: ViewState, page: int) -> list[ActionRow]:
+        return self.store.page_actions(
             filters=state.filters,
-            settings=settings,
+            settings=self.settings,
             offset=page * PAGE_SIZE,
             limit=PAGE_SIZE,
             sort=state.sort,
             descending=state.descending,
         )
-        self.post_message(ViewLoaded(generation, state, counts, {page: rows}, cursor, keep))
 
     @work(thread=True, exclusive=True, group="tree", exit_on_error=False)
     def _load_tree(self) -> None:
@@ -300,6 +317,9 @@ class MainScreen(ReportsFailures, Screen[None]):
             keep_screen_row=message.keep_screen_row,
         )
         self.query_one(SummaryLine).show(message.counts, state)
+        if self._has_plans is None and self._stamp is None:
+            self._stamp = False  # the tree is on its way
+            self._load_tree()
         self._show_welcome()
 
     def on_tree_loaded(self, message: TreeLoaded) -> None:
@@ -318,7 +338,7 @@ class MainScreen(ReportsFailures, Screen[None]):
             self.query_one(Welcome).show(self.session.location or self.store.location)
 
     def on_stamp_checked(self, message: StampChecked) -> None:
-        if self._stamp is not None and message.stamp != self._stamp:
+        if self._stamp not in (None, False) and message.stamp != self._stamp:
             self._stamp = message.stamp
             self.reload()
 
