@@ -227,7 +227,16 @@ def test_sort_key_ignores_case_and_agrees_with_natural_key() -> None:
     assert sorted(refs, key=sort_key) == sorted(refs, key=natural_key)
 
 
-_REF = st.from_regex(r"[A-Za-z]{0,2}[0-9]{1,3}(\.[0-9]{1,3}){0,2}[a-z]?", fullmatch=True)
+def test_numbers_sort_before_punctuation_and_long_numbers_compare_as_numbers() -> None:
+    refs = ["R-1", "R1", "R.1", "R 1", "R1.2", "R1-2", "R12345678901234", "R99"]
+    expected = ["R1", "R1-2", "R1.2", "R99", "R12345678901234", "R 1", "R-1", "R.1"]
+    assert sorted(refs, key=natural_key) == expected
+    assert sorted(refs, key=sort_key) == expected
+
+
+_REF = st.from_regex(
+    r"([A-Za-z.()/ -]{0,2}[0-9]{1,4}){1,3}[A-Za-z.-]{0,2}|[A-Za-z.-]{1,3}", fullmatch=True
+)
 
 
 @given(st.lists(_REF, min_size=2, max_size=12, unique=True))

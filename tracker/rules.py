@@ -148,15 +148,23 @@ def natural_key(ref: str) -> tuple[tuple[int, int | str], ...]:
 
 
 def sort_key(ref: str) -> str:
-    """A string that sorts in natural order under plain string comparison, for SQL indexes.
+    """A string that sorts under plain code-point comparison exactly as `natural_key` does.
 
-    Each run of digits is padded to 12 places, letters are folded to lower case and the
-    ref itself is appended, so refs that differ only in case or padding still sort stably.
-    Stored in a column compared byte by byte (collation "C" on PostgreSQL).
+    Stored in an indexed column (compared byte by byte, collation "C" on PostgreSQL) so
+    the store can order 100,000 actions in SQL. A run of digits becomes a low marker, a
+    letter giving its length, and the digits without leading zeros, so numbers compare as
+    numbers and sort before text; text is folded to lower case. A lower marker and the ref
+    itself end the key, so a shorter ref sorts first and refs that differ only in case or
+    leading zeros still sort stably. Refs and plan keys never hold control characters, so
+    the markers sort below any text.
     """
     parts = []
     for part in _PARTS.split(ref):
         if not part:
             continue
-        parts.append(part.zfill(12) if part.isdigit() else part.casefold())
+        if part.isdigit():
+            digits = part.lstrip("0") or "0"
+            parts.append("\x02" + chr(0x40 + len(digits)) + digits)
+        else:
+            parts.append(part.casefold())
     return "".join(parts) + "\x01" + ref
