@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from textual.content import Content
 from textual.widgets import Button, Input, Markdown, Static
 from tui_support import (
     SIZE,
@@ -325,9 +326,11 @@ async def test_plan_text_is_shown_literally(
     end = source.index("\n", start)
     hostile = "[bold red]x[/] [link=https://example.com]click[/link] \\u001b[31mred"
     plan_file = tmp_path / "hostile.toml"
-    plan_file.write_text(
-        source[:start] + f'description = "{hostile}"' + source[end:], encoding="utf-8"
-    )
+    source = source[:start] + f'description = "{hostile}"' + source[end:]
+    owner_start = source.index('owner = "', start)
+    owner_end = source.index("\n", owner_start)
+    source = source[:owner_start] + 'owner = "[bold]Boss[/bold]"' + source[owner_end:]
+    plan_file.write_text(source, encoding="utf-8")
     empty_store.import_plans([(plan_file.name, load_plan_file(plan_file))], user="seed")
     app = build(empty_store, settings)
     async with app.run_test(size=(220, 40)) as pilot:
@@ -338,6 +341,8 @@ async def test_plan_text_is_shown_literally(
         detail = _plain(main_screen(app).query_one("#detail-body", Static))
         assert "[bold red]x[/] [link=https://example.com]click[/link] red" in detail
         assert "\x1b" not in detail
+        titles = [Content.from_markup(c.title).plain for c in app.get_system_commands(app.screen)]
+        assert "filter: Owner [bold]Boss[/bold]" in titles
 
 
 async def test_empty_store_welcomes(empty_store: Store, settings: RuleSettings) -> None:

@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -533,7 +534,9 @@ class MainScreen(ReportsFailures, Screen[None]):
         f = self.state.filters
         yield SystemCommand(
             "filter: Overdue only" if not f.overdue else "filter: Overdue off",
-            "Show only open actions past their deadline (key o)",
+            "Show all actions again (key o)"
+            if f.overdue
+            else "Show only open actions past their deadline (key o)",
             self.action_toggle_overdue,
         )
         yield SystemCommand(
@@ -559,7 +562,8 @@ class MainScreen(ReportsFailures, Screen[None]):
             )
         for owner in self.owners:
             yield SystemCommand(
-                f"filter: Owner {one_line(owner)}",
+                # The palette reads titles as markup: an owner's name is data, so escape it.
+                f"filter: Owner {escape(one_line(owner))}",
                 "Only this owner's actions",
                 lambda o=owner: self.set_state(self.state.with_filters(owner=o)),
                 discover=False,
