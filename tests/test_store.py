@@ -12,7 +12,13 @@ from datetime import date, datetime
 import pytest
 from conftest import SAMPLES, sample_plan_files
 
-from tracker.errors import NotFoundError, StaleWriteError, TrackerError, ValidationError
+from tracker.errors import (
+    NotFoundError,
+    PlanFileError,
+    StaleWriteError,
+    TrackerError,
+    ValidationError,
+)
 from tracker.models import SCHEMA_VERSION
 from tracker.plans import ActionData, PlanData, RecommendationData, load_plan_file
 from tracker.records import ActionChanges, Filters, HistoryEntry
@@ -77,6 +83,17 @@ def test_an_existing_plan_key_is_refused_without_replace(one_plan_store: Store) 
         "staffordshire-2024-ilacs.toml: plan.key: the store already has a plan "
         "'staffordshire-2024-ilacs'; use --replace to update it from this file"
     )
+
+
+def test_every_existing_key_is_listed(sample_store: Store) -> None:
+    files = sample_plan_files()
+    with pytest.raises(PlanFileError) as caught:
+        sample_store.import_plans(
+            [("new.toml", a_plan("new-plan"))] + [(p.name, load_plan_file(p)) for p in files],
+            user="x",
+        )
+    assert [line.split(": ")[0] for line in caught.value.problems] == [p.name for p in files]
+    assert "new-plan" not in sample_store.plan_keys()
 
 
 def test_several_plans_go_in_together_or_not_at_all(one_plan_store: Store) -> None:

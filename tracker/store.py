@@ -47,6 +47,7 @@ from tracker.db import (
 )
 from tracker.errors import (
     NotFoundError,
+    PlanFileError,
     ReadOnlyError,
     StaleWriteError,
     StoreBusyError,
@@ -733,16 +734,22 @@ class Store:
         now = dates.now_utc()
 
         def work(session: Session) -> list[ImportResult]:
-            results = []
-            for source, plan in plans:
-                existing = session.execute(
-                    select(P.id).where(P.key == plan.key).with_for_update()
-                ).scalar_one_or_none()
-                if existing is not None and not replace:
-                    raise TrackerError(
+            keys = [plan.key for _, plan in plans]
+            stored = dict(
+                session.execute(select(P.key, P.id).where(P.key.in_(keys)).with_for_update()).all()
+            )
+            if stored and not replace:
+                raise PlanFileError(
+                    [
                         f"{source}: plan.key: the store already has a plan {plan.key!r}; "
                         "use --replace to update it from this file"
-                    )
+                        for source, plan in plans
+                        if plan.key in stored
+                    ]
+                )
+            results = []
+            for source, plan in plans:
+                existing = stored.get(plan.key)
                 if existing is None:
                     results.append(_insert_plan(session, plan, source=source, user=user, now=now))
                 else:
