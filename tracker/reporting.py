@@ -270,12 +270,11 @@ def build_board_paper(
 ) -> BoardPaper:
     """Gather the board paper for every plan (or one) as at `settings.today`."""
     from tracker.errors import NotFoundError
-    from tracker.timeline import monthly_trend
+    from tracker.timeline import monthly_trends
 
     nodes = [n for n in store.tree(settings=settings) if plan is None or n.plan_key == plan]
     if plan is not None and not nodes:
         raise NotFoundError(f"no plan {plan!r} in the store")
-    sections = []
     with store._reading() as session:
         info = {
             row.key: row
@@ -300,9 +299,10 @@ def build_board_paper(
             )
         ):
             grades.setdefault(plan_id, []).append((area, grade))
+    by_key: dict[str, PlanSection] = {}
     for node in nodes:
         p = info[node.plan_key]
-        section = PlanSection(
+        by_key[node.plan_key] = PlanSection(
             key=p.key,
             authority=p.authority,
             title=p.title,
@@ -315,15 +315,17 @@ def build_board_paper(
             node=node,
             counts={"actions": 0, "complete": 0, "open": 0, "overdue": 0, "blocked": 0},
         )
-        _classify(store, section, settings)
-        section.changes = changes_between(
-            store, since=since, until=settings.today, plan=node.plan_key, settings=settings
-        )
-        if trend_months:
-            section.trend = monthly_trend(
-                store, settings=settings, months=trend_months, plan=node.plan_key
-            )
-        sections.append(section)
+    _classify(store, by_key, settings, plan)
+    log = changes_between(store, since=since, until=settings.today, plan=plan, settings=settings)
+    trends = (
+        monthly_trends(store, settings=settings, months=trend_months, plan=plan)
+        if trend_months
+        else {}
+    )
+    for key, section in by_key.items():
+        section.changes = log.for_plan(key)
+        section.trend = trends.get(key, [])
+    sections = list(by_key.values())
     return BoardPaper(
         today=settings.today,
         since=since,
@@ -334,9 +336,15 @@ def build_board_paper(
     )
 
 
-def _classify(store: Store, section: PlanSection, settings: RuleSettings) -> None:
-    counts = section.counts
-    for row in store.iter_actions(filters=Filters(plan=section.key), settings=settings):
+def _classify(
+    store: Store, sections: dict[str, PlanSection], settings: RuleSettings, plan: str | None
+) -> None:
+    """Count each plan's actions and pick out its exceptions, in one pass over the store."""
+    for row in store.iter_actions(filters=Filters(plan=plan), settings=settings):
+        section = sections.get(row.plan_key)
+        if section is None:
+            continue
+        counts = section.counts
         counts["actions"] += 1
         if row.status == "complete":
             counts["complete"] += 1
@@ -353,8 +361,9 @@ def _classify(store: Store, section: PlanSection, settings: RuleSettings) -> Non
             section.blocked.append(row)
         if row.revisions or row.slippage_days:
             section.slipped.append(row)
-    section.overdue.sort(key=lambda r: -r.days_overdue(settings.today))
-    section.slipped.sort(key=lambda r: -r.slippage_days)
+    for section in sections.values():
+        section.overdue.sort(key=lambda r: -r.days_overdue(settings.today))
+        section.slipped.sort(key=lambda r: -r.slippage_days)
 
 
 def key_points(p: PlanSection, paper: BoardPaper) -> list[str]:

@@ -32,6 +32,7 @@ __all__ = [
     "changes_between",
     "end_of_day",
     "monthly_trend",
+    "monthly_trends",
     "row_matches",
 ]
 
@@ -271,6 +272,17 @@ class ChangeLog:
     def status_changes(self) -> list[ChangeEntry]:
         return [e for e in self.entries if e.field == "status"]
 
+    def for_plan(self, key: str) -> ChangeLog:
+        """The part of this log about one plan."""
+        return ChangeLog(
+            since=self.since,
+            until=self.until,
+            entries=[e for e in self.entries if e.plan_key == key],
+            completed=[r for r in self.completed if r.plan_key == key],
+            newly_overdue=[r for r in self.newly_overdue if r.plan_key == key],
+            added=[r for r in self.added if r.plan_key == key],
+        )
+
     def summary(self) -> dict[str, int]:
         """The counts a board paper leads with."""
         return {
@@ -383,13 +395,30 @@ def monthly_trend(
     """Open, overdue and complete actions at the end of each of the last `months` months.
 
     The current month is judged at `settings.today`; months before the first action was
-    stored are left out. Computed from one read of the
-    actions and one of the status and deadline history since the earliest month.
+    stored are left out. Computed from one read of the actions and one of the status and
+    deadline history since the earliest month.
     """
+    return _trends(store, settings=settings, months=months, plan=plan, by_plan=False).get("", [])
+
+
+def monthly_trends(
+    store: Store, *, settings: RuleSettings, months: int = 12, plan: str | None = None
+) -> dict[str, list[TrendPoint]]:
+    """`monthly_trend` for each plan at once, keyed by plan key (same two reads)."""
+    return _trends(store, settings=settings, months=months, plan=plan, by_plan=True)
+
+
+def _trends(
+    store: Store, *, settings: RuleSettings, months: int, plan: str | None, by_plan: bool
+) -> dict[str, list[TrendPoint]]:
     starts = _month_starts(settings.today, max(months, 1))
     ends = [min(_month_end(s), settings.today) for s in starts]
     earliest = end_of_day(ends[0])
-    actions_stmt = select(A.id, A.status, A.deadline, A.created_at)
+    actions_stmt = (
+        select(A.id, A.status, A.deadline, A.created_at, P.key)
+        .select_from(Action)
+        .join(Plan, P.id == A.plan_id)
+    )
     history_stmt = (
         select(H.action_id, H.at, H.field, H.old)
         .where(H.at >= earliest, H.field.in_(("status", "deadline")))
@@ -401,11 +430,11 @@ def monthly_trend(
         history_stmt = history_stmt.join(Action, A.id == H.action_id).where(A.plan_id.in_(plan_ids))
     with store._reading() as session:
         state = {
-            aid: [status, deadline, created]
-            for aid, status, deadline, created in (session.execute(actions_stmt))
+            aid: [status, deadline, created, key if by_plan else ""]
+            for aid, status, deadline, created, key in session.execute(actions_stmt)
         }
         changes = list(session.execute(history_stmt))
-    points: list[TrendPoint] = []
+    series: dict[str, list[TrendPoint]] = {}
     pos = 0
     for start, end in zip(reversed(starts), reversed(ends), strict=True):
         cutoff = end_of_day(end)
@@ -419,29 +448,39 @@ def monthly_trend(
                 current[0] = old
             else:
                 current[1] = date.fromisoformat(old)
-        points.append(_count_at(start, end, cutoff, state.values()))
-    points.reverse()
-    # Months before the first action was stored say nothing: leave them out.
-    while len(points) > 1 and points[0].total == 0:
-        points.pop(0)
-    return points
+        for key, point in _count_at(start, end, cutoff, state.values()).items():
+            series.setdefault(key, []).append(point)
+    out: dict[str, list[TrendPoint]] = {}
+    for key, points in series.items():
+        points.reverse()
+        # Months before the plan's first action was stored say nothing: leave them out.
+        while len(points) > 1 and points[0].total == 0:
+            points.pop(0)
+        out[key] = points
+    return out
 
 
-def _count_at(month: date, day: date, cutoff: datetime, states: Iterable[list[Any]]) -> TrendPoint:
-    open_ = overdue = complete = total = 0
-    for status, deadline, created in states:
+def _count_at(
+    month: date, day: date, cutoff: datetime, states: Iterable[list[Any]]
+) -> dict[str, TrendPoint]:
+    counts: dict[str, list[int]] = {}
+    for status, deadline, created, key in states:
+        c = counts.get(key)
+        if c is None:
+            c = counts[key] = [0, 0, 0, 0]  # open, overdue, complete, total
         if created >= cutoff:
             continue
-        total += 1
+        c[3] += 1
         if status in OPEN_STATUSES:
-            open_ += 1
+            c[0] += 1
             if deadline < day:
-                overdue += 1
+                c[1] += 1
         elif status == "complete":
-            complete += 1
-    return TrendPoint(
-        month=month, as_at=day, open=open_, overdue=overdue, complete=complete, total=total
-    )
+            c[2] += 1
+    return {
+        key: TrendPoint(month=month, as_at=day, open=o, overdue=d, complete=k, total=t)
+        for key, (o, d, k, t) in counts.items()
+    }
 
 
 def describe_period(since: date, until: date) -> str:
