@@ -353,8 +353,6 @@ def cmd_import(ctx: Context) -> int:
     store = ctx.open_store()
     try:
         results = store.import_plans(loaded, replace=ctx.args.replace, user=ctx.user)
-    except PlanFileError as exc:
-        raise PlanFileError([*exc.problems, "nothing was imported"]) from None
     finally:
         store.close()
     for result in results:
