@@ -52,7 +52,10 @@ def parse_date(text: str, *, today_: date | None = None) -> date:
     if lowered == "yesterday":
         return base - timedelta(days=1)
     if m := _RELATIVE.match(raw):
-        return _relative(base, m.group(1), int(m.group(2)), m.group(3).lower())
+        try:
+            return _relative(base, m.group(1), int(m.group(2)), m.group(3).lower())
+        except (OverflowError, ValueError):
+            raise DateError(f"{raw!r} is beyond the calendar (years 1 to 9999)") from None
     if m := _ISO.match(raw):
         return _build(int(m.group(1)), int(m.group(2)), int(m.group(3)), raw)
     if m := _DMY.match(raw):

@@ -68,12 +68,18 @@ class RuleSettings:
     @property
     def due_soon_limit(self) -> date:
         """The last deadline that still counts as due soon."""
-        return self.today + timedelta(days=self.due_soon_days)
+        try:
+            return self.today + timedelta(days=self.due_soon_days)
+        except OverflowError:  # a today near the end of the calendar
+            return date.max
 
     @property
     def red_before(self) -> date:
         """Open actions whose deadline is before this date are overdue beyond tolerance."""
-        return self.today - timedelta(days=self.tolerance_days)
+        try:
+            return self.today - timedelta(days=self.tolerance_days)
+        except OverflowError:  # a today near the start of the calendar
+            return date.min
 
 
 def is_open(status: str) -> bool:
