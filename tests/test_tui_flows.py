@@ -87,6 +87,11 @@ async def test_search_by_text_and_escape_clears(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("slash")
+        await pilot.press(*"q?")  # typed into the search box, not quit or help
+        await settle(pilot)
+        assert app.is_running
+        assert main_screen(app).query_one("#search", Input).value == "q?"
+        await pilot.press("backspace", "backspace")
         await pilot.press(*"lado")
         await settle(pilot)
         rows = table(app).loaded_rows()
@@ -205,6 +210,10 @@ async def test_invalid_input_keeps_save_disabled(
         form = await _open_form(pilot, app)
         save = form.query_one("#save-button", Button)
         assert not save.disabled
+        await pilot.press("q")  # never leaves a form with the work unsaved
+        await settle(pilot)
+        assert app.is_running
+        assert app.screen is form
         form.query_one("#progress", Input).value = "lots"
         await pilot.pause()
         assert save.disabled

@@ -16,6 +16,8 @@ from textual.screen import Screen
 
 from tracker.rules import RuleSettings
 from tracker.store import Store
+from tracker.tui.screens.edit import EditScreen
+from tracker.tui.screens.export import ExportScreen
 from tracker.tui.screens.help import HelpScreen
 from tracker.tui.screens.main import MainScreen, Session
 
@@ -41,6 +43,11 @@ class TrackerApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(MainScreen(self.session))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # In a form, `q` and `?` are for typing, never for leaving with the work unsaved.
+        in_form = isinstance(self.screen, EditScreen | ExportScreen)
+        return not (in_form and action in ("quit", "help"))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState
@@ -13,6 +14,8 @@ from tracker.text import one_line
 __all__ = ["ReportsFailures", "describe_failure"]
 
 log = logging.getLogger("tracker.tui")
+REPEAT_AFTER = 15.0
+_LAST: dict[int, tuple[str, float]] = {}
 
 
 def describe_failure(error: BaseException | None) -> str:
@@ -33,6 +36,11 @@ class ReportsFailures(DOMNode):
         error = event.worker.error
         if not isinstance(error, TrackerError):
             log.error("worker %s failed", event.worker.name, exc_info=error)
-        self.app.notify(
-            describe_failure(error), title="Something went wrong", severity="error", markup=False
-        )
+        message = describe_failure(error)
+        # A store that stays unreachable fails every poll: say so once, not every second.
+        now = time.monotonic()
+        last = _LAST.get(id(self.app))
+        if last is not None and last[0] == message and now - last[1] < REPEAT_AFTER:
+            return
+        _LAST[id(self.app)] = (message, now)
+        self.app.notify(message, title="Something went wrong", severity="error", markup=False)

@@ -401,7 +401,9 @@ class MainScreen(ReportsFailures, Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("edit", "history") and self.selected is None:
             return None
-        if action == "clear_filters" and not self.state.is_filtered:
+        if action == "clear_filters" and not (
+            self.state.is_filtered or self.query_one("#search", Input).display
+        ):
             return None
         return True
 

@@ -1,0 +1,212 @@
+"""The board view: each plan and recommendation with its RAG and a progress bar, and a
+month-by-month chart of open, overdue and complete actions drawn from history.
+
+The numbers come from `tracker.reporting.board_view` (read in a thread worker); this
+screen only draws them. Bars are text, so they print, copy and snapshot as they look; the
+RAG is always shown as its word as well as its colour.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from tracker.reporting import BoardView, board_view
+from tracker.rules import RuleSettings
+from tracker.store import Store
+from tracker.text import one_line, truncate
+from tracker.timeline import TrendPoint
+from tracker.tui.failures import ReportsFailures
+from tracker.tui.view import rag_text
+
+__all__ = ["BoardScreen", "progress_bar", "trend_chart"]
+
+BAR_WIDTH = 20
+CHART_WIDTH = 22
+SERIES: tuple[tuple[str, str, Style], ...] = (
+    ("open", "open", Style(color="#8fb8ff")),
+    ("overdue", "overdue", Style(color="#ff6b6b", bold=True)),
+    ("complete", "complete", Style(color="#6cb6ff")),
+)
+ALL_PLANS = ""
+
+
+def progress_bar(progress: float | None, width: int = BAR_WIDTH) -> Text:
+    """`██████████░░░░░░░░░░  50%`: eighth blocks, so small steps still show."""
+    if progress is None:
+        return Text("no actions".ljust(width + 5), style="dim")
+    value = max(0.0, min(100.0, progress))
+    eighths = round(width * 8 * value / 100)
+    full, part = divmod(eighths, 8)
+    bar = "█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")
+    text = Text(bar, style="#6cb6ff")
+    text.append("░" * (width - len(bar)), style="#3a3f4b")
+    text.append(f" {round(value):>3}%")
+    return text
+
+
+def trend_chart(points: list[TrendPoint], width: int = CHART_WIDTH) -> Text:
+    """One line per month: open, overdue and complete as bars on one scale, with numbers."""
+    text = Text()
+    if not points:
+        text.append("No history yet.", style="dim")
+        return text
+    top = max(max(p.open, p.overdue, p.complete) for p in points) or 1
+    text.append("Month     ", style="bold")
+    for _, label, style in SERIES:
+        text.append(label.ljust(width + 7), style=style + Style(bold=True))
+    for p in points:
+        text.append("\n")
+        text.append(p.label.ljust(10))
+        for name, _, style in SERIES:
+            value = int(getattr(p, name))
+            length = round(width * value / top)
+            if value and not length:
+                length = 1
+            text.append("▇" * length, style=style)
+            text.append(" " * (width - length))
+            text.append(f" {value:>5,} ")
+    last = points[-1]
+    text.append("\n")
+    text.append(
+        f"at {last.as_at.isoformat()}: {last.open:,} open, {last.overdue:,} overdue, "
+        f"{last.complete:,} complete of {last.total:,}",
+        style="dim",
+    )
+    return text
+
+
+class BoardLoaded(Message):
+    """The board's numbers, fresh from the store."""
+
+    def __init__(self, view: BoardView) -> None:
+        super().__init__()
+        self.view = view
+
+
+class BoardScreen(ReportsFailures, Screen[None]):
+    """Plans and recommendations with RAG and progress; the trend of the highlighted plan."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,b,q", "close", "Close", id="close"),
+    ]
+
+    DEFAULT_CSS = """
+    BoardScreen { layout: vertical; }
+    BoardScreen #board-title { height: 1; background: $primary-muted; padding: 0 1; }
+    BoardScreen #board-table { height: 1fr; }
+    BoardScreen #trend {
+        height: auto; max-height: 18; border-top: tall $panel; background: $surface;
+        padding: 0 1;
+    }
+    BoardScreen #trend-title { text-style: bold; height: 1; }
+    """
+
+    def __init__(self, store: Store, settings: RuleSettings, *, months: int = 6) -> None:
+        super().__init__()
+        self.store = store
+        self.settings = settings
+        self.months = months
+        self.view: BoardView | None = None
+        self.plan_key = ALL_PLANS
+
+    def compose(self) -> ComposeResult:
+        title = Text("Board view", style="bold")
+        title.append(f" · as at {self.settings.today.isoformat()}")
+        title.append(" · RAG and progress by recommendation", style="dim")
+        yield Static(title, id="board-title")
+        yield DataTable(id="board-table", cursor_type="row", zebra_stripes=False)
+        with Vertical(id="trend"):
+            yield Static("", id="trend-title")
+            yield Static(Text("Loading…", style="dim"), id="trend-chart")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Ref", key="ref", width=24)
+        table.add_column("Recommendation", key="title", width=44)
+        table.add_column("RAG", key="rag", width=6)
+        table.add_column("Progress", key="progress", width=BAR_WIDTH + 5)
+        table.add_column("Actions", key="actions", width=7)
+        table.add_column("Overdue", key="overdue", width=7)
+        table.loading = True
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _load(self) -> None:
+        self.post_message(
+            BoardLoaded(board_view(self.store, settings=self.settings, months=self.months))
+        )
+
+    def on_board_loaded(self, message: BoardLoaded) -> None:
+        self.view = message.view
+        table = self.query_one(DataTable)
+        table.loading = False
+        table.clear()
+        rows: list[tuple[Text, ...]] = []
+        keys: list[str] = []
+        for plan in message.view.plans:
+            bold = Style(bold=True)
+            rows.append(
+                (
+                    Text(one_line(plan.plan_key), style=bold, overflow="ellipsis"),
+                    Text(truncate(one_line(plan.title), 44), style=bold),
+                    rag_text(plan.rag),
+                    progress_bar(plan.progress),
+                    Text(f"{plan.actions:,}", justify="right"),
+                    Text(f"{plan.overdue:,}", justify="right"),
+                )
+            )
+            keys.append(f"plan:{plan.plan_key}")
+            for rec in plan.children:
+                rows.append(
+                    (
+                        Text("  " + one_line(rec.ref or "")),
+                        Text(truncate(one_line(rec.title), 44)),
+                        rag_text(rec.rag),
+                        progress_bar(rec.progress),
+                        Text(f"{rec.actions:,}", justify="right"),
+                        Text(f"{rec.overdue:,}", justify="right"),
+                    )
+                )
+                keys.append(f"rec:{plan.plan_key}:{rec.ref}")
+        for key, row in zip(keys, rows, strict=True):
+            table.add_row(*row, key=key)
+        if not rows:
+            self.query_one("#trend-chart", Static).update(
+                Text("No plans in the store yet.", style="dim")
+            )
+            return
+        self._show_trend(ALL_PLANS)
+        table.focus()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        key = event.row_key.value or ""
+        plan_key = key.split(":", 2)[1] if ":" in key else ALL_PLANS
+        if plan_key != self.plan_key:
+            self._show_trend(plan_key)
+
+    def _show_trend(self, plan_key: str) -> None:
+        if self.view is None:
+            return
+        self.plan_key = plan_key
+        if plan_key == ALL_PLANS:
+            points = self.view.overall()
+            heading = "Trend, all plans: actions at the end of each month"
+        else:
+            points = self.view.trends.get(plan_key, [])
+            heading = f"Trend, {one_line(plan_key)}: actions at the end of each month"
+        self.query_one("#trend-title", Static).update(Text(heading))
+        self.query_one("#trend-chart", Static).update(trend_chart(points))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
