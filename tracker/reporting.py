@@ -29,9 +29,11 @@ from tracker.timeline import ChangeEntry, ChangeLog, TrendPoint, change_records,
 
 __all__ = [
     "BoardPaper",
+    "BoardView",
     "PlanSection",
     "board_paper_html",
     "board_paper_markdown",
+    "board_view",
     "build_board_paper",
     "write_changes",
 ]
@@ -411,6 +413,43 @@ def _actions(n: int, *, verb: bool = True) -> str:
     if not verb:
         return noun
     return f"{noun} {'is' if n == 1 else 'are'}"
+
+
+@dataclass(slots=True)
+class BoardView:
+    """What the TUI's board view draws: each plan's roll-ups and its monthly trend."""
+
+    today: date
+    plans: list[TreeNode]
+    trends: dict[str, list[TrendPoint]]
+
+    def overall(self) -> list[TrendPoint]:
+        """Every plan's trend added up, month by month."""
+        months: dict[date, list[int]] = {}
+        as_at: dict[date, date] = {}
+        for points in self.trends.values():
+            for t in points:
+                c = months.setdefault(t.month, [0, 0, 0, 0])
+                c[0] += t.open
+                c[1] += t.overdue
+                c[2] += t.complete
+                c[3] += t.total
+                as_at[t.month] = t.as_at
+        return [
+            TrendPoint(month=m, as_at=as_at[m], open=o, overdue=d, complete=k, total=n)
+            for m, (o, d, k, n) in sorted(months.items())
+        ]
+
+
+def board_view(store: Store, *, settings: RuleSettings, months: int = 12) -> BoardView:
+    """Plans and recommendations with RAG and progress, and each plan's monthly trend."""
+    from tracker.timeline import monthly_trends
+
+    return BoardView(
+        today=settings.today,
+        plans=store.tree(settings=settings),
+        trends=monthly_trends(store, settings=settings, months=months),
+    )
 
 
 # --- the board paper: Markdown ----------------------------------------------------------------

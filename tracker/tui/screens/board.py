@@ -31,6 +31,7 @@ from tracker.tui.view import rag_text
 __all__ = ["BoardScreen", "progress_bar", "trend_chart"]
 
 BAR_WIDTH = 20
+TITLE_WIDTH = 36
 CHART_WIDTH = 22
 SERIES: tuple[tuple[str, str, Style], ...] = (
     ("open", "open", Style(color="#8fb8ff")),
@@ -133,7 +134,7 @@ class BoardScreen(ReportsFailures, Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_column("Ref", key="ref", width=24)
-        table.add_column("Recommendation", key="title", width=44)
+        table.add_column("Recommendation", key="title", width=TITLE_WIDTH)
         table.add_column("RAG", key="rag", width=6)
         table.add_column("Progress", key="progress", width=BAR_WIDTH + 5)
         table.add_column("Actions", key="actions", width=7)
@@ -159,7 +160,7 @@ class BoardScreen(ReportsFailures, Screen[None]):
             rows.append(
                 (
                     Text(one_line(plan.plan_key), style=bold, overflow="ellipsis"),
-                    Text(truncate(one_line(plan.title), 44), style=bold),
+                    Text(truncate(one_line(plan.title), TITLE_WIDTH), style=bold),
                     rag_text(plan.rag),
                     progress_bar(plan.progress),
                     Text(f"{plan.actions:,}", justify="right"),
@@ -171,7 +172,7 @@ class BoardScreen(ReportsFailures, Screen[None]):
                 rows.append(
                     (
                         Text("  " + one_line(rec.ref or "")),
-                        Text(truncate(one_line(rec.title), 44)),
+                        Text(truncate(one_line(rec.title), TITLE_WIDTH)),
                         rag_text(rec.rag),
                         progress_bar(rec.progress),
                         Text(f"{rec.actions:,}", justify="right"),
