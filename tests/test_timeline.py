@@ -19,7 +19,7 @@ from conftest import TODAY
 from sqlalchemy import event
 
 from tracker.cli import main
-from tracker.records import Filters
+from tracker.records import ActionChanges, Filters
 from tracker.rules import RuleSettings
 from tracker.store import Store
 from tracker.timeline import actions_as_of, changes_between, monthly_trend
@@ -279,3 +279,22 @@ def test_list_table_shows_slippage(story: Store, db_url: str) -> None:
     assert "REV" in header
     assert "+91d" in line
     assert " 1 " in line
+
+
+def test_a_bad_tracker_now_is_a_usage_error(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TRACKER_NOW", "last tuesday")
+    assert main(["--db", db_url, "plans"]) == 2
+    assert "tracker: error: TRACKER_NOW: 'last tuesday' is not an ISO timestamp" in (
+        capsys.readouterr().err
+    )
+
+
+def test_tracker_now_with_an_offset_is_stored_as_utc(
+    one_plan_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRACKER_NOW", "2026-06-15T10:30:00+01:00")
+    result = one_plan_store.update_action(f"{PLAN}:R1.6", ActionChanges(progress=75), user="x")
+    assert [e.at for e in result.entries] == [datetime(2026, 6, 15, 9, 30)]
+    assert one_plan_store.history(result.row.id)[-1].at == datetime(2026, 6, 15, 9, 30)

@@ -264,6 +264,12 @@ def _settings(args: argparse.Namespace) -> RuleSettings:
     except DateError as exc:
         source = "--today" if args.today else "TRACKER_TODAY"
         raise UsageError(f"{source}: {exc}") from None
+    try:
+        from tracker.dates import now_utc
+
+        now_utc()  # a bad TRACKER_NOW is a usage error now, not a failure mid-write
+    except DateError as exc:
+        raise UsageError(f"TRACKER_NOW: {exc}") from None
     due_soon = args.due_soon_days
     if due_soon is None:
         due_soon = _env_int("TRACKER_DUE_SOON_DAYS", DEFAULT_DUE_SOON_DAYS)
