@@ -32,6 +32,8 @@ DATA = HERE / "data"
 DEFAULT_TODAY = "2026-11-25"
 SIZES = (1_000, 10_000, 100_000)
 MILLION = 1_000_000
+# About 560 bytes an action: beyond this a plan file passes tracker's 200 MB limit.
+MAX_PLAN_FILE_ACTIONS = 300_000
 
 AUTHORITIES = [
     "Staffordshire",
@@ -404,6 +406,8 @@ def generate(
             path = data / name
             if path.exists() and stamp.exists() and not force:
                 continue
+            if name.startswith("plan-") and n > MAX_PLAN_FILE_ACTIONS:
+                continue  # larger than a plan file may be (200 MB): no import is timed
             started = time.perf_counter()
             make(n, today, path)
             if not quiet:
