@@ -668,6 +668,8 @@ footer { margin-top: 28px; border-top: 1px solid var(--rule); padding-top: 8px;
   body { background: #fff; font-size: 9.5pt; }
   main { box-shadow: none; margin: 0; padding: 0; max-width: none; }
   tr, .tile { break-inside: avoid; }
+  .tile { flex-basis: 70px; padding: 6px 8px; }
+  .tile .n { font-size: 14pt; }
   h2, h3, h4 { break-after: avoid; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
