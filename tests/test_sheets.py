@@ -116,9 +116,9 @@ def test_a_sheet_with_unreadable_rows_imports_nothing(
     assert code == 1
     assert "4 rows or columns cannot be read; nothing would be imported" in text
     name = str(BROKEN)
-    assert f"{name}: row 5: target date: 'TBC' is not a date" in text
-    assert f"{name}: row 8: % complete: 'forty' is not a percentage 0-100" in text
-    assert f"{name}: row 9: status 'Amber-ish' is not a word tracker knows" in text
+    assert f"{name}: row 5: Target  Date: 'TBC' is not a date" in text
+    assert f"{name}: row 8: % Complete: 'forty' is not a percentage 0-100" in text
+    assert f"{name}: row 9: STATUS 'Amber-ish' is not a word tracker knows" in text
     assert f"{name}: row 12: no lead officer/owner" in text
 
     code, _ = run(db_url, str(BROKEN))

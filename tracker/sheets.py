@@ -306,6 +306,7 @@ def _read_rows(
     refs: dict[str, int] = {}
     rec_refs: dict[str, int] = {}
     counters: dict[str, int] = {}
+    labels = {key: header for header, key in result.columns.items()}
     for index in range(header_at + 1, len(records)):
         number = index + 1
         cells = _cells(records[index], columns)
@@ -340,7 +341,7 @@ def _read_rows(
                 "Recommendation column"
             )
             continue
-        read = _action(cells, where, current.ref, counters)
+        read = _action(cells, where, current.ref, counters, labels)
         if isinstance(read, list):
             result.problems.extend(read)
             continue
@@ -422,8 +423,13 @@ def _progress(text: str) -> int:
 
 
 def _action(
-    cells: dict[str, str], where: str, rec_ref: str, counters: dict[str, int]
+    cells: dict[str, str],
+    where: str,
+    rec_ref: str,
+    counters: dict[str, int],
+    labels: dict[str, str],
 ) -> tuple[ActionData, str] | list[str]:
+    """One row's action, or what is wrong with it (each problem names the column)."""
     problems: list[str] = []
     description = cells.get("description", "")
     owner = cells.get("owner", "")
@@ -434,29 +440,41 @@ def _action(
     deadline: date | None = None
     deadline_text = cells.get("deadline", "")
     if not deadline_text:
-        problems.append(f"{where}: no target date")
+        problems.append(f"{where}: no {labels.get('deadline', 'target date')}")
     else:
         try:
             deadline = _sheet_date(deadline_text)
         except DateError as exc:
-            problems.append(f"{where}: target date: {_date_problem(deadline_text, exc)}")
+            problems.append(
+                f"{where}: {labels.get('deadline', 'target date')}: "
+                f"{_date_problem(deadline_text, exc)}"
+            )
     start: date | None = None
     if cells.get("start"):
         try:
             start = _sheet_date(cells["start"])
         except DateError as exc:
-            problems.append(f"{where}: start date: {_date_problem(cells['start'], exc)}")
+            problems.append(
+                f"{where}: {labels.get('start', 'start date')}: "
+                f"{_date_problem(cells['start'], exc)}"
+            )
     progress: int | None = None
     if cells.get("progress"):
         try:
             progress = _progress(cells["progress"])
         except ValueError:
-            problems.append(f"{where}: % complete: {cells['progress']!r} is not a percentage 0-100")
+            problems.append(
+                f"{where}: {labels.get('progress', '% complete')}: {cells['progress']!r} "
+                "is not a percentage 0-100"
+            )
     status_word = cells.get("status", "")
     rag_word = cells.get("rag", "")
     status: str | None = None
     word = ""
-    for column, value in (("status", status_word), ("RAG", rag_word)):
+    for column, value in (
+        (labels.get("status", "status"), status_word),
+        (labels.get("rag", "RAG"), rag_word),
+    ):
         if value:
             status = map_status(value)
             word = value
