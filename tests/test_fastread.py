@@ -267,3 +267,23 @@ def test_snapshot_cells_are_the_generic_cells_of_each_value(
             assert any(c.startswith("'") for cells in expected for c in cells)
     finally:
         reader.close()
+
+
+def test_import_leaves_statistics_so_a_page_of_overdue_walks_the_order_index(
+    store_path: Path,
+) -> None:
+    conn = sqlite3.connect(store_path)
+    try:
+        tables = {t for (t,) in conn.execute("SELECT tbl FROM sqlite_stat1")}
+        assert {"action", "plan", "recommendation"} <= tables
+        sql = (
+            "SELECT a.id FROM action AS a JOIN plan AS p ON p.id = a.plan_id"
+            " JOIN recommendation AS r ON r.id = a.recommendation_id"
+            " WHERE a.status IN (?, ?, ?) AND a.deadline < ? ORDER BY a.order_key LIMIT 200"
+        )
+        params = ("blocked", "in_progress", "not_started", TODAY.isoformat())
+        plan = " / ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+        assert "ix_action_order" in plan
+        assert "TEMP B-TREE" not in plan
+    finally:
+        conn.close()

@@ -43,6 +43,7 @@ from tracker.db import (
     ensure_schema,
     is_busy,
     make_engine,
+    refresh_statistics,
     resolve_db,
 )
 from tracker.errors import (
@@ -756,6 +757,7 @@ class Store:
                     results.append(
                         _replace_plan(session, existing, plan, source=source, user=user, now=now)
                     )
+            refresh_statistics(session.connection())
             return results
 
         return self._write(work)
