@@ -66,6 +66,9 @@ async def one_run(db: str, settings: RuleSettings, size: tuple[int, int]) -> tup
 
         await _until(pilot, lambda: shown(counts.total, False))
         first_screen = time.perf_counter() - start
+        # A person reads the first screen before pressing a key: let the tree arrive.
+        await _until(pilot, lambda: screen() is not None and screen()._has_plans is not None)
+        await pilot.pause(0.3)
 
         start = time.perf_counter()
         await pilot.press("o")

@@ -170,6 +170,7 @@ class MainScreen(ReportsFailures, Screen[None]):
         self._stamp: object = None
         self._has_plans: bool | None = None
         self._poller: Timer | None = None
+        self._had_row = False
 
     # --- layout -------------------------------------------------------------------------
 
@@ -332,7 +333,10 @@ class MainScreen(ReportsFailures, Screen[None]):
 
     def _show_welcome(self) -> None:
         empty = self._has_plans is False
-        self.query_one(Welcome).display = empty
+        welcome = self.query_one(Welcome)
+        if welcome.display == empty:
+            return
+        welcome.display = empty
         self.query_one(ActionTable).display = not empty
         self.query_one(DetailPanel).display = not empty
         if empty:
@@ -352,7 +356,10 @@ class MainScreen(ReportsFailures, Screen[None]):
         else:
             detail.show(message.row, self.settings, None)
             self._load_detail(message.row.id)
-        self.refresh_bindings()
+        has_row = message.row is not None
+        if has_row != self._had_row:  # the footer redraws only when edit/history change
+            self._had_row = has_row
+            self.refresh_bindings()
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
         if self.selected is None or message.row.id != self.selected.id:
@@ -399,11 +406,9 @@ class MainScreen(ReportsFailures, Screen[None]):
     # --- actions ------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Only edit and history depend on the view; other keys stay put, because each
+        # change of the footer redraws it.
         if action in ("edit", "history") and self.selected is None:
-            return None
-        if action == "clear_filters" and not (
-            self.state.is_filtered or self.query_one("#search", Input).display
-        ):
             return None
         return True
 
