@@ -160,62 +160,61 @@ def _change_text(e: ChangeEntry) -> str:
     return f"{e.field}: {one_line(e.old) or '(empty)'} → {one_line(e.new) or '(empty)'}"
 
 
+Cells = tuple[str | None, ...]
+Table = tuple[str, tuple[str, ...], list[Cells]]
+
+
+def change_tables(log: ChangeLog, *, full_address: bool) -> list[Table]:
+    """The change log's tables as (title, headers, rows) of plain text, for any renderer.
+
+    Empty tables are left out, except "Every change", which is always last.
+    """
+    field = "address" if full_address else "ref"
+
+    def name(item: ActionRow | ChangeEntry) -> str:
+        return str(getattr(item, field))
+
+    tables: list[Table] = [
+        (
+            "Completed",
+            ("Action", "Owner", "Description"),
+            [(name(r), r.owner, r.description) for r in log.completed],
+        ),
+        (
+            "Newly overdue",
+            ("Action", "Owner", "Deadline", "Status"),
+            [
+                (name(r), r.owner, format_date(r.deadline), r.status.replace("_", " "))
+                for r in log.newly_overdue
+            ],
+        ),
+        (
+            "Deadlines moved",
+            ("Action", "From", "To", "Reason", "By"),
+            [(name(e), e.old, e.new, e.note, e.by) for e in log.deadlines_moved],
+        ),
+        (
+            "Actions added",
+            ("Action", "Owner", "Deadline", "Description"),
+            [(name(r), r.owner, format_date(r.deadline), r.description) for r in log.added],
+        ),
+    ]
+    every: Table = (
+        "Every change",
+        ("When (UTC)", "Who", "Action", "Change", "Note"),
+        [(format_utc(e.at), e.by, name(e), _change_text(e), e.note) for e in log.entries],
+    )
+    return [t for t in tables if t[2]] + [every]
+
+
 def _changes_markdown(log: ChangeLog, *, heading: str) -> str:
     parts = [summary_sentence(log) + ".\n"]
-    if log.completed:
-        parts.append(f"\n{heading} Completed\n\n")
-        parts.append(
-            _md_table(
-                ("Action", "Owner", "Description"),
-                ((md(r.address), md(r.owner), md(r.description)) for r in log.completed),
-            )
-        )
-    if log.newly_overdue:
-        parts.append(f"\n{heading} Newly overdue\n\n")
-        parts.append(
-            _md_table(
-                ("Action", "Owner", "Deadline", "Status"),
-                (
-                    (md(r.address), md(r.owner), format_date(r.deadline), r.status)
-                    for r in log.newly_overdue
-                ),
-            )
-        )
-    if log.deadlines_moved:
-        parts.append(f"\n{heading} Deadlines moved\n\n")
-        parts.append(
-            _md_table(
-                ("Action", "From", "To", "Reason", "By"),
-                (
-                    (md(e.address), md(e.old), md(e.new), md(e.note), md(e.by))
-                    for e in log.deadlines_moved
-                ),
-            )
-        )
-    if log.added:
-        parts.append(f"\n{heading} Actions added\n\n")
-        parts.append(
-            _md_table(
-                ("Action", "Owner", "Deadline", "Description"),
-                (
-                    (md(r.address), md(r.owner), format_date(r.deadline), md(r.description))
-                    for r in log.added
-                ),
-            )
-        )
-    parts.append(f"\n{heading} Every change\n\n")
-    if log.entries:
-        parts.append(
-            _md_table(
-                ("When (UTC)", "Who", "Action", "Change", "Note"),
-                (
-                    (format_utc(e.at), md(e.by), md(e.address), md(_change_text(e)), md(e.note))
-                    for e in log.entries
-                ),
-            )
-        )
-    else:
-        parts.append("No changes in this period.\n")
+    for title, headers, rows in change_tables(log, full_address=True):
+        parts.append(f"\n{heading} {title}\n\n")
+        if rows:
+            parts.append(_md_table(headers, ([md(c) for c in row] for row in rows)))
+        else:
+            parts.append("No changes in this period.\n")
     return "".join(parts)
 
 
@@ -825,71 +824,29 @@ def _tiles(items: Iterable[tuple[str, str, bool]]) -> str:
     )
 
 
+_NOWRAP = frozenset({"Action", "When (UTC)", "Deadline", "From", "To"})
+
+
 def _html_changes(log: ChangeLog) -> str:
     parts = [f"<p>{_h(summary_sentence(log))}.</p>"]
-    if log.completed:
-        parts.append("<h4>Completed</h4>")
+    for title, headers, rows in change_tables(log, full_address=False):
+        parts.append(f"<h4>{title}</h4>")
+        if not rows:
+            parts.append(_none("No changes in this period."))
+            continue
+        wrap = [h in _NOWRAP for h in headers]
         parts.append(
             _html_table(
-                ("Action", "Owner", "Description"),
+                headers,
                 (
-                    (f'<span class="nowrap">{_h(r.ref)}</span>', _h(r.owner), _h(r.description))
-                    for r in log.completed
+                    [
+                        f'<span class="nowrap">{_h(c)}</span>' if wrap[i] else _h(c)
+                        for i, c in enumerate(row)
+                    ]
+                    for row in rows
                 ),
             )
         )
-    if log.newly_overdue:
-        parts.append("<h4>Newly overdue</h4>")
-        parts.append(
-            _html_table(
-                ("Action", "Owner", "Deadline", "Status"),
-                (
-                    (_h(r.ref), _h(r.owner), format_date(r.deadline), _h(r.status))
-                    for r in log.newly_overdue
-                ),
-            )
-        )
-    if log.deadlines_moved:
-        parts.append("<h4>Deadlines moved</h4>")
-        parts.append(
-            _html_table(
-                ("Action", "From", "To", "Reason", "By"),
-                (
-                    (_h(e.ref), _h(e.old), _h(e.new), _h(e.note), _h(e.by))
-                    for e in log.deadlines_moved
-                ),
-            )
-        )
-    if log.added:
-        parts.append("<h4>Actions added</h4>")
-        parts.append(
-            _html_table(
-                ("Action", "Owner", "Deadline", "Description"),
-                (
-                    (_h(r.ref), _h(r.owner), format_date(r.deadline), _h(r.description))
-                    for r in log.added
-                ),
-            )
-        )
-    parts.append("<h4>Every change</h4>")
-    if log.entries:
-        parts.append(
-            _html_table(
-                ("When (UTC)", "Who", "Action", "Change", "Note"),
-                (
-                    (
-                        f'<span class="nowrap">{format_utc(e.at)}</span>',
-                        _h(e.by),
-                        _h(e.ref),
-                        _h(_change_text(e)),
-                        _h(e.note),
-                    )
-                    for e in log.entries
-                ),
-            )
-        )
-    else:
-        parts.append(_none("No changes in this period."))
     return "".join(parts)
 
 
