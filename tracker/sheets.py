@@ -404,6 +404,25 @@ def _sheet_date(text: str) -> date:
     return parse_date(text, today_=date(2000, 1, 1))
 
 
+def _cell_date(
+    cells: dict[str, str],
+    key: str,
+    default_label: str,
+    where: str,
+    labels: dict[str, str],
+    problems: list[str],
+) -> date | None:
+    """The date in one cell (None if blank); a cell that is not a date adds a problem."""
+    text = cells.get(key, "")
+    if not text:
+        return None
+    try:
+        return _sheet_date(text)
+    except DateError as exc:
+        problems.append(f"{where}: {labels.get(key, default_label)}: {_date_problem(text, exc)}")
+        return None
+
+
 def _date_problem(text: str, exc: DateError) -> str:
     if "not a real date" in str(exc):
         return str(exc)
@@ -437,27 +456,10 @@ def _action(
         problems.append(f"{where}: no action description")
     if not owner:
         problems.append(f"{where}: no lead officer/owner")
-    deadline: date | None = None
-    deadline_text = cells.get("deadline", "")
-    if not deadline_text:
+    deadline = _cell_date(cells, "deadline", "target date", where, labels, problems)
+    if not cells.get("deadline"):
         problems.append(f"{where}: no {labels.get('deadline', 'target date')}")
-    else:
-        try:
-            deadline = _sheet_date(deadline_text)
-        except DateError as exc:
-            problems.append(
-                f"{where}: {labels.get('deadline', 'target date')}: "
-                f"{_date_problem(deadline_text, exc)}"
-            )
-    start: date | None = None
-    if cells.get("start"):
-        try:
-            start = _sheet_date(cells["start"])
-        except DateError as exc:
-            problems.append(
-                f"{where}: {labels.get('start', 'start date')}: "
-                f"{_date_problem(cells['start'], exc)}"
-            )
+    start = _cell_date(cells, "start", "start date", where, labels, problems)
     progress: int | None = None
     if cells.get("progress"):
         try:
