@@ -9,7 +9,19 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "module", ["tracker.cli", "tracker.store", "tracker.export", "tracker.plans", "tracker.rules"]
+    "module",
+    [
+        "tracker.cli",
+        "tracker.store",
+        "tracker.export",
+        "tracker.plans",
+        "tracker.rules",
+        "tracker.timeline",
+        "tracker.reporting",
+        "tracker.sheets",
+        "tracker.ics",
+        "tracker.cli_board",
+    ],
 )
 def test_core_module_does_not_load_textual(module: str) -> None:
     code = f"import sys, {module}; print('textual' in sys.modules, 'rich' in sys.modules)"
