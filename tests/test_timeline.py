@@ -298,3 +298,18 @@ def test_tracker_now_with_an_offset_is_stored_as_utc(
     result = one_plan_store.update_action(f"{PLAN}:R1.6", ActionChanges(progress=75), user="x")
     assert [e.at for e in result.entries] == [datetime(2026, 6, 15, 9, 30)]
     assert one_plan_store.history(result.row.id)[-1].at == datetime(2026, 6, 15, 9, 30)
+
+
+def test_list_csv_as_of_is_export_as_of(story: Store, db_url: str) -> None:
+    args = ["--as-of", "2026-10-25", "--plan", PLAN, "--slippage"]
+    listed, exported = io.StringIO(), io.StringIO()
+    assert main(["--db", db_url, "list", "--format", "csv", *args], out=listed) == 0
+    assert main(["--db", db_url, "export", *args], out=exported) == 0
+    assert listed.getvalue() == exported.getvalue()
+    overdue = io.StringIO()
+    assert (
+        main(["--db", db_url, "overdue", "--as-of", "2026-10-10", "--format", "json"], out=overdue)
+        == 0
+    )
+    assert {o["action"] for o in json.loads(overdue.getvalue())} >= {"R1.4"}
+    assert all(o["as_of"] == "2026-10-10" for o in json.loads(overdue.getvalue()))
