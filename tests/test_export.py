@@ -11,6 +11,7 @@ import io
 import json
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import DATA
@@ -35,32 +36,34 @@ def snapshot_bytes(store: Store, settings: RuleSettings) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def a_row(**overrides: object) -> ActionRow:
-    values: dict[str, object] = {
-        "id": 1,
-        "plan_key": "p",
-        "authority": "Testshire County Council",
-        "rec_ref": "R1",
-        "rec_title": "Front door",
-        "ref": "R1.1",
-        "description": "Audit",
-        "owner": "Head of Service",
-        "partner": None,
-        "start": None,
-        "deadline": date(2026, 11, 1),
-        "original_deadline": None,
-        "status": "in_progress",
-        "progress": 40,
-        "measure": None,
-        "evidence": None,
-        "notes": None,
-        "revisions": 0,
-        "version": 1,
-        "updated_at": datetime(2026, 11, 2, 9, 30, 5),
-        "updated_by": "tl",
-    }
-    values.update(overrides)
-    return ActionRow(**values)  # type: ignore[arg-type]
+BASE = ActionRow(
+    id=1,
+    plan_key="p",
+    authority="Testshire County Council",
+    rec_ref="R1",
+    rec_title="Front door",
+    ref="R1.1",
+    description="Audit",
+    owner="Head of Service",
+    partner=None,
+    start=None,
+    deadline=date(2026, 11, 1),
+    original_deadline=None,
+    status="in_progress",
+    progress=40,
+    measure=None,
+    evidence=None,
+    notes=None,
+    revisions=0,
+    version=1,
+    updated_at=datetime(2026, 11, 2, 9, 30, 5),
+    updated_by="tl",
+)
+
+
+def a_row(**overrides: Any) -> ActionRow:
+    """An in-progress action 24 days overdue at the pinned today, with `overrides`."""
+    return BASE._replace(**overrides)
 
 
 def cells(row: ActionRow, settings: RuleSettings) -> dict[str, str]:

@@ -434,7 +434,7 @@ def test_every_sample_plan_round_trips_through_a_fresh_store(path: Path, tmp_pat
 _TEXT = st.text(
     alphabet=st.one_of(
         st.sampled_from(string.printable),
-        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+        st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
     ),
     min_size=1,
     max_size=40,

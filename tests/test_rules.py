@@ -8,7 +8,7 @@ actions the Python rules select.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -16,11 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from tracker.cli import _settings, build_parser
 from tracker.errors import UsageError
 from tracker.plans import ActionData, PlanData, RecommendationData
+from tracker.records import ActionRow
 from tracker.rules import (
     STATUSES,
     Rag,
@@ -287,9 +288,9 @@ def grid_store() -> Iterator[Store]:
         store.close()
 
 
-def _selected(store: Store, clause: object) -> set[int]:
+def _selected(store: Store, clause: ColumnElement[bool]) -> set[int]:
     with store.engine.connect() as conn:
-        return set(conn.execute(select(A.id).where(clause)).scalars())  # type: ignore[arg-type]
+        return {action_id for (action_id,) in conn.execute(select(A.id).where(clause))}
 
 
 @hyp_settings(
@@ -309,8 +310,8 @@ def test_sql_filters_select_exactly_what_the_rules_select(
     rows = list(grid_store.iter_actions(settings=rules))
     assert len(rows) == len(STATUSES) * len(_OFFSETS)
 
-    def python(pick: object) -> set[int]:
-        return {r.id for r in rows if pick(r)}  # type: ignore[operator]
+    def python(pick: Callable[[ActionRow], bool]) -> set[int]:
+        return {r.id for r in rows if pick(r)}
 
     assert _selected(grid_store, overdue_clause(rules)) == python(
         lambda r: is_overdue(r.status, r.deadline, rules.today)
@@ -319,9 +320,8 @@ def test_sql_filters_select_exactly_what_the_rules_select(
         lambda r: is_due_soon(r.status, r.deadline, rules)
     )
     for word in Rag:
-        assert _selected(grid_store, rag_clause(word.value, rules)) == python(
-            lambda r, w=word: rag(r.status, r.deadline, rules) is w
-        ), word
+        expected = {r.id for r in rows if rag(r.status, r.deadline, rules) is word}
+        assert _selected(grid_store, rag_clause(word.value, rules)) == expected, word
     with grid_store.engine.connect() as conn:
         words = {row[0]: row[1] for row in conn.execute(select(A.id, rag_case(rules)))}
     assert words == {

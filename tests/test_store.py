@@ -357,29 +357,30 @@ def test_actions_are_named_plan_key_colon_ref(sample_store: Store) -> None:
 def test_filters(sample_store: Store, settings: RuleSettings) -> None:
     every = list(sample_store.iter_actions(settings=settings))
 
-    def refs(**kwargs: object) -> list[str]:
-        filters = Filters(**kwargs)  # type: ignore[arg-type]
+    def refs(filters: Filters) -> list[str]:
         return [r.address for r in sample_store.iter_actions(filters=filters, settings=settings)]
 
-    assert refs(plan=KEY) == [r.address for r in every if r.plan_key == KEY]
-    assert refs(plan=KEY, rec="R2") == [
+    assert refs(Filters(plan=KEY)) == [r.address for r in every if r.plan_key == KEY]
+    assert refs(Filters(plan=KEY, rec="R2")) == [
         r.address for r in every if r.plan_key == KEY and r.rec_ref == "R2"
     ]
-    assert refs(owner="head of service") == [
+    assert refs(Filters(owner="head of service")) == [
         r.address for r in every if "head of service" in r.owner.lower()
     ]
-    assert refs(statuses=("blocked", "complete")) == [
+    assert refs(Filters(statuses=("blocked", "complete"))) == [
         r.address for r in every if r.status in ("blocked", "complete")
     ]
-    assert refs(overdue=True) == [r.address for r in every if r.overdue(settings.today)]
-    assert refs(due_soon=True) == [r.address for r in every if r.due_soon(settings)]
-    assert refs(rag="RED") == [r.address for r in every if r.rag(settings) == "RED"]
-    assert refs(search="R1.4") == [r.address for r in every if "R1.4" in r.ref]
-    assert refs(overdue=True)  # the sample plans have overdue actions at the pinned today
+    overdue = refs(Filters(overdue=True))
+    due_soon = refs(Filters(due_soon=True))
+    assert overdue == [r.address for r in every if r.overdue(settings.today)]
+    assert due_soon == [r.address for r in every if r.due_soon(settings)]
+    assert refs(Filters(rag="RED")) == [r.address for r in every if r.rag(settings) == "RED"]
+    assert refs(Filters(search="R1.4")) == [r.address for r in every if "R1.4" in r.ref]
+    assert overdue  # the sample plans have overdue actions at the pinned today
     counts = sample_store.view_counts(settings=settings)
     assert counts.total == len(every)
-    assert counts.overdue == len(refs(overdue=True))
-    assert counts.due_soon == len(refs(due_soon=True))
+    assert counts.overdue == len(overdue)
+    assert counts.due_soon == len(due_soon)
 
 
 # --- the SQLite store ----------------------------------------------------------------------

@@ -108,10 +108,9 @@ def _cell(value: Any) -> str:
         return "yes"
     if value is False:
         return "no"
+    if isinstance(value, datetime):  # last_updated, the only time: written as UTC
+        return format_utc(value)
     if isinstance(value, date):
-        # datetime is a date too: last_updated is the only one, written as UTC.
-        if hasattr(value, "hour"):
-            return format_utc(value)  # type: ignore[arg-type]
         return format_date(value)
     if isinstance(value, int):
         return str(value)
@@ -197,9 +196,9 @@ def write_snapshot(
 def _json_value(value: Any) -> Any:
     if value is None or isinstance(value, bool | int):
         return value
+    if isinstance(value, datetime):
+        return format_utc(value)
     if isinstance(value, date):
-        if hasattr(value, "hour"):
-            return format_utc(value)  # type: ignore[arg-type]
         return format_date(value)
     text = str(value)
     return text if text != "" else None

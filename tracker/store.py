@@ -30,6 +30,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
@@ -848,7 +849,8 @@ class Store:
                 .where(A.id == action_id, A.version == version)
                 .values(**values, version=version + 1, updated_at=now, updated_by=user)
             )
-            if session.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
+            written = cast("CursorResult[Any]", session.execute(stmt))
+            if written.rowcount != 1:
                 raise StaleWriteError(
                     f"{address}: someone else changed this action at the same moment; "
                     "nothing was saved"
