@@ -171,3 +171,22 @@ def test_a_bad_plan_key_is_a_usage_error(db_url: str, capsys: pytest.CaptureFixt
     args += ["--authority", "A", "--title", "T"]
     assert main(args, out=out) == 2
     assert "--plan: 'bad key!' is not a usable plan key" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("23/04/2024", date(2024, 4, 23)),
+        ("23-Apr-24", date(2024, 4, 23)),
+        ("Mar-25", date(2025, 3, 31)),
+        ("February 2028", date(2028, 2, 29)),
+        ("2024-04-23 00:00:00", date(2024, 4, 23)),
+        ("23/04/2024 00:00", date(2024, 4, 23)),
+        ("45405", date(2024, 4, 23)),
+    ],
+)
+def test_sheet_dates(cell: str, expected: date) -> None:
+    text = f"Recommendation,Action,Owner,Target date\nR1 text,Do it,Someone,{cell}\n"
+    result = read_sheet(text, name="s.csv", key="k", authority="A", title="T")
+    assert result.ok, result.problems
+    assert result.plan.recommendations[0].actions[0].deadline == expected

@@ -122,6 +122,9 @@ _NON_WORD = re.compile(r"[^0-9a-z%]+")
 _REC_PREFIX = re.compile(
     r"^\s*(?:recommendation\s*|rec\.?\s*)?(R?\d+[a-z]?)\s*[.:)\-–]\s+(.+)$", re.IGNORECASE | re.S
 )
+_SERIAL = re.compile(r"^[34]\d{4}$")  # Excel day numbers for 1982-2173
+_EXCEL_EPOCH = date(1899, 12, 30)
+_MIDNIGHT = re.compile(r"^(.+?)[ t]00:00(?::00)?$")
 _MONTH_YEAR = re.compile(r"^\s*([a-z]{3,9})[\s\-/]+(\d{2}|\d{4})\s*$", re.IGNORECASE)
 
 
@@ -388,7 +391,8 @@ def _recommendation(text: str, ref_cell: str, position: int) -> tuple[str, str, 
 
 
 def _sheet_date(text: str) -> date:
-    """A date as a sheet writes it: day first; `Mar-25` or `March 2025` means the month's end."""
+    """A date as a sheet writes it: day first; `Mar-25` or `March 2025` means the month's end;
+    an Excel serial number or a date with a midnight time are read as the date."""
     m = _MONTH_YEAR.match(text)
     if m:
         from dateutil import parser
@@ -401,6 +405,11 @@ def _sheet_date(text: str) -> date:
     lowered = text.strip().lower()
     if lowered in {"today", "tomorrow", "yesterday"} or lowered[:1] in {"+", "-"}:
         raise DateError(f"{text!r} is not a fixed date")
+    if _SERIAL.match(lowered):
+        # A date cell saved as its Excel serial number (days since 30 December 1899).
+        return _EXCEL_EPOCH + timedelta(days=int(lowered))
+    if m := _MIDNIGHT.match(lowered):
+        text = m.group(1)  # `2024-04-23 00:00:00`: a date written with its (empty) time
     return parse_date(text, today_=date(2000, 1, 1))
 
 
