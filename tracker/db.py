@@ -141,12 +141,11 @@ def refresh_statistics(conn: Connection) -> None:
     """After a bulk load, tell SQLite's query planner the tables' shapes (ANALYZE).
 
     Without statistics SQLite sorts every open action to show the first page of overdue
-    ones; with them it walks the natural-order index and stops at the page. A bounded
-    sample keeps this to a few milliseconds at any size. PostgreSQL's autovacuum keeps
-    its own statistics.
+    ones; with them it walks the natural-order index and stops at the page. A full scan
+    (a sample misjudges the five-valued status index) takes about 0.07 s at 100,000
+    actions. PostgreSQL's autovacuum keeps its own statistics.
     """
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("PRAGMA analysis_limit = 1000")
         conn.exec_driver_sql("ANALYZE")
 
 
