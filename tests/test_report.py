@@ -111,3 +111,29 @@ def test_report_on_an_unknown_plan(
 ) -> None:
     assert main(["--db", db_url, "report", "--plan", "nope"]) == 1
     assert "tracker: error: no plan 'nope' in the store" in capsys.readouterr().err
+
+
+def test_last_months_paper_can_be_produced_again(story: Store, db_url: str) -> None:
+    """`--as-of` rolls the actions back: R1.3 was still in progress with its first deadline."""
+    out = io.StringIO()
+    args = [
+        "--db",
+        db_url,
+        "report",
+        "--plan",
+        PLAN,
+        "--as-of",
+        "2026-10-15",
+        "--format",
+        "markdown",
+    ]
+    assert main(args, out=out) == 0
+    text = out.getvalue()
+    assert text.count("As at **15 October 2026**. Changes since 15 September 2026.") == 1
+    assert "#### Slipped deadlines (8)" in text  # R1.3's deadline moved on 20 October
+    assert "| R1.3 | Principal Social Worker |" not in text
+    assert "0 completed" in text
+    assert "R1.7" in text  # added on 12 October
+    # R3.3 (due 16 October) was not yet overdue; R1.4 (due 30 September) was, by 15 days.
+    assert "| R1.4 | Assistant Director, Children's Social Care | 2026-09-30 | 15 |" in text
+    assert "| R3.3 | Head of Safeguarding | 2026-10-16 |" not in text

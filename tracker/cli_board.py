@@ -39,6 +39,9 @@ def add_board_commands(command: Callable[[str, str], argparse.ArgumentParser]) -
     p.add_argument("--since", metavar="DATE", help="list changes from DATE (default: a month ago)")
     p.add_argument("--plan", metavar="KEY", help="only this plan")
     p.add_argument(
+        "--as-of", metavar="DATE", help="the paper as it would have read at the end of DATE"
+    )
+    p.add_argument(
         "--format",
         choices=("markdown", "html"),
         help="default: html when --output ends in .html, else markdown",
@@ -124,6 +127,12 @@ def cmd_report(ctx: Context) -> int:
     from tracker.reporting import board_paper_html, board_paper_markdown, build_board_paper
 
     args, settings = ctx.args, ctx.settings
+    historical = bool(args.as_of)
+    if args.as_of:
+        day = _date("--as-of", args.as_of, settings.today)
+        if day > settings.today:
+            raise UsageError(f"--as-of {day} is after today ({settings.today})")
+        settings = _at(settings, day)
     if args.since:
         since = _date("--since", args.since, settings.today)
     else:
@@ -146,6 +155,7 @@ def cmd_report(ctx: Context) -> int:
             prepared_at=now_utc(),
             prepared_by=ctx.user,
             trend_months=args.trend_months,
+            historical=historical,
         )
     finally:
         store.close()

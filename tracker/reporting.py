@@ -268,8 +268,13 @@ def build_board_paper(
     prepared_at: datetime,
     prepared_by: str,
     trend_months: int = 6,
+    historical: bool = False,
 ) -> BoardPaper:
-    """Gather the board paper for every plan (or one) as at `settings.today`."""
+    """Gather the board paper for every plan (or one) as at `settings.today`.
+
+    With `historical`, the actions are read as they stood at the end of that day
+    (rolled back through history), so last month's paper can be produced again.
+    """
     from tracker.errors import NotFoundError
     from tracker.timeline import monthly_trends
 
@@ -316,7 +321,7 @@ def build_board_paper(
             node=node,
             counts={"actions": 0, "complete": 0, "open": 0, "overdue": 0, "blocked": 0},
         )
-    _classify(store, by_key, settings, plan)
+    _classify(store, by_key, settings, plan, historical=historical)
     log = changes_between(store, since=since, until=settings.today, plan=plan, settings=settings)
     trends = (
         monthly_trends(store, settings=settings, months=trend_months, plan=plan)
@@ -338,10 +343,26 @@ def build_board_paper(
 
 
 def _classify(
-    store: Store, sections: dict[str, PlanSection], settings: RuleSettings, plan: str | None
+    store: Store,
+    sections: dict[str, PlanSection],
+    settings: RuleSettings,
+    plan: str | None,
+    *,
+    historical: bool,
 ) -> None:
-    """Count each plan's actions and pick out its exceptions, in one pass over the store."""
-    for row in store.iter_actions(filters=Filters(plan=plan), settings=settings):
+    """Count each plan's actions, roll up its recommendations and pick out its exceptions,
+    in one pass over the actions (as they are, or as they stood at `settings.today`)."""
+    from tracker.timeline import actions_as_of
+
+    if historical:
+        rows = actions_as_of(
+            store, day=settings.today, filters=Filters(plan=plan), settings=settings
+        )
+    else:
+        rows = store.iter_actions(filters=Filters(plan=plan), settings=settings)
+    # Per recommendation: ratings, progress sum, actions not cancelled, actions, overdue.
+    recs: dict[tuple[str, str], tuple[list[Rag | None], list[int]]] = {}
+    for row in rows:
         section = sections.get(row.plan_key)
         if section is None:
             continue
@@ -354,7 +375,8 @@ def _classify(
         rating = row.rag(settings)
         if rating is not None:
             counts[rating.value] = counts.get(rating.value, 0) + 1
-        if row.overdue(settings.today):
+        late = row.overdue(settings.today)
+        if late:
             counts["overdue"] += 1
             section.overdue.append(row)
         if row.status == "blocked":
@@ -362,9 +384,38 @@ def _classify(
             section.blocked.append(row)
         if row.revisions or row.slippage_days:
             section.slipped.append(row)
+        ratings, sums = recs.setdefault((row.plan_key, row.rec_ref), ([], [0, 0, 0, 0]))
+        ratings.append(rating)
+        live = row.status != "cancelled"
+        sums[0] += row.progress if live else 0
+        sums[1] += live
+        sums[2] += 1
+        sums[3] += late
     for section in sections.values():
         section.overdue.sort(key=lambda r: -r.days_overdue(settings.today))
         section.slipped.sort(key=lambda r: -r.slippage_days)
+        _roll_up(section, recs)
+
+
+def _roll_up(
+    section: PlanSection, recs: dict[tuple[str, str], tuple[list[Rag | None], list[int]]]
+) -> None:
+    """The plan's and each recommendation's RAG, progress and counts from the rows read."""
+    total_progress = total_live = 0
+    for node in section.node.children:
+        ratings, (progress, live, actions, overdue) = recs.get(
+            (section.key, node.ref or ""), ([], [0, 0, 0, 0])
+        )
+        node.rag = roll_up(ratings)
+        node.progress = progress / live if live else None
+        node.actions, node.overdue = actions, overdue
+        total_progress += progress
+        total_live += live
+    plan = section.node
+    plan.rag = roll_up(r.rag for r in plan.children if r.actions)
+    plan.progress = total_progress / total_live if total_live else None
+    plan.actions = sum(r.actions for r in plan.children)
+    plan.overdue = sum(r.overdue for r in plan.children)
 
 
 def key_points(p: PlanSection, paper: BoardPaper) -> list[str]:
