@@ -100,3 +100,23 @@ async def test_b_opens_the_board_and_escape_closes_it(app: TrackerApp) -> None:
 def test_board_view_snapshot(app: TrackerApp, snap_compare: Any) -> None:
     """The board view: RAG words and progress bars per recommendation, and the trend chart."""
     assert snap_compare(app, terminal_size=SIZE, run_before=open_board)
+
+
+async def test_all_plans_row_shows_the_whole_store(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_board(pilot)
+        screen = app.screen
+        assert isinstance(screen, BoardScreen)
+        table = screen.query_one(DataTable)
+        first = [str(c) for c in table.get_row_at(0)]
+        assert first[:3] == ["All plans", "3 plans", "RED"]
+        assert first[4].strip() == "54"
+        title = str(screen.query_one("#trend-title", Static).render())
+        assert title.startswith("Trend, all plans")
+        table.move_cursor(row=1)
+        await settle(pilot)
+        title = str(screen.query_one("#trend-title", Static).render())
+        assert title.startswith("Trend, staffordshire-2024-ilacs")

@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from tracker.reporting import BoardView, board_view
-from tracker.rules import RuleSettings
+from tracker.rules import RuleSettings, roll_up
 from tracker.store import Store
 from tracker.text import one_line, truncate
 from tracker.timeline import TrendPoint
@@ -155,7 +155,21 @@ class BoardScreen(ReportsFailures, Screen[None]):
         table.clear()
         rows: list[tuple[Text, ...]] = []
         keys: list[str] = []
-        for plan in message.view.plans:
+        plans = message.view.plans
+        if len(plans) > 1:
+            bold = Style(bold=True)
+            rows.append(
+                (
+                    Text("All plans", style=bold),
+                    Text(f"{len(plans)} plans", style=bold),
+                    rag_text(roll_up(p.rag for p in plans if p.actions)),
+                    Text("—".ljust(BAR_WIDTH + 5), style="dim"),
+                    Text(f"{sum(p.actions for p in plans):,}", justify="right"),
+                    Text(f"{sum(p.overdue for p in plans):,}", justify="right"),
+                )
+            )
+            keys.append("all")
+        for plan in plans:
             bold = Style(bold=True)
             rows.append(
                 (
