@@ -6,11 +6,16 @@ on the deadline entry, a note alone as a `note` entry, nothing at all when nothi
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import replace
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from conftest import SAMPLES, sample_plan_files
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from tracker.errors import (
     NotFoundError,
@@ -22,7 +27,7 @@ from tracker.errors import (
 from tracker.models import SCHEMA_VERSION
 from tracker.plans import ActionData, PlanData, RecommendationData, load_plan_file
 from tracker.records import ActionChanges, Filters, HistoryEntry
-from tracker.rules import RuleSettings
+from tracker.rules import STATUSES, RuleSettings
 from tracker.store import Store
 
 KEY = "staffordshire-2024-ilacs"
@@ -401,3 +406,64 @@ def test_sqlite_is_opened_with_wal_foreign_keys_a_busy_timeout_and_a_schema_vers
         assert version == str(SCHEMA_VERSION)
     finally:
         store.close()
+
+
+# --- history, as a property -----------------------------------------------------------------
+
+_CHANGES = st.builds(
+    ActionChanges,
+    status=st.none() | st.sampled_from(STATUSES),
+    progress=st.none() | st.sampled_from([0, 50, 100]),
+    owner=st.none() | st.sampled_from(["Head of Service", "Team Manager"]),
+    evidence=st.none() | st.sampled_from(["", "Audit report"]),
+    note=st.none() | st.sampled_from(["", "Board asked", "Chased"]),
+)
+
+
+@hyp_settings(max_examples=30, deadline=None)
+@given(steps=st.lists(_CHANGES, min_size=1, max_size=6))
+def test_every_update_writes_one_entry_per_changed_field_and_nothing_else(
+    steps: list[ActionChanges],
+) -> None:
+    """Against a model of the rules: which fields change, what history says, what is refused."""
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store.open(f"sqlite:///{Path(folder) / 'h.db'}")
+        try:
+            store.import_plans([("p.toml", a_plan(refs=("R1.1",)))], user="seed")
+            state: dict[str, object] = {
+                "status": "not_started",
+                "progress": 0,
+                "owner": "Head of Service",
+                "evidence": None,
+            }
+            written = 0
+            for change in steps:
+                status = change.status or state["status"]
+                progress = change.progress
+                if status == "complete" and change.status is not None and progress is None:
+                    progress = 100
+                if status == "complete" and progress is not None and progress != 100:
+                    with pytest.raises(ValidationError):
+                        store.update_action("p:R1.1", change, user="u")
+                    continue
+                new = {
+                    "status": status,
+                    "progress": state["progress"] if progress is None else progress,
+                    "owner": change.owner or state["owner"],
+                    "evidence": state["evidence"]
+                    if change.evidence is None
+                    else (change.evidence or None),
+                }
+                expected = [name for name in state if new[name] != state[name]]
+                if not expected and change.note:
+                    expected = ["note"]
+                result = store.update_action("p:R1.1", change, user="u")
+                assert [e.field for e in result.entries] == expected
+                assert {e.note for e in result.entries} <= {change.note or None}
+                state = new
+                written += len(expected)
+                row = result.row
+                assert (row.status, row.progress, row.owner, row.evidence) == tuple(new.values())
+            assert len(store.history(store.resolve("p:R1.1"))) == written
+        finally:
+            store.close()

@@ -807,7 +807,7 @@ class Store:
                 )
             values: dict[str, Any] = {}
             entries: list[tuple[str, str | None, str | None, str | None]] = []
-            note = changes.note
+            note = changes.note if changes.note and changes.note.strip() else None
             if changes.status is not None and changes.status != status:
                 values["status"] = changes.status
                 entries.append(("status", status, changes.status, note))
@@ -840,7 +840,7 @@ class Store:
             if changes.evidence is not None and (changes.evidence or None) != evidence:
                 values["evidence"] = changes.evidence or None
                 entries.append(("evidence", evidence, values["evidence"], note))
-            if not entries and note and note.strip():
+            if not entries and note:
                 entries.append(("note", None, None, note))
             if not entries:
                 return []
