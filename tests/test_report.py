@@ -137,3 +137,24 @@ def test_last_months_paper_can_be_produced_again(story: Store, db_url: str) -> N
     # R3.3 (due 16 October) was not yet overdue; R1.4 (due 30 September) was, by 15 days.
     assert "| R1.4 | Assistant Director, Children's Social Care | 2026-09-30 | 15 |" in text
     assert "| R3.3 | Head of Safeguarding | 2026-10-16 |" not in text
+
+
+def test_a_plan_with_no_actions_yet(empty_store: Store, db_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "tiny.toml"
+    path.write_text(
+        'judgements = []\n[plan]\nkey = "tiny"\nauthority = "Tiny <Council> & Co"\n'
+        'title = "A | plan"\n[[recommendations]]\nref = "R1"\ntitle = "Something"\n',
+        encoding="utf-8",
+    )
+    assert main(["--db", db_url, "import", str(path)]) == 0
+    md = _paper_of(db_url, "tiny", "markdown")
+    assert "- No actions are recorded for this plan yet." in md
+    assert "## Tiny \\<Council\\> & Co: A \\| plan" in md
+    html = _paper_of(db_url, "tiny", "html")
+    assert "<h2>Tiny &lt;Council&gt; &amp; Co: A | plan</h2>" in html
+
+
+def _paper_of(db_url: str, plan: str, fmt: str) -> str:
+    out = io.StringIO()
+    assert main(["--db", db_url, "report", "--plan", plan, "--format", fmt], out=out) == 0
+    return out.getvalue()

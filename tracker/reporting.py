@@ -424,10 +424,13 @@ def key_points(p: PlanSection, paper: BoardPaper) -> list[str]:
     c = p.counts
     points = []
     red, amber = c.get("RED", 0), c.get("AMBER", 0)
-    points.append(
-        f"Overall {_rag_word(p.node.rag)}: {c['complete']} of {c['actions']} actions complete, "
-        f"{_pct(p.node.progress)} average progress; {red} RED and {amber} AMBER."
-    )
+    if c["actions"]:
+        points.append(
+            f"Overall {_rag_word(p.node.rag)}: {c['complete']} of {c['actions']} actions "
+            f"complete, {_pct(p.node.progress)} average progress; {red} RED and {amber} AMBER."
+        )
+    else:
+        points.append("No actions are recorded for this plan yet.")
     if p.overdue:
         worst = p.overdue[0]
         beyond = sum(1 for r in p.overdue if r.days_overdue(today) > s.tolerance_days)
@@ -513,6 +516,11 @@ def _rag_word(value: Rag | None) -> str:
     return value.value if value is not None else "–"
 
 
+def _sentence(text: str) -> str:
+    """` text.` after a sentence, or nothing for no text."""
+    return f" {text}." if text else ""
+
+
 def _inspection_line(p: PlanSection) -> str:
     bits = []
     if p.inspection_type:
@@ -561,7 +569,7 @@ def board_paper_markdown(paper: BoardPaper) -> str:
     )
     for p in paper.plans:
         out.append(f"\n## {md(p.authority)}: {md(p.title)}\n\n")
-        out.append(f"Plan `{p.key}`. {md(_inspection_line(p))}.\n\n")
+        out.append(f"Plan `{p.key}`.{_sentence(md(_inspection_line(p)))}\n\n")
         out.append(
             f"Overall **{_rag_word(p.node.rag)}**, {_pct(p.node.progress)} complete on average; "
             f"{p.counts['actions']} actions: {p.counts['complete']} complete, "
@@ -905,7 +913,7 @@ def _html_plan(p: PlanSection, paper: BoardPaper) -> str:
     today = paper.settings.today
     parts = [f'<section class="plan" id="{_h(p.key)}">']
     parts.append(f"<h2>{_h(p.authority)}: {_h(p.title)}</h2>")
-    parts.append(f'<p class="meta">Plan {_h(p.key)}. {_h(_inspection_line(p))}.</p>')
+    parts.append(f'<p class="meta">Plan {_h(p.key)}.{_sentence(_h(_inspection_line(p)))}</p>')
     parts.append(
         f"<p>Overall {rag_chip(p.node.rag)} &nbsp; {progress_bar(p.node.progress, width=200)} "
         "average progress</p>"
