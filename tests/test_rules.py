@@ -240,6 +240,7 @@ _REF = st.from_regex(
 )
 
 
+@hyp_settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_REF, min_size=2, max_size=12, unique=True))
 def test_sort_key_orders_refs_as_natural_key_does(refs: list[str]) -> None:
     """The string key stored for SQL ordering sorts refs exactly as the Python rule does."""
@@ -294,7 +295,9 @@ def _selected(store: Store, clause: ColumnElement[bool]) -> set[int]:
 
 
 @hyp_settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
     shift=st.integers(min_value=-120, max_value=120),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLES, sample_plan_files
-from hypothesis import given
+from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
@@ -420,7 +420,7 @@ _CHANGES = st.builds(
 )
 
 
-@hyp_settings(max_examples=30, deadline=None)
+@hyp_settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(_CHANGES, min_size=1, max_size=6))
 def test_every_update_writes_one_entry_per_changed_field_and_nothing_else(
     steps: list[ActionChanges],
