@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--updates", type=int, default=50)
     parser.add_argument("--db", help="an empty store's URL (else a new SQLite file)")
     parser.add_argument(
+        "--readers", type=int, default=2, help="processes running `tracker list` meanwhile"
+    )
+    parser.add_argument(
         "--retry-stale",
         action="store_true",
         help="CLI workers retry a refused write until it is applied (the Store workers always do)",
@@ -47,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
                 updates=args.updates,
                 mode=mode,
                 retry_stale=True if args.retry_stale else None,
+                readers=args.readers,
             )
         print(figures.line(), flush=True)
         for problem in figures.problems[:20]:

@@ -90,6 +90,7 @@ class Tally:
     locked: int = 0
     busy_retries: int = 0
     entries: int = 0
+    reads: int = 0
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: Tally) -> None:
@@ -99,6 +100,7 @@ class Tally:
         self.locked += other.locked
         self.busy_retries += other.busy_retries
         self.entries += other.entries
+        self.reads += other.reads
         self.errors.extend(other.errors)
 
 
@@ -126,6 +128,7 @@ class Figures:
             f"{self.applied} applied ({a['versioned']} versioned, {a['blind']} blind, "
             f"{a['note']} notes), {self.tally.refused_stale} refused as stale, "
             f"{self.tally.locked} locked/busy errors, {self.tally.busy_retries} busy retries, "
+            f"{self.tally.reads} `tracker list` reads meanwhile, "
             f"history entries {self.history_entries} for {self.tally.entries} changes, "
             f"integrity {self.integrity}, {len(self.problems)} problems, "
             f"{self.elapsed:.1f} s"
@@ -187,6 +190,31 @@ def _store_worker(
         tally.busy_retries += store.busy_retries
         store.close()
         results.put((worker, tally))
+
+
+def _reader(url: str, start: Any, stop: Any, results: Any) -> None:
+    """Someone reading while the others write: `tracker list` over and over."""
+    import contextlib
+    import io
+
+    from tracker import cli
+
+    tally = Tally()
+    start.wait()
+    try:
+        while not stop.is_set():
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                status = cli.main(["--db", url, "list", "--format", "csv"], out=io.StringIO())
+            tally.reads += 1
+            if status != 0:
+                if "locked" in err.getvalue() or "busy" in err.getvalue():
+                    tally.locked += 1
+                tally.errors.append(f"list: exit {status}: {err.getvalue().strip()}")
+    except Exception as exc:
+        tally.errors.append(f"list: {type(exc).__name__}: {exc}")
+    finally:
+        results.put((-1, tally))
 
 
 def _cli_update(
@@ -252,6 +280,7 @@ def run(
     updates: int = 50,
     mode: str = "store",
     retry_stale: bool | None = None,
+    readers: int = 0,
 ) -> Figures:
     """Seed a store at `url` (empty), run the workload in `processes` processes, check it."""
     seed(url, processes)
@@ -264,17 +293,27 @@ def run(
         context.Process(target=target, args=(url, i, updates, retry, start, results))
         for i in range(processes)
     ]
-    for w in workers:
+    stop = context.Event()
+    reading = [
+        context.Process(target=_reader, args=(url, start, stop, results)) for _ in range(readers)
+    ]
+    for w in workers + reading:
         w.start()
     time.sleep(0.2)
     began = time.perf_counter()
     start.set()
     total = Tally()
-    for _ in workers:
-        _, tally = results.get(timeout=600)
+    writers_done = readers_done = 0
+    while writers_done < len(workers):
+        who, tally = results.get(timeout=600)
         total.add(tally)
+        writers_done += who >= 0
+        readers_done += who < 0
     elapsed = time.perf_counter() - began
-    for w in workers:
+    stop.set()
+    for _ in range(len(reading) - readers_done):
+        total.add(results.get(timeout=120)[1])
+    for w in workers + reading:
         w.join(timeout=60)
     figures = Figures(mode=mode, processes=processes, updates=updates, tally=total, elapsed=elapsed)
     check(url, figures)

@@ -36,10 +36,11 @@ def _report(figures: stress_support.Figures) -> None:
 @pytest.mark.slow
 def test_store_stress_eight_processes_fifty_updates_each(db_url: str) -> None:
     """8 processes x 50 Store updates on one shared action and on their own: nothing lost."""
-    figures = stress_support.run(db_url, processes=8, updates=50, mode="store")
+    figures = stress_support.run(db_url, processes=8, updates=50, mode="store", readers=2)
     _report(figures)
     # Stale writes were retried until applied, so every update went in.
     assert figures.applied == 8 * 50
+    assert figures.tally.reads > 0  # and readers ran throughout without an error
 
 
 @pytest.mark.slow
