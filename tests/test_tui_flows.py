@@ -126,8 +126,8 @@ async def test_tree_selects_a_recommendation(sample_store: Store, settings: Rule
         assert table(app).total == count(sample_store, settings)
 
 
-async def _open_form(pilot: object, app: object) -> EditScreen:
-    await pilot.press("e")  # type: ignore[attr-defined]
+async def _open_form(pilot: object, app: object, key: str = "e") -> EditScreen:
+    await pilot.press(key)  # type: ignore[attr-defined]
     await settle(pilot)  # type: ignore[arg-type]
     screen = app.screen  # type: ignore[attr-defined]
     assert isinstance(screen, EditScreen)
@@ -142,7 +142,7 @@ async def test_edit_and_save_writes_history(sample_store: Store, settings: RuleS
         await settle(pilot)
         row = main_screen(app).selected
         assert row is not None
-        form = await _open_form(pilot, app)
+        form = await _open_form(pilot, app, "enter")
         new_progress = 7 if row.progress != 7 else 8
         form.query_one("#progress", Input).value = str(new_progress)
         form.query_one("#note", Input).value = "checked at board"

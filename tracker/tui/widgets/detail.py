@@ -85,8 +85,8 @@ def action_text(row: ActionRow, settings: RuleSettings, history: list[HistoryEnt
     return text
 
 
-class DetailPanel(VerticalScroll, can_focus=False):
-    """Shows one action; scrolls when the action has more to say than the panel holds."""
+class DetailPanel(VerticalScroll):
+    """Shows one action; scrolls (tab to it, then the arrow keys) when there is more."""
 
     DEFAULT_CSS = """
     DetailPanel { height: 12; border-top: tall $panel; background: $surface; padding: 0 1; }
