@@ -75,7 +75,7 @@ def make_app(
         store=store,
         settings=settings,
         user=user,
-        read_only=read_only or store.read_only,
+        read_only=read_only or not store.can_write(),
         demo=demo,
         poll_interval=poll_interval,
         location=location,

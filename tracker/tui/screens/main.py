@@ -451,9 +451,18 @@ class MainScreen(ReportsFailures, Screen[None]):
             self.notify("No action is selected.", timeout=3)
             return
         if self.session.read_only:
-            self.notify(READ_ONLY_MESSAGE, title="Read-only", severity="warning", markup=False)
+            self.notify(
+                self._read_only_message(), title="Read-only", severity="warning", markup=False
+            )
             return
         self.app.push_screen(EditScreen(row, self.settings), callback=self._edited)
+
+    def _read_only_message(self) -> str:
+        if self.store.read_only and self.store.read_only_reason:
+            return f"Nothing can be changed: {self.store.read_only_reason}."
+        if not self.store.read_only and not self.store.can_write():
+            return "Nothing can be changed: you may not write to this store."
+        return READ_ONLY_MESSAGE
 
     def _edited(self, result: EditResult | None) -> None:
         if result is None:
