@@ -34,7 +34,7 @@ from tracker.tui.screens.edit import EditResult, EditScreen
 from tracker.tui.screens.export import ExportScreen
 from tracker.tui.screens.history import HistoryScreen
 from tracker.tui.view import SORTS, ViewState, status_label
-from tracker.tui.widgets.action_table import PAGE_SIZE, ActionTable
+from tracker.tui.widgets.action_table import PAGE_SIZE, ActionTable, PageLoader
 from tracker.tui.widgets.bars import SummaryLine, TopBar
 from tracker.tui.widgets.detail import DetailPanel
 from tracker.tui.widgets.plan_tree import Place, PlanTree
@@ -258,14 +258,7 @@ class MainScreen(ReportsFailures, Screen[None]):
         self.post_message(ViewLoaded(generation, state, counts, {page: rows}, cursor, keep))
 
     def _page(self, state: ViewState, page: int) -> list[ActionRow]:
-        return self.store.page_actions(
-            filters=state.filters,
-            settings=self.settings,
-            offset=page * PAGE_SIZE,
-            limit=PAGE_SIZE,
-            sort=state.sort,
-            descending=state.descending,
-        )
+        return self._loader(state)(page * PAGE_SIZE, PAGE_SIZE)
 
     @work(thread=True, exclusive=True, group="tree", exit_on_error=False)
     def _load_tree(self) -> None:
@@ -286,7 +279,7 @@ class MainScreen(ReportsFailures, Screen[None]):
     def _read_stamp(self) -> None:
         self.post_message(StampChecked(self.store.data_stamp()))
 
-    def _loader(self, state: ViewState) -> object:
+    def _loader(self, state: ViewState) -> PageLoader:
         store, settings = self.store, self.settings
 
         def load(offset: int, limit: int) -> list[ActionRow]:
@@ -312,7 +305,7 @@ class MainScreen(ReportsFailures, Screen[None]):
         table.set_view(
             total=message.counts.total,
             pages=message.pages,
-            loader=self._loader(state),  # type: ignore[arg-type]
+            loader=self._loader(state),
             cursor=message.cursor,
             sort=state.sort,
             descending=state.descending,
