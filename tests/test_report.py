@@ -158,3 +158,16 @@ def _paper_of(db_url: str, plan: str, fmt: str) -> str:
     out = io.StringIO()
     assert main(["--db", db_url, "report", "--plan", plan, "--format", fmt], out=out) == 0
     return out.getvalue()
+
+
+def test_slippage_sentence_tells_later_from_earlier() -> None:
+    from tracker.reporting import _slippage_sentence
+
+    assert (
+        _slippage_sentence([91])
+        == "1 deadline has moved from the original date: 1 later, by 91 days."
+    )
+    assert _slippage_sentence([114, 12, -453, 0]) == (
+        "4 deadlines have moved from the original date: 2 later, by 12 to 114 days; "
+        "1 earlier; 1 back on the original date."
+    )

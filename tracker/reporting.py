@@ -445,11 +445,7 @@ def key_points(p: PlanSection, paper: BoardPaper) -> list[str]:
         refs = ", ".join(r.ref for r in p.blocked)
         points.append(f"{len(p.blocked)} {_actions(len(p.blocked))} blocked: {refs}.")
     if p.slipped:
-        days = [r.slippage_days for r in p.slipped]
-        points.append(
-            f"{len(p.slipped)} {'deadline has' if len(days) == 1 else 'deadlines have'} moved "
-            f"from the original date, by {min(days)} to {max(days)} days."
-        )
+        points.append(_slippage_sentence([r.slippage_days for r in p.slipped]))
     if p.changes is not None:
         n = p.changes.summary()
         points.append(
@@ -459,6 +455,23 @@ def key_points(p: PlanSection, paper: BoardPaper) -> list[str]:
             f"{n['actions_added']} {_actions(n['actions_added'], verb=False)} added."
         )
     return points
+
+
+def _slippage_sentence(days: list[int]) -> str:
+    """`9 deadlines have moved from their original dates: 8 later, by 91 to 682 days; 1 earlier.`"""
+    later = [d for d in days if d > 0]
+    earlier = [d for d in days if d < 0]
+    parts = []
+    if later:
+        spread = f"{min(later)} to {max(later)}" if min(later) != max(later) else f"{later[0]}"
+        parts.append(f"{len(later)} later, by {spread} days")
+    if earlier:
+        parts.append(f"{len(earlier)} earlier")
+    same = len(days) - len(later) - len(earlier)
+    if same:
+        parts.append(f"{same} back on the original date")
+    noun = "deadline has" if len(days) == 1 else "deadlines have"
+    return f"{len(days)} {noun} moved from the original date: {'; '.join(parts)}."
 
 
 def _actions(n: int, *, verb: bool = True) -> str:
