@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, text
 
 from tracker import db
 from tracker.cli import main
-from tracker.errors import ReadOnlyError, StoreBusyError, StoreError
+from tracker.errors import ReadOnlyError, StoreBusyError, StoreError, TrackerError
 from tracker.models import Action, History
 from tracker.plans import load_plan_file
 from tracker.records import ActionChanges
@@ -183,3 +183,31 @@ def test_schema_version_check_on_postgresql(loaded: Store, pg_url: str) -> None:
         conn.execute(text("UPDATE meta SET value = '999' WHERE key = 'schema_version'"))
     with pytest.raises(StoreError, match="newer tracker"):
         Store.open(pg_url)
+
+
+def test_two_users_importing_the_same_new_plan_at_once(pg_url: str) -> None:
+    # One import wins; the others are told the plan is there, as one at a time would be.
+    Store.open(pg_url).close()
+    plan = load_plan_file(PLAN)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def import_plan() -> None:
+        store = Store.open(pg_url)
+        try:
+            barrier.wait()
+            store.import_plans([(PLAN.name, plan)], user="racer")
+            outcomes.append("imported")
+        except TrackerError as exc:
+            outcomes.append(str(exc))
+        finally:
+            store.close()
+
+    threads = [threading.Thread(target=import_plan) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("imported") == 1
+    refusals = [o for o in outcomes if o != "imported"]
+    assert all("already has a plan" in o for o in refusals), refusals

@@ -27,6 +27,7 @@ __all__ = [
     "default_db_path",
     "ensure_schema",
     "is_busy",
+    "is_conflict",
     "is_sqlite",
     "make_engine",
     "refresh_statistics",
@@ -147,6 +148,15 @@ def refresh_statistics(conn: Connection) -> None:
     """
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("ANALYZE")
+
+
+def is_conflict(exc: DBAPIError) -> bool:
+    """Whether a unique key was taken by another user's transaction at the same moment.
+
+    PostgreSQL runs writers side by side, so two users adding the same plan both pass the
+    check and one meets the unique key; SQLite's write lock rules that out.
+    """
+    return getattr(exc.orig, "sqlstate", None) == "23505"
 
 
 def can_write(engine: Engine) -> bool:

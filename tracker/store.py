@@ -43,6 +43,7 @@ from tracker.db import (
     describe,
     ensure_schema,
     is_busy,
+    is_conflict,
     make_engine,
     refresh_statistics,
     resolve_db,
@@ -327,6 +328,9 @@ class Store:
                     continue
                 raise self._db_error(exc) from None
             except IntegrityError as exc:
+                if is_conflict(exc) and attempt < attempts - 1:
+                    # Another user added the same row first; the retry reads what they wrote.
+                    continue
                 raise StoreError(
                     f"{self.location}: the store refused the change: {db_message(exc)}"
                 ) from None
