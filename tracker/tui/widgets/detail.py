@@ -48,17 +48,11 @@ def action_text(row: ActionRow, settings: RuleSettings, history: list[HistoryEnt
     if flag:
         text.append("  ")
         text.append_text(flag)
+    text.append("  ")
+    text.append(f"{status_label(row.status)} · {row.progress}% done", style="bold")
     text.append("\n")
-    text.append(f"{one_line(row.rec_ref)} {one_line(row.rec_title)}", style="dim")
-    text.append("\n")
-    text.append(printable(row.description).strip())
-    text.append("\n")
+    # The facts a board asks first (who, by when) come before the longer text.
     _field(text, "Owner", row.owner)
-    _field(text, "Partner", row.partner)
-    text.append("Status: ", style="bold")
-    text.append(f"{status_label(row.status)} · {row.progress}% done\n")
-    text.append("Start: ", style="bold")
-    text.append((row.start.isoformat() if row.start else "—") + "   ")
     text.append("Deadline: ", style="bold")
     text.append(row.deadline.isoformat())
     if row.original_deadline and row.original_deadline != row.deadline:
@@ -67,7 +61,15 @@ def action_text(row: ActionRow, settings: RuleSettings, history: list[HistoryEnt
             f", {row.revisions} revision{'s' if row.revisions != 1 else ''})",
             style="dim",
         )
+    text.append(" · ")
+    text.append("Start: ", style="bold")
+    text.append(row.start.isoformat() if row.start else "—")
     text.append("\n")
+    text.append(f"{one_line(row.rec_ref)} {one_line(row.rec_title)}", style="dim")
+    text.append("\n")
+    text.append(printable(row.description).strip())
+    text.append("\n")
+    _field(text, "Partner", row.partner)
     _field(text, "Measure", row.measure, multiline=True)
     _field(text, "Evidence", row.evidence, multiline=True)
     _field(text, "Notes", row.notes, multiline=True)
