@@ -9,7 +9,7 @@ import io
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import redirect_stderr
+from contextlib import contextmanager, redirect_stderr
 
 import pytest
 from conftest import SAMPLES
@@ -44,19 +44,42 @@ def loaded(pg_url: str) -> Iterator[Store]:
     store.close()
 
 
+# The grants the README gives reviewers and writers ({schema} is `public` there).
+READER_GRANTS = (
+    "GRANT USAGE ON SCHEMA {schema} TO {role}",
+    "GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role}",
+)
+WRITER_GRANTS = (
+    *READER_GRANTS,
+    "GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA {schema} TO {role}",
+    "GRANT DELETE ON {schema}.judgement TO {role}",
+    "GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+)
+
+
+@contextmanager
+def role_url(pg_server: PgServer, store: Store, grants: tuple[str, ...]) -> Iterator[str]:
+    """The store's URL as a new login role given `grants`; the role is dropped afterwards."""
+    role = f'"role_{uuid.uuid4().hex[:10]}"'
+    options = store.engine.url.query["options"]
+    assert isinstance(options, str)
+    schema = '"' + options.rsplit("search_path=", 1)[1].split()[0] + '"'
+    pg_server.execute(f"CREATE ROLE {role} LOGIN")
+    try:
+        for grant in grants:
+            pg_server.execute(grant.format(schema=schema, role=role))
+        url = store.engine.url.render_as_string(hide_password=False)
+        yield pg_server.role_url(url, role.strip('"'))
+    finally:
+        pg_server.execute(f"DROP OWNED BY {role}")
+        pg_server.execute(f"DROP ROLE {role}")
+
+
 @pytest.fixture
-def reviewer_url(pg_server: PgServer, loaded: Store, pg_url: str) -> Iterator[str]:
+def reviewer_url(pg_server: PgServer, loaded: Store) -> Iterator[str]:
     """The store's URL as a reviewer whose role was granted only SELECT."""
-    role = f"reviewer_{uuid.uuid4().hex[:10]}"
-    schema = loaded.engine.url.query["options"]
-    assert isinstance(schema, str)
-    schema = schema.rsplit("search_path=", 1)[1].split()[0]
-    pg_server.execute(f'CREATE ROLE "{role}" LOGIN')
-    pg_server.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
-    pg_server.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"')
-    yield pg_server.role_url(pg_url, role)
-    pg_server.execute(f'DROP OWNED BY "{role}"')
-    pg_server.execute(f'DROP ROLE "{role}"')
+    with role_url(pg_server, loaded, READER_GRANTS) as url:
+        yield url
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -105,6 +128,23 @@ def test_the_database_refusing_a_write_is_a_clear_read_only_error(reviewer_url: 
 def test_a_writer_role_can_write(loaded: Store) -> None:
     assert not loaded.read_only
     assert loaded.can_write()
+
+
+def test_the_readme_grants_let_a_writer_do_everything(pg_server: PgServer, loaded: Store) -> None:
+    with role_url(pg_server, loaded, WRITER_GRANTS) as url:
+        status, _, err = run("--db", url, "update", ADDRESS, "--progress", "65", "--note", "x")
+        assert (status, err) == (0, "")
+        status, _, err = run("--db", url, "import", "--replace", str(PLAN))
+        assert (status, err) == (0, "")
+        other = SAMPLES / "stoke-on-trent-2022-ilacs.toml"
+        status, _, err = run("--db", url, "import", str(other))
+        assert (status, err) == (0, "")
+        store = Store.open(url)
+        try:
+            assert store.can_write()
+            assert len(store.plan_keys()) == 2
+        finally:
+            store.close()
 
 
 def test_a_row_held_by_another_user_is_reported_busy(
