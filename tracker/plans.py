@@ -137,6 +137,13 @@ _ACTION_KEYS: dict[str, tuple[str, int]] = {
     "evidence": ("text", LONG),
     "notes": ("text", LONG),
 }
+_ACTION_KEY_SET = frozenset(_ACTION_KEYS)
+# The text fields of an action: name, whether it is required, its longest length.
+_ACTION_TEXTS = tuple(
+    (key, key in ("description", "owner"), limit)
+    for key, (kind, limit) in _ACTION_KEYS.items()
+    if kind == "text"
+)
 _JUDGEMENT_KEYS = ("area", "grade")
 _REF_MAX = 100
 _KEY_MAX = 200
@@ -159,7 +166,9 @@ class _Checker:
         return None
 
     def unknown(self, table: dict[str, Any], allowed: Iterable[str], place: str) -> None:
-        allowed_set = set(allowed)
+        allowed_set = allowed if isinstance(allowed, frozenset) else frozenset(allowed)
+        if table.keys() <= allowed_set:
+            return
         for key in table:
             if key not in allowed_set:
                 hint = _closest(key, allowed_set)
@@ -202,6 +211,9 @@ class _Checker:
     def date_value(
         self, table: dict[str, Any], key: str, place: str, *, required: bool
     ) -> date | None:
+        value = table.get(key)
+        if value.__class__ is date:
+            return value  # a TOML date: the common case
         where = _join(place, key)
         if key not in table:
             if required:
@@ -260,7 +272,7 @@ def _join(place: str, key: str) -> str:
     return f"{place}.{key}" if place else key
 
 
-def _closest(key: str, allowed: set[str]) -> str | None:
+def _closest(key: str, allowed: Iterable[str]) -> str | None:
     import difflib
 
     found = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.75)
@@ -479,14 +491,13 @@ def _read_actions(
 def _read_action(
     table: dict[str, Any], where: str, check: _Checker, refs: dict[str, str]
 ) -> ActionData | None:
-    check.unknown(table, _ACTION_KEYS, where)
+    check.unknown(table, _ACTION_KEY_SET, where)
     before = len(check.problems)
     ref = _read_ref(table, where, check, refs)
-    texts: dict[str, str | None] = {}
-    for key, (kind, limit) in _ACTION_KEYS.items():
-        if kind == "text":
-            required = key in ("description", "owner")
-            texts[key] = check.text(table, key, where, required=required, limit=limit)
+    texts: dict[str, str | None] = {
+        key: check.text(table, key, where, required=required, limit=limit)
+        for key, required, limit in _ACTION_TEXTS
+    }
     start = check.date_value(table, "start", where, required=False)
     deadline = check.date_value(table, "deadline", where, required=True)
     original = check.date_value(table, "original_deadline", where, required=False)
