@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import subprocess
 import sys
 import time
@@ -207,6 +208,7 @@ def _reader(url: str, start: Any, stop: Any, results: Any) -> None:
             with contextlib.redirect_stderr(err):
                 status = cli.main(["--db", url, "list", "--format", "csv"], out=io.StringIO())
             tally.reads += 1
+            time.sleep(0.02)  # a person re-reading often, not a busy loop
             if status != 0:
                 if "locked" in err.getvalue() or "busy" in err.getvalue():
                     tally.locked += 1
@@ -303,9 +305,16 @@ def run(
     began = time.perf_counter()
     start.set()
     total = Tally()
+    # Generous: a CLI update is a whole Python process, and the machine may be busy.
+    patience = 120 + processes * updates * (10 if mode == "cli" else 1)
     writers_done = readers_done = 0
     while writers_done < len(workers):
-        who, tally = results.get(timeout=600)
+        try:
+            who, tally = results.get(timeout=patience)
+        except queue.Empty:
+            for w in workers + reading:
+                w.terminate()
+            raise RuntimeError(f"the workers did not finish within {patience} s") from None
         total.add(tally)
         writers_done += who >= 0
         readers_done += who < 0

@@ -21,7 +21,7 @@ ACTIONS = 20_000
 PER_REC = 100
 
 
-def _big_plan() -> PlanData:
+def _big_plan(bump: int = 0) -> PlanData:
     padding = "audit, supervise and report on the quality of practice " * 3
     recs = []
     for r in range(1, ACTIONS // PER_REC + 1):
@@ -32,7 +32,7 @@ def _big_plan() -> PlanData:
                 owner=f"Team manager {a % 17}",
                 deadline=date(2027, 1, 1) + timedelta(days=a),
                 status="in_progress",
-                progress=a % 100,
+                progress=a % 100 + bump,
                 evidence="Monthly audit reports and minutes of the improvement board",
             )
             for a in range(1, PER_REC + 1)
@@ -48,6 +48,31 @@ def big_plan_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("big") / "big.toml"
     path.write_text(dump_plan(_big_plan()), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module")
+def changed_plan_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The big plan with every action's progress one point higher."""
+    path = tmp_path_factory.mktemp("changed") / "big.toml"
+    path.write_text(dump_plan(_big_plan(bump=1)), encoding="utf-8")
+    return path
+
+
+def _kill_when_the_wal_reaches(
+    command: list[str], db: Path, threshold: int
+) -> tuple[int | None, int]:
+    """Run `command`, SIGKILL it once the WAL holds `threshold` bytes; (WAL size, exit)."""
+    assert _wal_size(db) <= 0, "the WAL must start empty for its size to show progress"
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    killed_at = None
+    while proc.poll() is None:
+        size = _wal_size(db)
+        if size >= threshold:
+            os.kill(proc.pid, signal.SIGKILL)
+            killed_at = size
+            break
+        time.sleep(0.002)
+    return killed_at, proc.wait(timeout=120)
 
 
 def _wal_size(db: Path) -> int:
@@ -97,21 +122,11 @@ def test_import_killed_part_way_leaves_all_or_nothing(tmp_path: Path, big_plan_f
     outcomes = []
     # Kill when the write transaction has put this much into the WAL: just begun, well under way.
     for threshold in (64 * 1024, 4 * 1024 * 1024):
-        assert _wal_size(db) <= 0, "the WAL must start empty for its size to show progress"
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        killed_at = None
-        while proc.poll() is None:
-            size = _wal_size(db)
-            if size >= threshold:
-                os.kill(proc.pid, signal.SIGKILL)
-                killed_at = size
-                break
-            time.sleep(0.002)
-        proc.wait(timeout=120)
+        killed_at, returncode = _kill_when_the_wal_reaches(command, db, threshold)
         plans, actions, integrity = _state(db)
-        outcomes.append((threshold, killed_at, proc.returncode, plans, actions))
+        outcomes.append((threshold, killed_at, returncode, plans, actions))
         print(
-            f"\nkilled with {killed_at} bytes in the WAL (exit {proc.returncode}): "
+            f"\nkilled with {killed_at} bytes in the WAL (exit {returncode}): "
             f"{plans} plan, {actions} actions, integrity {integrity}"
         )
         assert integrity == "ok"
@@ -128,3 +143,47 @@ def test_import_killed_part_way_leaves_all_or_nothing(tmp_path: Path, big_plan_f
     assert done.stderr == ""
     assert _state(db) == (1, ACTIONS, "ok")
     assert _others(db) == before
+
+
+def _progress_and_history(db: Path) -> tuple[int, int, str]:
+    conn = sqlite3.connect(db)
+    try:
+        total = conn.execute("SELECT sum(progress) FROM action").fetchone()[0]
+        entries = conn.execute("SELECT count(*) FROM history").fetchone()[0]
+        integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    return total, entries, integrity
+
+
+@pytest.mark.slow
+def test_replace_killed_part_way_keeps_the_old_plan_or_the_new(
+    tmp_path: Path, changed_plan_file: Path
+) -> None:
+    """--replace rewrites 20,000 actions and their history: killed, the old plan stays whole."""
+    db = tmp_path / "tracker.db"
+    store = Store.open(str(db))
+    store.import_plans([("big.toml", _big_plan())], user="seed")
+    store.close()
+    old = _progress_and_history(db)
+    assert old[1:] == (0, "ok")
+    new = (old[0] + ACTIONS, ACTIONS, "ok")  # one progress entry per action
+    command = [
+        sys.executable,
+        "-m",
+        "tracker",
+        "--db",
+        str(db),
+        "import",
+        "--replace",
+        str(changed_plan_file),
+    ]
+    killed_at, returncode = _kill_when_the_wal_reaches(command, db, 1024 * 1024)
+    after = _progress_and_history(db)
+    print(f"\nreplace killed with {killed_at} bytes in the WAL (exit {returncode}): {after}")
+    assert killed_at is not None, "the import finished before it could be killed"
+    assert after in (old, new), "a partial replace was left"
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert _progress_and_history(db) == new
