@@ -14,7 +14,7 @@ from contextlib import contextmanager, redirect_stderr
 import pytest
 from conftest import SAMPLES
 from pg_support import PgServer
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, insert, select, text
 
 from tracker import db
 from tracker.cli import main
@@ -251,3 +251,33 @@ def test_two_users_importing_the_same_new_plan_at_once(pg_url: str) -> None:
     assert outcomes.count("imported") == 1
     refusals = [o for o in outcomes if o != "imported"]
     assert all("already has a plan" in o for o in refusals), refusals
+
+
+def test_a_read_sees_one_snapshot_as_on_sqlite(loaded: Store) -> None:
+    # export-plan reads the plan, then its recommendations and actions. A change committed
+    # between those queries must not show up in half of them.
+    other = db.make_engine(loaded.engine.url.render_as_string(hide_password=False))
+    fired: list[str] = []
+
+    def change_meanwhile(*args: object) -> None:
+        if fired:
+            return
+        fired.append("yes")
+        with other.begin() as conn:
+            conn.execute(text("UPDATE recommendation SET title = 'Renamed' WHERE ref = 'R1'"))
+            conn.execute(text("UPDATE action SET description = 'Renamed' WHERE ref = 'R1.1'"))
+
+    event.listen(loaded.engine, "after_cursor_execute", change_meanwhile)
+    try:
+        plan = loaded.plan_data("staffordshire-2024-ilacs")
+    finally:
+        event.remove(loaded.engine, "after_cursor_execute", change_meanwhile)
+        other.dispose()
+    assert fired
+    r1 = plan.recommendations[0]
+    assert r1.title != "Renamed"
+    assert r1.actions[0].description != "Renamed"
+    # The next read sees the change whole.
+    again = loaded.plan_data("staffordshire-2024-ilacs")
+    assert again.recommendations[0].title == "Renamed"
+    assert again.recommendations[0].actions[0].description == "Renamed"

@@ -116,13 +116,26 @@ def make_engine(url: str, *, read_only: bool = False, create: bool = True) -> En
 
 
 def _set_up_postgresql(engine: Engine) -> None:
-    """Give up on a row another user holds after the busy timeout, as SQLite does."""
+    """Make PostgreSQL behave as a SQLite store does for readers and writers.
+
+    A read sees one snapshot for all its queries (a tree, a plan for `export-plan`), as in
+    a SQLite read transaction; a write reads the latest committed rows, which it locks, and
+    gives up on a row another user holds after the busy timeout.
+    """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: object) -> None:
         with dbapi_conn.cursor() as cur:
             cur.execute(f"SET lock_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            cur.execute(
+                "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ"
+            )
         dbapi_conn.commit()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(WRITE_OPTION, False):
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 
 
 # PostgreSQL's SQLSTATEs for "another user is in the way": serialization failure,
