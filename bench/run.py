@@ -144,6 +144,7 @@ class Bench:
         self.env.pop("TRACKER_DB", None)
         self.task = None if args.no_taskwarrior else shutil.which("task")
         self.results: list[dict[str, Any]] = []
+        self.failures: list[dict[str, Any]] = []
 
     # --- data -----------------------------------------------------------------------------
 
@@ -305,11 +306,17 @@ class Bench:
             self.results.append({"size": n, "measure": "tui_start", "note": reason})
 
     def _tui_round(self, n: int, store: str, pairs: dict[str, dict[str, Sample]]) -> None:
-        ran = run_process(
-            [PYTHON, str(HERE / "tui_driver.py"), store, self.today.isoformat()],
-            env=self.env,
-            capture=True,
-        )
+        try:
+            ran = run_process(
+                [PYTHON, str(HERE / "tui_driver.py"), store, self.today.isoformat()],
+                env=self.env,
+                capture=True,
+            )
+        except RuntimeError as exc:
+            # One failed drive is reported, not fatal to the other measures.
+            print(f"  {n:,} actions: the TUI run failed: {exc}", file=sys.stderr)
+            self.failures.append({"size": n, "measure": "tui", "error": str(exc)[-2000:]})
+            return
         report = json.loads(ran.output)
         for name, seconds in (
             ("tui_start", report["rows_at"] - ran.started),
@@ -421,6 +428,7 @@ class Bench:
                 "taskwarrior": _version([self.task, "--version"]) if self.task else None,
             },
             "results": self.results,
+            "failures": self.failures,
         }
         path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
         return path

@@ -11,6 +11,7 @@ pressing `e` on the selected action until the saved edit was confirmed and the v
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -31,6 +32,7 @@ async def _until(check: Callable[[], bool], what: str) -> None:
 async def drive(db: str, today: date) -> dict[str, float | int]:
     from textual import events
     from textual.widgets import Input
+    from textual.worker import WorkerCancelled
 
     from tracker.records import Filters
     from tracker.rules import RuleSettings
@@ -73,6 +75,11 @@ async def drive(db: str, today: date) -> dict[str, float | int]:
         assert app._driver is not None
         app._driver.send_message(event)
 
+    async def settle() -> None:
+        """Let the loads in flight finish (one cancelled by a newer load is fine)."""
+        with contextlib.suppress(WorkerCancelled):
+            await app.workers.wait_for_complete()
+
     async def first_rows() -> float:
         await _until(shows_rows, "the first rows")
         return time.monotonic()
@@ -87,7 +94,7 @@ async def drive(db: str, today: date) -> dict[str, float | int]:
             out["overdue_rows"] = overdue
             await pilot.pause()
 
-            await app.workers.wait_for_complete()
+            await settle()
             started = time.monotonic()
             press("o", "o")
             screen = main()
@@ -105,7 +112,7 @@ async def drive(db: str, today: date) -> dict[str, float | int]:
             await _until(overdue_shown, "the overdue view")
             out["overdue_s"] = time.monotonic() - started
             await pilot.pause()
-            await app.workers.wait_for_complete()
+            await settle()
 
             row = screen.selected
             if row is not None:
@@ -131,7 +138,7 @@ async def drive(db: str, today: date) -> dict[str, float | int]:
 
                 await _until(saved, "the saved edit")
                 out["edit_s"] = time.monotonic() - started
-            await app.workers.wait_for_complete()
+            await settle()
     finally:
         store.close()
     return out
