@@ -100,22 +100,35 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    """The PostgreSQL server named by `TRACKER_TEST_PG` (skip without one; fail under CI)."""
-    url = os.environ.get(PG_ENV, "").strip()
-    message = ""
-    if not url:
-        message = (
+def pg_unavailable() -> str:
+    """Why the PostgreSQL tests cannot run here, or "" when they can."""
+    if not os.environ.get(PG_ENV, "").strip():
+        return (
             f"no PostgreSQL server: run `make test-pg`, or set {PG_ENV}="
             "postgresql+psycopg://user@host/dbname (a database you may create schemas in)"
         )
-    elif importlib.util.find_spec("psycopg") is None:
-        message = "no PostgreSQL driver: pip install -e '.[postgres]'"
+    if importlib.util.find_spec("psycopg") is None:
+        return "no PostgreSQL driver: pip install -e '.[postgres]'"
+    return ""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Without a server, skip the PostgreSQL tests up front (one summary line per file)."""
+    reason = pg_unavailable()
+    if reason and not in_ci():
+        for item in items:
+            if item.get_closest_marker("postgres") is not None:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """The PostgreSQL server named by `TRACKER_TEST_PG` (skip without one; fail under CI)."""
+    message = pg_unavailable()
     if message:
         if in_ci():
             pytest.fail(f"CI=true needs the PostgreSQL tests: {message}", pytrace=False)
         pytest.skip(message)
-    server = PgServer(url)
+    server = PgServer(os.environ[PG_ENV].strip())
     yield server
     server.close()
