@@ -15,6 +15,7 @@ import pytest
 from conftest import SAMPLES
 from pg_support import PgServer
 from sqlalchemy import event, insert, select, text
+from sqlalchemy.exc import DBAPIError
 
 from tracker import db
 from tracker.cli import main
@@ -281,3 +282,17 @@ def test_a_read_sees_one_snapshot_as_on_sqlite(loaded: Store) -> None:
     again = loaded.plan_data("staffordshire-2024-ilacs")
     assert again.recommendations[0].title == "Renamed"
     assert again.recommendations[0].actions[0].description == "Renamed"
+
+
+def test_read_only_is_enforced_by_the_server_too(loaded: Store, pg_url: str) -> None:
+    store = Store.open(pg_url, read_only=True)
+    try:
+        assert not store.can_write()
+        with pytest.raises(ReadOnlyError, match="read-only"):
+            store.update_action(ADDRESS, ActionChanges(progress=65), user="x")
+        # Even SQL that went round the store could not change anything.
+        with pytest.raises(DBAPIError, match="read-only transaction"), store.engine.begin() as c:
+            c.execute(text("UPDATE action SET progress = 1"))
+    finally:
+        store.close()
+    assert loaded.get_action(ADDRESS).progress == 60

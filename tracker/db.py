@@ -111,16 +111,17 @@ def make_engine(url: str, *, read_only: bool = False, create: bool = True) -> En
             hint = " (install the driver: pip install 'tracker[postgres]')"
         raise StoreError(f"cannot use the database {parsed!r}: {exc}{hint}") from None
     if engine.dialect.name == "postgresql":
-        _set_up_postgresql(engine)
+        _set_up_postgresql(engine, read_only=read_only)
     return engine
 
 
-def _set_up_postgresql(engine: Engine) -> None:
+def _set_up_postgresql(engine: Engine, *, read_only: bool) -> None:
     """Make PostgreSQL behave as a SQLite store does for readers and writers.
 
     A read sees one snapshot for all its queries (a tree, a plan for `export-plan`), as in
     a SQLite read transaction; a write reads the latest committed rows, which it locks, and
-    gives up on a row another user holds after the busy timeout.
+    gives up on a row another user holds after the busy timeout. Opened read-only, the
+    server itself refuses every write.
     """
 
     @event.listens_for(engine, "connect")
@@ -130,6 +131,8 @@ def _set_up_postgresql(engine: Engine) -> None:
             cur.execute(
                 "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ"
             )
+            if read_only:
+                cur.execute("SET default_transaction_read_only = on")
         dbapi_conn.commit()
 
     @event.listens_for(engine, "begin")
