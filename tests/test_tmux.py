@@ -53,18 +53,34 @@ def store_path(tmp_path: Path) -> Path:
     return path
 
 
-def _wait_for(tmux: Callable[..., str], text: str, timeout: float = 20.0) -> str:
+def _wait_until(
+    tmux: Callable[..., str], check: Callable[[str], bool], what: str, timeout: float = 60.0
+) -> str:
+    """Capture the screen until `check` holds twice in a row (the drawing has settled).
+
+    The limit is generous because CI machines can be busy; a passing run takes a second.
+    """
     deadline = time.monotonic() + timeout
     screen = ""
     while time.monotonic() < deadline:
         screen = tmux("capture-pane", "-p", "-t", "ui")
-        if text in screen:
+        if check(screen):
             time.sleep(0.5)  # let the screen finish drawing (and any first resize)
             screen = tmux("capture-pane", "-p", "-t", "ui")
-            if text in screen:
+            if check(screen):
                 return screen
         time.sleep(0.2)
-    raise AssertionError(f"{text!r} did not appear on the screen:\n{screen}")
+    raise AssertionError(f"{what} did not appear on the screen:\n{screen}")
+
+
+def _wait_for(tmux: Callable[..., str], text: str, timeout: float = 60.0) -> str:
+    return _wait_until(tmux, lambda screen: text in screen, repr(text), timeout)
+
+
+def _overdue_rows_only(screen: str) -> bool:
+    rows = [line for line in screen.splitlines() if line.strip().startswith("R") and "  " in line]
+    table_rows = [line for line in rows if "-" in line and line.count("-") >= 2]
+    return bool(table_rows) and all("OVERDUE" in line for line in table_rows)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)])
@@ -96,12 +112,12 @@ def test_keys_in_a_real_terminal(
     assert "today 2026-11-25" in screen
 
     tmux("send-keys", "-t", "ui", "o")
-    screen = _wait_for(tmux, "overdue only")
+    screen = _wait_until(
+        tmux,
+        lambda s: "overdue only" in s and _overdue_rows_only(s),
+        "the overdue view (only OVERDUE rows)",
+    )
     assert f"{overdue} actions · {overdue} overdue" in screen
-    rows = [line for line in screen.splitlines() if line.strip().startswith("R") and "  " in line]
-    assert rows
-    table_rows = [line for line in rows if "-" in line and line.count("-") >= 2]
-    assert all("OVERDUE" in line for line in table_rows), screen
 
     tmux("send-keys", "-t", "ui", "o")
     _wait_for(tmux, "all actions")
@@ -114,7 +130,7 @@ def test_keys_in_a_real_terminal(
     _wait_for(tmux, "all actions")
 
     tmux("send-keys", "-t", "ui", "q")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline and "ui" in tmux("list-sessions", "-F", "#S"):
         time.sleep(0.2)
     assert "ui" not in tmux("list-sessions", "-F", "#S")
