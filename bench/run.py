@@ -369,11 +369,10 @@ class Bench:
             "met",
         )
         lines = [header]
+        notes = []
         for r in self.results:
             if "note" in r:
-                lines.append(
-                    (f"{r['size']:,}", r["measure"], r["note"], "", "", "", "", "", "", "")
-                )
+                notes.append(f"{r['size']:,} {r['measure']}: {r['note']}")
                 continue
             target = r.get("target")
             met = r.get("met")
@@ -405,7 +404,8 @@ class Bench:
             text.append("  ".join(str(c).rjust(widths[j]) for j, c in enumerate(line)).rstrip())
             if i == 0:
                 text.append("  ".join("-" * w for w in widths))
-        return "\n".join(text)
+        notes += [f"{f['size']:,} {f['measure']}: failed (see the JSON)" for f in self.failures]
+        return "\n".join(text + notes)
 
     def write_json(self) -> Path:
         stamp = datetime.now(UTC)
