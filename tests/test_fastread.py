@@ -7,6 +7,7 @@ import random
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -147,6 +148,65 @@ def test_rows_and_counts_match_the_store(
     finally:
         reader.close()
         store.close()
+
+
+@hsettings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    filters=filters_strategy,
+    rules=settings_strategy,
+    sort=st.sampled_from([None, "ref", "description", "owner", "deadline", "status", "progress"]),
+    descending=st.booleans(),
+    offset=st.integers(0, 60),
+    limit=st.integers(0, 40),
+)
+def test_pages_match_the_store(
+    store_path: Path,
+    filters: Filters,
+    rules: RuleSettings,
+    sort: str | None,
+    descending: bool,
+    offset: int,
+    limit: int,
+) -> None:
+    store = Store.open(str(store_path), create=False)
+    reader = FastReader.open(str(store_path), any_thread=True)
+    assert reader is not None
+    try:
+        expected = store.page_actions(
+            filters=filters,
+            settings=rules,
+            offset=offset,
+            limit=limit,
+            sort=sort,
+            descending=descending,
+        )
+        got = reader.page_actions(
+            filters=filters,
+            settings=rules,
+            offset=offset,
+            limit=limit,
+            sort=sort,
+            descending=descending,
+        )
+        assert got == expected
+        assert [type(v) for r in got for v in r] == [type(v) for r in expected for v in r]
+    finally:
+        reader.close()
+        store.close()
+
+
+def test_a_reader_opened_for_any_thread_serves_another_thread(store_path: Path) -> None:
+    reader = FastReader.open(str(store_path), any_thread=True)
+    assert reader is not None
+    rules = RuleSettings(today=TODAY)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            page = pool.submit(reader.page_actions, settings=rules, limit=5).result()
+        assert page == list(reader.iter_actions(settings=rules))[:5]
+    finally:
+        reader.close()
 
 
 def test_the_generated_store_exercises_the_filters(store_path: Path) -> None:

@@ -195,14 +195,21 @@ class FastReader:
         self.location = str(path)
 
     @classmethod
-    def open(cls, db: str | None) -> FastReader | None:
-        """A reader for the store `db` names, or None when the Store must serve it."""
+    def open(cls, db: str | None, *, any_thread: bool = False) -> FastReader | None:
+        """A reader for the store `db` names, or None when the Store must serve it.
+
+        With `any_thread` the reader may be used from a thread other than the one that
+        opened it (one thread at a time), as a screen's background loads need.
+        """
         path = store_file(db)
         if path is None or not path.is_file():
             return None
         try:
             conn = sqlite3.connect(
-                f"{path.as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS
+                f"{path.as_uri()}?mode=ro",
+                uri=True,
+                timeout=BUSY_TIMEOUT_SECONDS,
+                check_same_thread=not any_thread,
             )
         except sqlite3.Error:
             return None
@@ -244,6 +251,21 @@ class FastReader:
         where, params = where_clause(filters or Filters(), settings)
         cursor = self._execute(_SELECT + where + _order_by(sort, descending), params)
         return _rows(cursor, self)
+
+    def page_actions(
+        self,
+        *,
+        filters: Filters | None = None,
+        settings: RuleSettings,
+        offset: int = 0,
+        limit: int = 200,
+        sort: str | None = None,
+        descending: bool = False,
+    ) -> list[ActionRow]:
+        """One page of a view, as Store.page_actions returns it."""
+        where, params = where_clause(filters or Filters(), settings)
+        sql = _SELECT + where + _order_by(sort, descending) + " LIMIT ? OFFSET ?"
+        return list(_rows(self._execute(sql, [*params, limit, offset]), self))
 
     def view_counts(self, *, filters: Filters | None = None, settings: RuleSettings) -> ViewCounts:
         """The counts of Store.view_counts, with the rules applied to each status and deadline."""
