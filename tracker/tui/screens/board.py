@@ -8,7 +8,7 @@ RAG is always shown as its word as well as its colour.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from rich.style import Style
 from rich.text import Text
@@ -86,6 +86,12 @@ def trend_chart(points: list[TrendPoint], width: int = CHART_WIDTH) -> Text:
     return text
 
 
+class _Access(Protocol):
+    """Access that opens the full Store on demand (the TUI's StoreAccess)."""
+
+    def full(self) -> Store: ...
+
+
 class BoardLoaded(Message):
     """The board's numbers, fresh from the store."""
 
@@ -112,9 +118,9 @@ class BoardScreen(ReportsFailures, Screen[None]):
     BoardScreen #trend-title { text-style: bold; height: 1; }
     """
 
-    def __init__(self, store: Store, settings: RuleSettings, *, months: int = 6) -> None:
+    def __init__(self, store: Store | _Access, settings: RuleSettings, *, months: int = 6) -> None:
         super().__init__()
-        self.store = store
+        self.source = store
         self.settings = settings
         self.months = months
         self.view: BoardView | None = None
@@ -144,8 +150,10 @@ class BoardScreen(ReportsFailures, Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _load(self) -> None:
+        source = self.source
+        store = source if isinstance(source, Store) else source.full()
         self.post_message(
-            BoardLoaded(board_view(self.store, settings=self.settings, months=self.months))
+            BoardLoaded(board_view(store, settings=self.settings, months=self.months))
         )
 
     def on_board_loaded(self, message: BoardLoaded) -> None:
