@@ -1,7 +1,7 @@
 """Drive the terminal UI headless on one store, for the benchmark; print what it timed.
 
 `python bench/tui_driver.py STORE TODAY` opens the store and the app as `tracker` does
-(Store.open, make_app, the default one-second poll), runs it with Textual's `run_test`
+(StoreAccess.open, make_app, the default one-second poll), runs it with Textual's `run_test`
 and prints one JSON object: the monotonic time at which the first screen showed rows
 (the parent subtracts its own start time, so interpreter start and imports count), the
 seconds from pressing `o` until the table showed the overdue view, and the seconds from
@@ -36,14 +36,13 @@ async def drive(db: str, today: date) -> dict[str, float | int]:
 
     from tracker.records import Filters
     from tracker.rules import RuleSettings
-    from tracker.store import Store
     from tracker.tui.app import make_app
-    from tracker.tui.screens.edit import EditScreen
+    from tracker.tui.data import StoreAccess
     from tracker.tui.screens.main import MainScreen
     from tracker.tui.widgets.action_table import ActionTable
 
     settings = RuleSettings(today=today)
-    store = Store.open(db)
+    store = StoreAccess.open(db)
     app = make_app(store=store, settings=settings, user="bench")
     out: dict[str, float | int] = {}
 
@@ -113,6 +112,8 @@ async def drive(db: str, today: date) -> dict[str, float | int]:
             out["overdue_s"] = time.monotonic() - started
             await pilot.pause()
             await settle()
+
+            from tracker.tui.screens.edit import EditScreen
 
             row = screen.selected
             if row is not None:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlche
 from sqlmodel import SQLModel
 
 from tracker.errors import StoreError
+from tracker.fastread import file_writable
 from tracker.models import META, SCHEMA_VERSION, Meta
 
 __all__ = [
@@ -179,11 +180,7 @@ def can_write(engine: Engine) -> bool:
     """Whether this user may change the store: file permissions, or the role's grants."""
     if engine.dialect.name == "sqlite":
         path = _sqlite_path(engine.url.render_as_string(hide_password=False))
-        if path is None:
-            return True
-        if path.exists() and not os.access(path, os.W_OK):
-            return False
-        return os.access(path.parent, os.W_OK)
+        return path is None or file_writable(path)
     if engine.dialect.name != "postgresql":
         return True
     checks = [

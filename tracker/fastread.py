@@ -21,7 +21,7 @@ from tracker.errors import StoreBusyError, StoreError, ValidationError
 from tracker.records import ActionRow, Filters, ViewCounts
 from tracker.rules import STATUSES, RuleSettings, days_overdue, is_due_soon, rag
 
-__all__ = ["READS_SCHEMA", "FastReader", "Reader", "store_file"]
+__all__ = ["READS_SCHEMA", "FastReader", "Reader", "file_writable", "store_file"]
 
 # The store schema this reader understands (models.SCHEMA_VERSION when it was written).
 READS_SCHEMA = 1
@@ -91,6 +91,13 @@ def store_file(db: str | None) -> Path | None:
     if not rest or rest == ":memory:" or rest.startswith("file:"):
         return None
     return Path(rest)
+
+
+def file_writable(path: Path) -> bool:
+    """Whether this user may change a SQLite store file (and its journal beside it)."""
+    if path.exists() and not os.access(path, os.W_OK):
+        return False
+    return os.access(path.parent, os.W_OK)
 
 
 def _like(term: str) -> str:

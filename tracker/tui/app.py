@@ -8,18 +8,18 @@ exit status.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from tracker.rules import RuleSettings
-from tracker.store import Store
-from tracker.tui.screens.edit import EditScreen
-from tracker.tui.screens.export import ExportScreen
-from tracker.tui.screens.help import HelpScreen
+from tracker.tui.data import StoreAccess
 from tracker.tui.screens.main import MainScreen, Session
+
+if TYPE_CHECKING:
+    from tracker.store import Store
 
 __all__ = ["TrackerApp", "make_app", "run_app"]
 
@@ -46,10 +46,12 @@ class TrackerApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # In a form, `q` and `?` are for typing, never for leaving with the work unsaved.
-        in_form = isinstance(self.screen, EditScreen | ExportScreen)
+        in_form = getattr(self.screen, "IS_FORM", False)
         return not (in_form and action in ("quit", "help"))
 
     def action_help(self) -> None:
+        from tracker.tui.screens.help import HelpScreen  # Markdown loads on first use
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
@@ -62,7 +64,7 @@ class TrackerApp(App[int]):
 
 def make_app(
     *,
-    store: Store,
+    store: Store | StoreAccess,
     settings: RuleSettings,
     user: str,
     read_only: bool = False,
@@ -70,12 +72,13 @@ def make_app(
     poll_interval: float = 1.0,
     location: str | None = None,
 ) -> TrackerApp:
-    """The App on an open store; the caller keeps ownership of the store."""
+    """The App on a store (a Store already open, or access to one); the caller closes it."""
+    access = store if isinstance(store, StoreAccess) else StoreAccess.wrap(store)
     session = Session(
-        store=store,
+        store=access,
         settings=settings,
         user=user,
-        read_only=read_only or not store.can_write(),
+        read_only=read_only or not access.can_write(),
         demo=demo,
         poll_interval=poll_interval,
         location=location,
@@ -87,10 +90,10 @@ def run_app(
     *, db: str | None, settings: RuleSettings, user: str, read_only: bool, demo: bool
 ) -> int:
     """Open the store named by `db` and run the UI on it; the exit status."""
-    store = Store.open(db, read_only=read_only)
+    access = StoreAccess.open(db, read_only=read_only)
     try:
-        app = make_app(store=store, settings=settings, user=user, read_only=read_only, demo=demo)
+        app = make_app(store=access, settings=settings, user=user, read_only=read_only, demo=demo)
         app.run()
         return app.return_code or 0
     finally:
-        store.close()
+        access.close()

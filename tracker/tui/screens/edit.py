@@ -91,6 +91,8 @@ FIELDS = ("status", "progress", "owner", "deadline", "reason", "evidence", "note
 class EditScreen(ModalScreen[EditResult | None]):
     """Edit one action. `pending` re-applies changes refused because `seen` was stale."""
 
+    # Keys here are for typing: the app leaves `q` and `?` to the form.
+    IS_FORM: ClassVar[bool] = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="save", priority=True),
         Binding("escape", "cancel", "Cancel", id="cancel"),

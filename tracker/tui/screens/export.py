@@ -35,6 +35,8 @@ def check_path(text: str) -> tuple[Path | None, str]:
 class ExportScreen(ModalScreen[Path | None]):
     """The path (editable, a dated default) and how many actions will be written."""
 
+    # Keys here are for typing: the app leaves `q` and `?` to the form.
+    IS_FORM: ClassVar[bool] = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="cancel"),
     ]

@@ -15,8 +15,8 @@ from textual.widgets import DataTable, Static
 
 from tracker.dates import format_utc
 from tracker.records import ActionRow, HistoryEntry
-from tracker.store import Store
 from tracker.text import one_line
+from tracker.tui.data import StoreAccess
 from tracker.tui.failures import ReportsFailures
 
 __all__ = ["HistoryScreen"]
@@ -47,7 +47,7 @@ class HistoryScreen(ReportsFailures, ModalScreen[None]):
     HistoryScreen #hint { color: $text-muted; height: 1; }
     """
 
-    def __init__(self, store: Store, row: ActionRow) -> None:
+    def __init__(self, store: StoreAccess, row: ActionRow) -> None:
         super().__init__()
         self.store = store
         self.row = row

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
@@ -24,21 +24,21 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Tree
 
 from tracker.errors import StaleWriteError
-from tracker.export import write_snapshot
 from tracker.records import ActionChanges, ActionRow, Filters, HistoryEntry, TreeNode, ViewCounts
 from tracker.rules import STATUSES, Rag, RuleSettings
-from tracker.store import Store
 from tracker.text import one_line
+from tracker.tui.data import StoreAccess
 from tracker.tui.failures import ReportsFailures
-from tracker.tui.screens.edit import EditResult, EditScreen
-from tracker.tui.screens.export import ExportScreen
-from tracker.tui.screens.history import HistoryScreen
 from tracker.tui.view import SORTS, ViewState, status_label
 from tracker.tui.widgets.action_table import PAGE_SIZE, ActionTable, PageLoader
 from tracker.tui.widgets.bars import SummaryLine, TopBar
 from tracker.tui.widgets.detail import DetailPanel
 from tracker.tui.widgets.plan_tree import Place, PlanTree
 from tracker.tui.widgets.welcome import Welcome
+
+if TYPE_CHECKING:
+    # The forms load on first use: the first screen draws without them.
+    from tracker.tui.screens.edit import EditResult
 
 __all__ = ["MainScreen"]
 
@@ -49,7 +49,7 @@ READ_ONLY_MESSAGE = "This store is open read-only (--read-only): nothing can be 
 class Session:
     """What the main screen works with: the store, the rules' settings and the user."""
 
-    store: Store
+    store: StoreAccess
     settings: RuleSettings
     user: str
     read_only: bool = False
@@ -448,6 +448,8 @@ class MainScreen(ReportsFailures, Screen[None]):
                 self._read_only_message(), title="Read-only", severity="warning", markup=False
             )
             return
+        from tracker.tui.screens.edit import EditScreen
+
         self.app.push_screen(EditScreen(row, self.settings), callback=self._edited)
 
     def _read_only_message(self) -> str:
@@ -496,6 +498,8 @@ class MainScreen(ReportsFailures, Screen[None]):
         self.reload()
 
     def on_save_refused(self, message: SaveRefused) -> None:
+        from tracker.tui.screens.edit import EditScreen
+
         self.notify(one_line(message.message), title="Not saved", severity="warning", markup=False)
         self.app.push_screen(
             EditScreen(message.newer, self.settings, pending=message.changes, seen=message.seen),
@@ -507,9 +511,13 @@ class MainScreen(ReportsFailures, Screen[None]):
         if self.selected is None:
             self.notify("No action is selected.", timeout=3)
             return
+        from tracker.tui.screens.history import HistoryScreen
+
         self.app.push_screen(HistoryScreen(self.store, self.selected))
 
     def action_export(self) -> None:
+        from tracker.tui.screens.export import ExportScreen
+
         default = Path(f"tracker-snapshot-{self.settings.today.isoformat()}.csv")
         self.app.push_screen(
             ExportScreen(default, self.counts.total, self.state.describe()),
@@ -522,6 +530,8 @@ class MainScreen(ReportsFailures, Screen[None]):
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _export(self, path: Path, state: ViewState) -> None:
+        from tracker.export import write_snapshot
+
         rows = self.store.iter_actions(filters=state.filters, settings=self.settings)
         with open(path, "w", encoding="utf-8", newline="") as out:
             count = write_snapshot(rows, self.settings, out)

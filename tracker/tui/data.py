@@ -1,0 +1,222 @@
+"""The screens' one way to the data: the Store, with the first view read before it is open.
+
+Importing and opening the Store (SQLAlchemy, SQLModel) takes longer than drawing the
+first screen. For a SQLite file, `StoreAccess.open` answers the view's pages and counts
+through the light standard-library reader (tracker.fastread, proven equal to the Store by
+tests/test_fastread.py) and opens the Store on first need of anything else: the tree,
+history, writes, the change poll. The main screen asks for it in the background once the
+first rows are drawn. Any other store (PostgreSQL, a URI with options) is opened at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tracker.fastread import FastReader, file_writable
+from tracker.records import (
+    ActionChanges,
+    ActionRow,
+    Filters,
+    HistoryEntry,
+    TreeNode,
+    UpdateResult,
+    ViewCounts,
+)
+from tracker.rules import RuleSettings
+
+if TYPE_CHECKING:
+    from tracker.store import Store
+
+__all__ = ["StoreAccess"]
+
+DEFAULT_READ_ONLY_REASON = "the store is open read-only"
+
+
+class StoreAccess:
+    """Reads and writes for the screens, from one store."""
+
+    def __init__(
+        self,
+        *,
+        store: Store | None = None,
+        reader: FastReader | None = None,
+        db: str | None = None,
+        read_only: bool = False,
+        owns_store: bool = True,
+    ) -> None:
+        self._store = store
+        self._db = db
+        self._read_only = read_only
+        self._owns_store = owns_store
+        self._lock = threading.Lock()
+        self._readers: list[FastReader] = [reader] if reader is not None else []
+        self._location = store.location if store is not None else reader.location if reader else ""
+        self._closed = False
+
+    @classmethod
+    def wrap(cls, store: Store) -> StoreAccess:
+        """Access to a Store already open (tests, tools); its caller keeps and closes it."""
+        return cls(store=store, read_only=store.read_only, owns_store=False)
+
+    @classmethod
+    def open(cls, db: str | None, *, read_only: bool = False) -> StoreAccess:
+        """Access to the store `db` names, quick to return for a SQLite file.
+
+        A store the light reader cannot serve is opened at once, so a bad `--db` is
+        reported before the screen starts.
+        """
+        reader = FastReader.open(db, any_thread=True)
+        if reader is None:
+            from tracker.store import Store
+
+            return cls(store=Store.open(db, read_only=read_only), db=db, read_only=read_only)
+        return cls(reader=reader, db=db, read_only=read_only)
+
+    # --- the Store ------------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the Store is open; from then on every read comes from it."""
+        return self._store is not None
+
+    def full(self) -> Store:
+        """The Store, opened on first call; it may block, so call it from a worker thread."""
+        with self._lock:
+            if self._store is None:
+                from tracker.store import Store
+
+                self._store = Store.open(self._db, read_only=self._read_only)
+                readers, self._readers = self._readers, []
+                for reader in readers:
+                    reader.close()
+            return self._store
+
+    def close(self) -> None:
+        """Close the light readers, and the Store when this object opened it."""
+        with self._lock:
+            self._closed = True
+            readers, self._readers = self._readers, []
+            store = self._store if self._owns_store else None
+        for reader in readers:
+            reader.close()
+        if store is not None:
+            store.close()
+
+    @contextmanager
+    def _reader(self) -> Iterator[FastReader | None]:
+        """A light reader for this thread alone, or None once the Store is open."""
+        with self._lock:
+            if self._store is not None or self._closed:
+                reader = None
+            elif self._readers:
+                reader = self._readers.pop()
+            else:
+                reader = FastReader.open(self._db, any_thread=True)
+        try:
+            yield reader
+        finally:
+            if reader is not None:
+                with self._lock:
+                    if self._store is None and not self._closed:
+                        self._readers.append(reader)
+                        reader = None
+                if reader is not None:
+                    reader.close()
+
+    # --- what the screens ask -------------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        """The store as users name it (path or URL without password)."""
+        return self._location
+
+    @property
+    def read_only(self) -> bool:
+        return self._store.read_only if self._store is not None else self._read_only
+
+    @property
+    def read_only_reason(self) -> str:
+        if self._store is not None:
+            return self._store.read_only_reason
+        return DEFAULT_READ_ONLY_REASON
+
+    def can_write(self) -> bool:
+        """Whether changes are allowed: not read-only, and the file or role permits."""
+        if self._store is not None:
+            return self._store.can_write()
+        return not self._read_only and file_writable(Path(self._location))
+
+    def view_counts(self, *, filters: Filters, settings: RuleSettings) -> ViewCounts:
+        with self._reader() as reader:
+            if reader is not None:
+                return reader.view_counts(filters=filters, settings=settings)
+        return self.full().view_counts(filters=filters, settings=settings)
+
+    def page_actions(
+        self,
+        *,
+        filters: Filters,
+        settings: RuleSettings,
+        offset: int,
+        limit: int,
+        sort: str | None,
+        descending: bool,
+    ) -> list[ActionRow]:
+        with self._reader() as reader:
+            source: FastReader | Store = reader if reader is not None else self.full()
+            return source.page_actions(
+                filters=filters,
+                settings=settings,
+                offset=offset,
+                limit=limit,
+                sort=sort,
+                descending=descending,
+            )
+
+    def iter_actions(self, *, filters: Filters, settings: RuleSettings) -> Iterator[ActionRow]:
+        return self.full().iter_actions(filters=filters, settings=settings)
+
+    def action_position(
+        self,
+        action_id: int,
+        *,
+        filters: Filters,
+        settings: RuleSettings,
+        sort: str | None,
+        descending: bool,
+    ) -> int | None:
+        return self.full().action_position(
+            action_id, filters=filters, settings=settings, sort=sort, descending=descending
+        )
+
+    def tree(self, *, settings: RuleSettings) -> list[TreeNode]:
+        return self.full().tree(settings=settings)
+
+    def owners(self) -> list[str]:
+        return self.full().owners()
+
+    def data_stamp(self) -> object:
+        return self.full().data_stamp()
+
+    def get_action(self, action_id: int, *, settings: RuleSettings) -> ActionRow:
+        return self.full().get_action(action_id, settings=settings)
+
+    def history(self, action_id: int) -> list[HistoryEntry]:
+        return self.full().history(action_id)
+
+    def update_action(
+        self,
+        action_id: int,
+        changes: ActionChanges,
+        *,
+        user: str,
+        expected_version: int,
+        settings: RuleSettings,
+    ) -> UpdateResult:
+        return self.full().update_action(
+            action_id, changes, user=user, expected_version=expected_version, settings=settings
+        )
