@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from board_support import PLAN, tell_story
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 from tui_support import build, settle
 
 from tracker.reporting import board_view
@@ -42,9 +42,7 @@ def app(story_store: Store, settings: RuleSettings) -> TrackerApp:
 
 async def open_board(pilot: Pilot[Any]) -> None:
     await settle(pilot)
-    app = pilot.app
-    assert isinstance(app, TrackerApp)
-    app.push_screen(BoardScreen(app.session.store, app.session.settings))
+    await pilot.press("b")
     await settle(pilot)
 
 
@@ -80,6 +78,7 @@ def test_board_view_data(story_store: Store, settings: RuleSettings) -> None:
 
 
 async def test_b_opens_the_board_and_escape_closes_it(app: TrackerApp) -> None:
+    """`b` on the main screen opens the board; `b` there does not open another."""
     async with app.run_test(size=SIZE) as pilot:
         await open_board(pilot)
         screen = app.screen
@@ -95,6 +94,13 @@ async def test_b_opens_the_board_and_escape_closes_it(app: TrackerApp) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, BoardScreen)
+        await pilot.press("b")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        await pilot.press("b")  # on the board, b closes it
+        await settle(pilot)
+        assert not isinstance(app.screen, BoardScreen)
+        assert sum(isinstance(s, BoardScreen) for s in app.screen_stack) == 0
 
 
 def test_board_view_snapshot(app: TrackerApp, snap_compare: Any) -> None:
@@ -120,3 +126,12 @@ async def test_all_plans_row_shows_the_whole_store(
         await settle(pilot)
         title = str(screen.query_one("#trend-title", Static).render())
         assert title.startswith("Trend, staffordshire-2024-ilacs")
+
+
+async def test_b_typed_into_the_search_box_stays_there(app: TrackerApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "b", "l", "o")
+        await settle(pilot)
+        assert not isinstance(app.screen, BoardScreen)
+        assert app.screen.query_one("#search", Input).value == "blo"

@@ -34,6 +34,7 @@ class TrackerApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", id="help"),
+        Binding("b", "board", "Board", id="board"),
     ]
 
     def __init__(self, session: Session) -> None:
@@ -47,7 +48,15 @@ class TrackerApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # In a form, `q` and `?` are for typing, never for leaving with the work unsaved.
         in_form = getattr(self.screen, "IS_FORM", False)
+        if action == "board":  # from the main screen only
+            return isinstance(self.screen, MainScreen)
         return not (in_form and action in ("quit", "help"))
+
+    def action_board(self) -> None:
+        from tracker.tui.screens.board import BoardScreen  # loads on first use
+
+        if isinstance(self.screen, MainScreen):
+            self.push_screen(BoardScreen(self.session.store, self.session.settings))
 
     def action_help(self) -> None:
         from tracker.tui.screens.help import HelpScreen  # Markdown loads on first use
@@ -58,6 +67,12 @@ class TrackerApp(App[int]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         if isinstance(screen, MainScreen):
             yield from screen.commands()
+        if isinstance(screen, MainScreen):
+            yield SystemCommand(
+                "board: RAG, progress and trend",
+                "Each recommendation's RAG and progress, and the monthly trend (key b)",
+                self.action_board,
+            )
         yield SystemCommand("help: Keys and concepts", "The help page (key ?)", self.action_help)
         yield from super().get_system_commands(screen)
 
