@@ -10,6 +10,7 @@ anything else (PostgreSQL, a missing file, another schema) the caller uses the S
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -325,4 +326,7 @@ def _rows(cursor: sqlite3.Cursor, reader: FastReader) -> Iterator[ActionRow]:
     except sqlite3.OperationalError as exc:
         raise reader._error(exc) from None
     finally:
-        cursor.close()
+        # A reader that stops early (`tracker list | head`) may have closed the
+        # connection already; the cursor went with it.
+        with contextlib.suppress(sqlite3.ProgrammingError):
+            cursor.close()
