@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from tracker.records import Filters
 from tracker.rules import RuleSettings
@@ -21,9 +24,15 @@ def build(store: Store, settings: RuleSettings, **options: object) -> TrackerApp
 
 
 async def settle(pilot: Pilot[object], rounds: int = 3) -> None:
-    """Wait until the workers are done and their messages handled."""
+    """Wait until the workers are done and their messages handled.
+
+    A worker in an exclusive group (the change poller, a page load) may be cancelled by
+    a newer one while we wait: that is the app working as meant, not a failure.
+    """
     for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+        for worker in list(pilot.app.workers):
+            with contextlib.suppress(WorkerCancelled):
+                await worker.wait()
         await pilot.pause()
 
 
