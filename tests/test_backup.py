@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TODAY, sample_plan_files
+from pg_support import PgServer
 
 from tracker import cli
 from tracker.plans import load_plan_file
@@ -199,11 +200,13 @@ def test_restoring_a_backup(live: Path, tmp_path: Path, capsys: pytest.CaptureFi
     assert rows
 
 
+@pytest.mark.postgres
 def test_a_postgresql_store_is_sent_to_pg_dump(
-    db_url: str, empty_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    pg_server: PgServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only")
-    assert cli.main(["--db", db_url, "backup", str(tmp_path / "b.db")]) == 1
+    with pg_server.schema() as db_url:
+        Store.open(db_url).close()
+        code = cli.main(["--db", db_url, "backup", str(tmp_path / "b.db")])
+    assert code == 1
     assert "pg_dump" in capsys.readouterr().err
     assert not (tmp_path / "b.db").exists()
