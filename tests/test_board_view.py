@@ -135,3 +135,18 @@ async def test_b_typed_into_the_search_box_stays_there(app: TrackerApp) -> None:
         await settle(pilot)
         assert not isinstance(app.screen, BoardScreen)
         assert app.screen.query_one("#search", Input).value == "blo"
+
+
+async def test_board_fits_an_80_column_terminal(app: TrackerApp) -> None:
+    """At 80x24 every column of the board, and each month's three bars, stay on screen."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_board(pilot)
+        screen = app.screen
+        assert isinstance(screen, BoardScreen)
+        table = screen.query_one(DataTable)
+        assert sum(c.get_render_width(table) for c in table.columns.values()) <= 80
+        cells = [str(c) for c in table.get_row(f"rec:{PLAN}:R3")]
+        assert "61%" in cells[3]
+        chart = str(screen.query_one("#trend-chart", Static).render()).splitlines()
+        assert all(len(line) <= 78 for line in chart), chart
+        assert any(line.startswith("Nov 2026") for line in chart)

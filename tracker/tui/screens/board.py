@@ -33,6 +33,7 @@ __all__ = ["BoardScreen", "progress_bar", "trend_chart"]
 BAR_WIDTH = 20
 TITLE_WIDTH = 36
 CHART_WIDTH = 22
+WIDE = 110  # below this many columns the table and chart take narrower widths
 SERIES: tuple[tuple[str, str, Style], ...] = (
     ("open", "open", Style(color="#8fb8ff")),
     ("overdue", "overdue", Style(color="#ff6b6b", bold=True)),
@@ -125,6 +126,9 @@ class BoardScreen(ReportsFailures, Screen[None]):
         self.months = months
         self.view: BoardView | None = None
         self.plan_key = ALL_PLANS
+        self.bar_width = BAR_WIDTH
+        self.title_width = TITLE_WIDTH
+        self.chart_width = CHART_WIDTH
 
     def compose(self) -> ComposeResult:
         title = Text("Board view", style="bold")
@@ -137,12 +141,23 @@ class BoardScreen(ReportsFailures, Screen[None]):
             yield Static(Text("Loading…", style="dim"), id="trend-chart")
         yield Footer()
 
+    def _fit(self, columns: int) -> int:
+        """Choose bar, title and chart widths for a terminal `columns` wide; the ref width."""
+        ref_width = 24 if columns >= WIDE else 14
+        self.bar_width = BAR_WIDTH if columns >= WIDE else 10
+        # Each of the six cells has one column of padding either side.
+        fixed = ref_width + 6 + (self.bar_width + 5) + 7 + 7 + 12 + 2
+        self.title_width = max(12, min(TITLE_WIDTH, columns - fixed))
+        self.chart_width = max(4, min(CHART_WIDTH, (columns - 10 - 3 * 7 - 4) // 3))
+        return ref_width
+
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column("Ref", key="ref", width=24)
-        table.add_column("Recommendation", key="title", width=TITLE_WIDTH)
+        ref_width = self._fit(self.app.size.width)
+        table.add_column("Ref", key="ref", width=ref_width)
+        table.add_column("Recommendation", key="title", width=self.title_width)
         table.add_column("RAG", key="rag", width=6)
-        table.add_column("Progress", key="progress", width=BAR_WIDTH + 5)
+        table.add_column("Progress", key="progress", width=self.bar_width + 5)
         table.add_column("Actions", key="actions", width=7)
         table.add_column("Overdue", key="overdue", width=7)
         table.loading = True
@@ -171,7 +186,7 @@ class BoardScreen(ReportsFailures, Screen[None]):
                     Text("All plans", style=bold),
                     Text(f"{len(plans)} plans", style=bold),
                     rag_text(roll_up(p.rag for p in plans if p.actions)),
-                    Text("—".ljust(BAR_WIDTH + 5), style="dim"),
+                    Text("—".ljust(self.bar_width + 5), style="dim"),
                     Text(f"{sum(p.actions for p in plans):,}", justify="right"),
                     Text(f"{sum(p.overdue for p in plans):,}", justify="right"),
                 )
@@ -182,9 +197,9 @@ class BoardScreen(ReportsFailures, Screen[None]):
             rows.append(
                 (
                     Text(one_line(plan.plan_key), style=bold, overflow="ellipsis"),
-                    Text(truncate(one_line(plan.title), TITLE_WIDTH), style=bold),
+                    Text(truncate(one_line(plan.title), self.title_width), style=bold),
                     rag_text(plan.rag),
-                    progress_bar(plan.progress),
+                    progress_bar(plan.progress, self.bar_width),
                     Text(f"{plan.actions:,}", justify="right"),
                     Text(f"{plan.overdue:,}", justify="right"),
                 )
@@ -194,9 +209,9 @@ class BoardScreen(ReportsFailures, Screen[None]):
                 rows.append(
                     (
                         Text("  " + one_line(rec.ref or "")),
-                        Text(truncate(one_line(rec.title), TITLE_WIDTH)),
+                        Text(truncate(one_line(rec.title), self.title_width)),
                         rag_text(rec.rag),
-                        progress_bar(rec.progress),
+                        progress_bar(rec.progress, self.bar_width),
                         Text(f"{rec.actions:,}", justify="right"),
                         Text(f"{rec.overdue:,}", justify="right"),
                     )
@@ -229,7 +244,7 @@ class BoardScreen(ReportsFailures, Screen[None]):
             points = self.view.trends.get(plan_key, [])
             heading = f"Trend, {one_line(plan_key)}: actions at the end of each month"
         self.query_one("#trend-title", Static).update(Text(heading))
-        self.query_one("#trend-chart", Static).update(trend_chart(points))
+        self.query_one("#trend-chart", Static).update(trend_chart(points, self.chart_width))
 
     def action_close(self) -> None:
         self.dismiss(None)
