@@ -124,7 +124,8 @@ def cmd_report(ctx: Context) -> int:
 
     from tracker.cli import _output
     from tracker.dates import now_utc
-    from tracker.reporting import board_paper_html, board_paper_markdown, build_board_paper
+    from tracker.paper_html import board_paper_html
+    from tracker.reporting import board_paper_markdown, build_board_paper
 
     args, settings = ctx.args, ctx.settings
     historical = bool(args.as_of)
