@@ -35,6 +35,7 @@ from tracker.text import one_line, printable, truncate
 
 if TYPE_CHECKING:
     from tracker.fastread import Reader
+    from tracker.plans import PlanData
     from tracker.store import Store
 
 __all__ = ["main"]
@@ -356,11 +357,26 @@ def cmd_import(ctx: Context) -> int:
     if problems:
         raise PlanFileError([*problems, "nothing was imported"])
     check_unique_keys(loaded)
+    return import_and_report(ctx, loaded, replace=ctx.args.replace)
+
+
+def import_and_report(
+    ctx: Context,
+    plans: Sequence[tuple[str, PlanData]],
+    *,
+    replace: bool,
+    detail: Callable[[PlanData], str] | None = None,
+) -> int:
+    """Load checked plans in one transaction and say, per file, what was added or replaced.
+
+    `detail` may add to the line of a newly imported plan (e.g. how many recommendations).
+    """
     store = ctx.open_store()
     try:
-        results = store.import_plans(loaded, replace=ctx.args.replace, user=ctx.user)
+        results = store.import_plans(plans, replace=replace, user=ctx.user)
     finally:
         store.close()
+    by_source = dict(plans)
     for result in results:
         if result.replaced:
             ctx.out.write(
@@ -368,8 +384,9 @@ def cmd_import(ctx: Context) -> int:
                 f"{result.updated} updated, {result.cancelled} cancelled\n"
             )
         else:
+            extra = detail(by_source[result.source]) if detail else ""
             ctx.out.write(
-                f"{result.source}: imported plan {result.plan_key}: {result.added} actions\n"
+                f"{result.source}: imported plan {result.plan_key}: {result.added} actions{extra}\n"
             )
     return 0
 

@@ -203,24 +203,15 @@ def cmd_import_sheet(ctx: Context) -> int:
             return 1
         out.write(f"ready: {len(result.rows)} actions would be imported as plan {args.plan}\n")
         return 0
+    from tracker.cli import import_and_report
+
     plan = check_plan(result, name)
-    store = ctx.open_store()
-    try:
-        results = store.import_plans([(name, plan)], replace=args.replace, user=ctx.user)
-    finally:
-        store.close()
-    for r in results:
-        if r.replaced:
-            ctx.out.write(
-                f"{name}: replaced plan {r.plan_key}: {r.added} added, {r.updated} updated, "
-                f"{r.cancelled} cancelled\n"
-            )
-        else:
-            ctx.out.write(
-                f"{name}: imported plan {r.plan_key}: {r.added} actions under "
-                f"{len(plan.recommendations)} recommendations\n"
-            )
-    return 0
+    return import_and_report(
+        ctx,
+        [(name, plan)],
+        replace=args.replace,
+        detail=lambda p: f" under {len(p.recommendations)} recommendations",
+    )
 
 
 def cmd_calendar(ctx: Context) -> int:
