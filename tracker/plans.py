@@ -282,22 +282,35 @@ def _closest(key: str, allowed: Iterable[str]) -> str | None:
 def load_plan_file(path: Path, *, display: str | None = None) -> PlanData:
     """Read and check one plan file; raise PlanFileError listing every problem in it."""
     name = display or str(path)
+    data = read_input_file(
+        path,
+        name=name,
+        what="a plan file",
+        max_bytes=MAX_FILE_BYTES,
+        too_big=lambda size: f"is {size:,} bytes; a plan file may be at most 200 MB",
+    )
+    return parse_plan_bytes(data, name=name, default_key=path.stem)
+
+
+def read_input_file(
+    path: Path, *, name: str, what: str, max_bytes: int, too_big: Callable[[int], str]
+) -> bytes:
+    """The bytes of a file a user named, or one PlanFileError line saying why not."""
     try:
         size = path.stat().st_size
         if path.is_dir():
-            raise PlanFileError([f"{name}: is a folder, not a plan file"])
-        if size > MAX_FILE_BYTES:
-            raise PlanFileError([f"{name}: is {size:,} bytes; a plan file may be at most 200 MB"])
-        data = path.read_bytes()
+            raise PlanFileError([f"{name}: is a folder, not {what}"])
+        if size > max_bytes:
+            raise PlanFileError([f"{name}: {too_big(size)}"])
+        return path.read_bytes()
     except FileNotFoundError:
         raise PlanFileError([f"{name}: no such file"]) from None
     except PermissionError:
         raise PlanFileError([f"{name}: cannot be read (permission denied)"]) from None
     except IsADirectoryError:
-        raise PlanFileError([f"{name}: is a folder, not a plan file"]) from None
+        raise PlanFileError([f"{name}: is a folder, not {what}"]) from None
     except OSError as exc:
         raise PlanFileError([f"{name}: cannot be read ({exc.strerror or exc})"]) from None
-    return parse_plan_bytes(data, name=name, default_key=path.stem)
 
 
 def parse_plan_bytes(data: bytes, *, name: str, default_key: str) -> PlanData:

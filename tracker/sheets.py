@@ -30,7 +30,7 @@ from pathlib import Path
 
 from tracker.dates import DateError, parse_date
 from tracker.errors import PlanFileError
-from tracker.plans import ActionData, PlanData, RecommendationData
+from tracker.plans import ActionData, PlanData, RecommendationData, read_input_file
 
 __all__ = ["FIELDS", "SheetResult", "map_status", "read_sheet", "read_sheet_file"]
 
@@ -210,18 +210,13 @@ def read_sheet_file(
 ) -> SheetResult:
     """Read a CSV file saved from a spreadsheet tracker (see `read_sheet`)."""
     name = display or str(path)
-    try:
-        if path.is_dir():
-            raise PlanFileError([f"{name}: is a folder, not a CSV file"])
-        if path.stat().st_size > MAX_SHEET_BYTES:
-            raise PlanFileError([f"{name}: is larger than 50 MB; is it really a tracker sheet?"])
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise PlanFileError([f"{name}: no such file"]) from None
-    except PermissionError:
-        raise PlanFileError([f"{name}: cannot be read (permission denied)"]) from None
-    except OSError as exc:
-        raise PlanFileError([f"{name}: cannot be read ({exc.strerror or exc})"]) from None
+    data = read_input_file(
+        path,
+        name=name,
+        what="a CSV file",
+        max_bytes=MAX_SHEET_BYTES,
+        too_big=lambda _size: "is larger than 50 MB; is it really a tracker sheet?",
+    )
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise PlanFileError(
             [f"{name}: is a binary file; save the sheet from Excel as 'CSV UTF-8' first"]
