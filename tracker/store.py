@@ -462,9 +462,21 @@ class Store:
     def view_counts(self, *, filters: Filters | None = None, settings: RuleSettings) -> ViewCounts:
         """How many actions a view shows, and how many are overdue, due soon and so on."""
         clauses = filter_clauses(filters or Filters(), settings)
+        return self._grouped_counts(clauses, settings).get(None, ViewCounts())
+
+    def _grouped_counts(
+        self,
+        clauses: list[ColumnElement[bool]],
+        settings: RuleSettings,
+        *,
+        by: Any = None,
+    ) -> dict[Any, ViewCounts]:
+        """View counts in one query, for the whole view (key None) or per value of `by`."""
         rag_expr = rag_case(settings).label("rag")
+        groups = [by] if by is not None else []
         stmt = (
             select(
+                *groups,
                 rag_expr,
                 func.count(),
                 _count(overdue_clause(settings)),
@@ -476,11 +488,14 @@ class Store:
             .join(Plan, P.id == A.plan_id)
             .join(Recommendation, R.id == A.recommendation_id)
             .where(*clauses)
-            .group_by(rag_expr)
+            .group_by(*groups, rag_expr)
         )
-        counts = ViewCounts()
+        out: dict[Any, ViewCounts] = {}
         with self._reading() as session:
-            for rag_word, total, overdue, due_soon, blocked, complete in session.execute(stmt):
+            for row in session.execute(stmt):
+                key = row[0] if by is not None else None
+                rag_word, total, overdue, due_soon, blocked, complete = row[len(groups) :]
+                counts = out.setdefault(key, ViewCounts())
                 counts.total += int(total)
                 counts.overdue += int(overdue)
                 counts.due_soon += int(due_soon)
@@ -488,7 +503,7 @@ class Store:
                 counts.complete += int(complete)
                 if rag_word:
                     counts.rag[str(rag_word)] = int(total)
-        return counts
+        return out
 
     def plan_summaries(self, *, settings: RuleSettings) -> list[PlanSummary]:
         """Every plan with its counts by RAG and overdue, in natural order."""
@@ -498,10 +513,11 @@ class Store:
                 key: (authority, title)
                 for key, authority, title in session.execute(select(P.key, P.authority, P.title))
             }
+        per_plan = self._grouped_counts([], settings, by=P.key)
         out = []
         for node in nodes:
             authority, title = plans[node.plan_key]
-            counts = self.view_counts(filters=Filters(plan=node.plan_key), settings=settings)
+            counts = per_plan.get(node.plan_key, ViewCounts())
             out.append(
                 PlanSummary(
                     key=node.plan_key,
