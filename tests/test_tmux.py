@@ -35,7 +35,11 @@ def tmux() -> Iterator[Callable[..., str]]:
 
     def run(*args: str) -> str:
         done = subprocess.run(
-            ["tmux", "-L", socket, *args], capture_output=True, text=True, timeout=30, check=False
+            ["tmux", "-L", socket, "-f", "/dev/null", *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
         return done.stdout
 
@@ -105,6 +109,11 @@ def test_keys_in_a_real_terminal(
     )
     width, height = size
     tmux("new-session", "-d", "-s", "ui", "-x", str(width), "-y", str(height), command)
+    # Hold the size: with no client attached tmux may otherwise fall back to 80x24.
+    tmux("set-option", "-t", "ui", "window-size", "manual")
+    tmux("resize-window", "-t", "ui", "-x", str(width), "-y", str(height))
+    shown = tmux("display-message", "-p", "-t", "ui", "#{window_width}x#{window_height}")
+    assert shown.strip() == f"{width}x{height}", f"tmux window is {shown.strip()}"
 
     screen = _wait_for(tmux, f"{total} actions")
     assert f"{overdue} overdue" in screen
@@ -122,8 +131,7 @@ def test_keys_in_a_real_terminal(
     tmux("send-keys", "-t", "ui", "o")
     _wait_for(tmux, "all actions")
 
-    tmux("send-keys", "-t", "ui", "/")
-    tmux("send-keys", "-t", "ui", "-l", "LADO")
+    tmux("send-keys", "-t", "ui", "-l", "/LADO")  # in one burst, as a fast typist or a paste
     screen = _wait_for(tmux, "search 'LADO'")
     assert "LADO" in screen
     tmux("send-keys", "-t", "ui", "Escape")

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from textual import events
 from textual.content import Content
 from textual.widgets import Button, Input, Markdown, Static
 from tui_support import (
@@ -87,11 +88,11 @@ async def test_search_by_text_and_escape_clears(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("slash")
-        await pilot.press(*"q?")  # typed into the search box, not quit or help
+        await pilot.press(*"q?/")  # typed into the search box, not quit, help or search
         await settle(pilot)
         assert app.is_running
-        assert main_screen(app).query_one("#search", Input).value == "q?"
-        await pilot.press("backspace", "backspace")
+        assert main_screen(app).query_one("#search", Input).value == "q?/"
+        await pilot.press("backspace", "backspace", "backspace")
         await pilot.press(*"lado")
         await settle(pilot)
         rows = table(app).loaded_rows()
@@ -104,6 +105,24 @@ async def test_search_by_text_and_escape_clears(
         await settle(pilot)
         assert table(app).total == count(sample_store, settings)
         assert not main_screen(app).query_one("#search", Input).display
+
+
+async def test_letters_typed_straight_after_slash_reach_the_search_box(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    """Keys already queued behind "/" (a fast typist, a paste) go to the search, not the table."""
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        driver = app._driver  # the terminal's own input path, with no pause between keys
+        assert driver is not None
+        for char in "/LADO":
+            key = events.Key("slash" if char == "/" else char, char)
+            key.set_sender(app)
+            driver.send_message(key)
+        await settle(pilot)
+        assert main_screen(app).query_one("#search", Input).value == "LADO"
+        assert table(app).total == count(sample_store, settings, search="LADO")
 
 
 async def test_tree_selects_a_recommendation(sample_store: Store, settings: RuleSettings) -> None:

@@ -147,7 +147,9 @@ class MainScreen(ReportsFailures, Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("o", "toggle_overdue", "Overdue", id="overdue"),
-        Binding("slash", "search", "Search", id="search"),
+        # A priority key: the app runs it before it hands on the keys typed after it, so
+        # letters typed straight after "/" (or pasted with it) land in the search box.
+        Binding("slash", "search", "Search", priority=True, id="search"),
         Binding("e,enter", "edit", "Edit", id="edit"),
         Binding("h", "history", "History", id="history"),
         Binding("x", "export", "Export", id="export"),
@@ -403,7 +405,8 @@ class MainScreen(ReportsFailures, Screen[None]):
         # change of the footer redraws it.
         if action in ("edit", "history") and self.selected is None:
             return None
-        return True
+        # In the search box "/" is a character, typed like any other.
+        return not (action == "search" and isinstance(self.focused, Input))
 
     def action_toggle_overdue(self) -> None:
         self.set_state(self.state.with_filters(overdue=not self.state.filters.overdue))
@@ -411,7 +414,7 @@ class MainScreen(ReportsFailures, Screen[None]):
     def action_search(self) -> None:
         search = self.query_one("#search", Input)
         search.display = True
-        search.focus()
+        self.set_focus(search)  # now, not on the next idle: the next keys are already queued
 
     def action_clear_filters(self) -> None:
         search = self.query_one("#search", Input)
