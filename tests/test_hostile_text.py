@@ -155,10 +155,27 @@ def test_json_output_escapes_control_characters(
     for argv in (["list", "--format", "json"], ["show", "hostile:R1.1", "--format", "json"]):
         status, out, _ = _run(hostile_url, capsys, *argv)
         assert status == 0
-        assert not re.search(r"[\x00-\x09\x0b-\x1f]", out)  # ESC, BEL... are \\u-escaped
+        assert not RAW_CONTROL.search(out)  # ESC, BEL, DEL, C1... are all \\u-escaped
         data = json.loads(out)
         item = data if isinstance(data, dict) else data[-1]
         assert item["description"] == f"{HOSTILE}\nsecond line {ANSI}"
+        assert item["evidence"] == CONTROLS  # DEL and the 8-bit CSI come back whole
+
+
+def test_every_json_output_escapes_del_and_c1_controls(
+    hostile_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    for argv in (
+        ["plans", "--format", "json"],
+        ["overdue", "--format", "json"],
+        ["changes", "--since", "2000-01-01", "--format", "json"],
+    ):
+        status, out, _ = _run(hostile_url, capsys, *argv)
+        assert status == 0, argv
+        assert not RAW_CONTROL.search(out), argv
+        assert json.loads(out), argv
 
 
 def _read_csv(text: str) -> list[dict[str, str]]:

@@ -31,7 +31,7 @@ from tracker.rules import (
     STATUSES,
     RuleSettings,
 )
-from tracker.text import one_line, printable, truncate
+from tracker.text import json_text, one_line, printable, truncate
 
 if TYPE_CHECKING:
     from tracker.fastread import Reader
@@ -511,9 +511,7 @@ def cmd_plans(ctx: Context) -> int:
     ]
     fmt = ctx.args.format
     if fmt == "json":
-        import json
-
-        ctx.out.write(json.dumps(records, ensure_ascii=False, indent=1) + "\n")
+        ctx.out.write(json_text(records, indent=1) + "\n")
         return 0
     if fmt == "csv":
         import csv
@@ -573,8 +571,6 @@ def cmd_show(ctx: Context) -> int:
     finally:
         store.close()
     if ctx.args.format == "json":
-        import json
-
         from tracker.export import snapshot_dicts
 
         obj = next(snapshot_dicts([row], settings))
@@ -589,7 +585,7 @@ def cmd_show(ctx: Context) -> int:
             }
             for h in history
         ]
-        ctx.out.write(json.dumps(obj, ensure_ascii=False, indent=1) + "\n")
+        ctx.out.write(json_text(obj, indent=1) + "\n")
         return 0
     rating = row.rag(settings)
     late = row.days_overdue(settings.today)

@@ -8,7 +8,6 @@ spreadsheet never runs it as a formula. Rows are streamed, never held in memory.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import IO, Any
@@ -16,6 +15,7 @@ from typing import IO, Any
 from tracker.dates import format_date, format_utc
 from tracker.records import ActionRow
 from tracker.rules import OPEN_STATUSES, RuleSettings, days_overdue, is_due_soon, rag
+from tracker.text import json_text
 
 __all__ = [
     "COLUMNS",
@@ -232,7 +232,7 @@ def write_json(
     out.write("[")
     for obj in snapshot_dicts(rows, settings, slippage=slippage):
         out.write(",\n " if count else "\n ")
-        out.write(json.dumps(obj, ensure_ascii=False))
+        out.write(json_text(obj))
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count

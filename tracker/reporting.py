@@ -8,7 +8,6 @@ and the changes since the last board. `tracker.paper_html` draws the same paper 
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,7 +21,7 @@ from tracker.models import JUDGEMENT, PLAN
 from tracker.records import ActionRow, Filters, TreeNode
 from tracker.rules import OPEN_STATUSES, Rag, RuleSettings, roll_up
 from tracker.store import Store
-from tracker.text import one_line
+from tracker.text import json_text, one_line
 from tracker.timeline import ChangeEntry, ChangeLog, TrendPoint, change_records, changes_between
 
 __all__ = [
@@ -83,7 +82,7 @@ def write_changes(log: ChangeLog, fmt: str, out: IO[str]) -> None:
             "actions_added": [r.address for r in log.added],
             "changes": records,
         }
-        out.write(json.dumps(obj, ensure_ascii=False, indent=1) + "\n")
+        out.write(json_text(obj, indent=1) + "\n")
         return
     if fmt == "markdown":
         out.write(f"# Changes {_period(log)}\n\n")

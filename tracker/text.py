@@ -7,9 +7,11 @@ prints plain text; the TUI wraps values in `rich.text.Text`, which never parses 
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
-__all__ = ["one_line", "printable", "truncate"]
+__all__ = ["json_text", "one_line", "printable", "truncate"]
 
 # CSI, OSC and other escape sequences, then any remaining C0/C1 control character.
 _ESCAPES = re.compile(
@@ -22,6 +24,8 @@ _ESCAPES = re.compile(
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _CONTROLS_NO_NL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"\s+")
+# JSON escapes C0 controls itself; DEL and the C1 range (0x9b is an 8-bit CSI) it leaves raw.
+_JSON_RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
 
 
 def printable(value: str | None, *, keep_newlines: bool = True) -> str:
@@ -46,3 +50,13 @@ def truncate(value: str, width: int) -> str:
     if len(value) <= width:
         return value
     return value[: max(width - 1, 0)] + "…"
+
+
+def json_text(obj: Any, *, indent: int | None = None) -> str:
+    """JSON with every control character escaped, so it is safe on a terminal.
+
+    The values are kept whole (a reader gets back exactly the stored text); only DEL and
+    the C1 controls, which `json.dumps` leaves raw, are written as `\\u` escapes.
+    """
+    text = json.dumps(obj, ensure_ascii=False, indent=indent)
+    return _JSON_RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
