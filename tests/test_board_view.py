@@ -17,6 +17,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 from tui_support import build, settle
 
+from tracker.records import ActionChanges
 from tracker.reporting import board_view
 from tracker.rules import RuleSettings
 from tracker.store import Store
@@ -150,3 +151,38 @@ async def test_board_fits_an_80_column_terminal(app: TrackerApp) -> None:
         chart = str(screen.query_one("#trend-chart", Static).render()).splitlines()
         assert all(len(line) <= 78 for line in chart), chart
         assert any(line.startswith("Nov 2026") for line in chart)
+
+
+async def test_board_follows_a_change_made_elsewhere_and_keeps_its_place(
+    sample_store: Store, settings: RuleSettings, db_url: str
+) -> None:
+    """An update from another terminal shows on the open board; the cursor stays put."""
+    key = "rec:staffordshire-2024-ilacs:R1"
+    app = build(sample_store, settings, poll_interval=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_board(pilot)
+        screen = app.screen
+        assert isinstance(screen, BoardScreen)
+        table = screen.query_one(DataTable)
+        table.move_cursor(row=table.get_row_index(key))
+        await settle(pilot)
+        assert str(table.get_row(key)[5]).strip() == "1"  # R1.4 is overdue
+
+        other = Store.open(db_url)
+        try:
+            other.update_action(
+                "staffordshire-2024-ilacs:R1.4",
+                ActionChanges(status="complete", note="signed off at the board"),
+                user="another.terminal",
+            )
+        finally:
+            other.close()
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if str(table.get_row(key)[5]).strip() == "0":
+                break
+        assert str(table.get_row(key)[5]).strip() == "0"
+        assert app.screen is screen
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == key
+        title = str(screen.query_one("#trend-title", Static).render())
+        assert title.startswith("Trend, staffordshire-2024-ilacs")

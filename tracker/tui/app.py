@@ -56,7 +56,10 @@ class TrackerApp(App[int]):
         from tracker.tui.screens.board import BoardScreen  # loads on first use
 
         if isinstance(self.screen, MainScreen):
-            self.push_screen(BoardScreen(self.session.store, self.session.settings))
+            session = self.session
+            self.push_screen(
+                BoardScreen(session.store, session.settings, poll_interval=session.poll_interval)
+            )
 
     def action_help(self) -> None:
         from tracker.tui.screens.help import HelpScreen  # Markdown loads on first use

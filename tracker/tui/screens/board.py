@@ -16,6 +16,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
@@ -93,12 +94,21 @@ class _Access(Protocol):
     def full(self) -> Store: ...
 
 
+class BoardStamp(Message):
+    """The store's fingerprint, read by the poll; a change means the board is out of date."""
+
+    def __init__(self, stamp: object) -> None:
+        super().__init__()
+        self.stamp = stamp
+
+
 class BoardLoaded(Message):
     """The board's numbers, fresh from the store."""
 
-    def __init__(self, view: BoardView) -> None:
+    def __init__(self, view: BoardView, stamp: object) -> None:
         super().__init__()
         self.view = view
+        self.stamp = stamp
 
 
 class BoardScreen(ReportsFailures, Screen[None]):
@@ -119,11 +129,20 @@ class BoardScreen(ReportsFailures, Screen[None]):
     BoardScreen #trend-title { text-style: bold; height: 1; }
     """
 
-    def __init__(self, store: Store | _Access, settings: RuleSettings, *, months: int = 6) -> None:
+    def __init__(
+        self,
+        store: Store | _Access,
+        settings: RuleSettings,
+        *,
+        months: int = 6,
+        poll_interval: float = 0,
+    ) -> None:
         super().__init__()
         self.source = store
         self.settings = settings
         self.months = months
+        self.poll_interval = poll_interval
+        self._stamp: object = None  # None until the first load, and while one is on its way
         self.view: BoardView | None = None
         self.plan_key = ALL_PLANS
         self.bar_width = BAR_WIDTH
@@ -162,19 +181,43 @@ class BoardScreen(ReportsFailures, Screen[None]):
         table.add_column("Overdue", key="overdue", width=7)
         table.loading = True
         self._load()
+        if self.poll_interval > 0:
+            # Changes made elsewhere (another terminal, the command line) show while the
+            # board is open, as on the main screen.
+            self.set_interval(self.poll_interval, self._poll)
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
-    def _load(self) -> None:
+    def _store(self) -> Store:
         source = self.source
-        store = source if isinstance(source, Store) else source.full()
-        self.post_message(
-            BoardLoaded(board_view(store, settings=self.settings, months=self.months))
-        )
+        return source if isinstance(source, Store) else source.full()
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _load(self) -> None:
+        store = self._store()
+        stamp = store.data_stamp()
+        view = board_view(store, settings=self.settings, months=self.months)
+        self.post_message(BoardLoaded(view, stamp))
+
+    def _poll(self) -> None:
+        if self._stamp is not None:
+            self._read_stamp()
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def _read_stamp(self) -> None:
+        self.post_message(BoardStamp(self._store().data_stamp()))
+
+    def on_board_stamp(self, message: BoardStamp) -> None:
+        if self._stamp is not None and message.stamp != self._stamp:
+            self._stamp = None
+            self._load()
 
     def on_board_loaded(self, message: BoardLoaded) -> None:
+        first = self.view is None
         self.view = message.view
+        self._stamp = message.stamp
         table = self.query_one(DataTable)
         table.loading = False
+        kept_row = table.cursor_row
+        kept_key = self._row_key(kept_row)
         table.clear()
         rows: list[tuple[Text, ...]] = []
         keys: list[str] = []
@@ -224,8 +267,23 @@ class BoardScreen(ReportsFailures, Screen[None]):
                 Text("No plans in the store yet.", style="dim")
             )
             return
-        self._show_trend(ALL_PLANS)
-        table.focus()
+        if first:
+            self._show_trend(ALL_PLANS)
+            table.focus()
+            return
+        # A refresh keeps the reader's place: the same row, else the same position.
+        place = keys.index(kept_key) if kept_key in keys else min(kept_row, len(keys) - 1)
+        table.move_cursor(row=place, animate=False)
+        self._show_trend(self.plan_key if self.plan_key in self._plan_keys() else ALL_PLANS)
+
+    def _row_key(self, row: int) -> str | None:
+        table = self.query_one(DataTable)
+        if not 0 <= row < table.row_count:
+            return None
+        return table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
+
+    def _plan_keys(self) -> set[str]:
+        return {p.plan_key for p in self.view.plans} if self.view else set()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value or ""
