@@ -47,20 +47,21 @@ status = "in_progress"
 class Run:
     """Runs the CLI in process against one store, returning (status, stdout, stderr)."""
 
-    def __init__(self, db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def __init__(self, db: str, capsys: pytest.CaptureFixture[str]) -> None:
         self.db = db
         self.capsys = capsys
 
     def __call__(self, *argv: str) -> tuple[int, str, str]:
         self.capsys.readouterr()
-        status = cli.main(["--db", str(self.db), *argv])
+        status = cli.main(["--db", self.db, *argv])
         out, err = self.capsys.readouterr()
         return status, out, err
 
 
 @pytest.fixture
-def run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
-    return Run(tmp_path / "tracker.db", capsys)
+def run(db_url: str, capsys: pytest.CaptureFixture[str]) -> Run:
+    """The CLI on a new store: a SQLite file, then a PostgreSQL schema."""
+    return Run(db_url, capsys)
 
 
 @pytest.fixture
@@ -542,7 +543,7 @@ def test_subprocess_csv_on_stdout_has_bom_and_crlf(tmp_path: Path) -> None:
 
 def test_store_sees_what_the_cli_wrote(loaded: Run) -> None:
     loaded("update", R14, "--evidence", '=HYPERLINK("x")')
-    store = Store.open(str(loaded.db))
+    store = Store.open(loaded.db)
     try:
         assert store.get_action(R14).evidence == '=HYPERLINK("x")'
     finally:
@@ -566,3 +567,22 @@ def test_the_default_store_is_in_the_users_data_folder(
     assert [p["plan"] for p in json.loads(capsys.readouterr().out)] == [
         "staffordshire-2025-focused-visit"
     ]
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://u@host/db", "a store is a SQLite file or a PostgreSQL database"),
+        ("postgresql+psycopg2://u@host/db", "tracker uses psycopg 3 with a postgresql+psycopg://"),
+    ],
+)
+def test_a_database_tracker_cannot_use_is_one_clear_line(
+    url: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = cli.main(["--db", url, "plans"])
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert out == ""
+    assert err.startswith("tracker: error: cannot use the database ")
+    assert message in err
+    assert len(err.strip().splitlines()) == 1

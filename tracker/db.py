@@ -102,14 +102,21 @@ def make_engine(url: str, *, read_only: bool = False, create: bool = True) -> En
         parsed = make_url(url)
     except ArgumentError:
         raise StoreError(f"{url!r} is not a file path or a database URL") from None
-    if parsed.get_backend_name() == "sqlite":
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
         return _sqlite_engine(url, read_only=read_only, create=create)
+    if backend != "postgresql":
+        raise StoreError(
+            f"cannot use the database {parsed!r}: a store is a SQLite file or a PostgreSQL "
+            "database (postgresql+psycopg://user@host/dbname)"
+        )
     try:
         engine = create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError, SQLAlchemyError) as exc:
-        hint = ""
-        if parsed.get_backend_name() == "postgresql":
-            hint = " (install the driver: pip install 'tracker[postgres]')"
+        hint = (
+            " (tracker uses psycopg 3 with a postgresql+psycopg:// URL; add it in the project"
+            " folder with .venv/bin/pip install -e '.[postgres]')"
+        )
         raise StoreError(f"cannot use the database {parsed!r}: {exc}{hint}") from None
     if engine.dialect.name == "postgresql":
         _set_up_postgresql(engine, read_only=read_only)
