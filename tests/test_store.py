@@ -62,6 +62,29 @@ def a_plan(key: str = "p", refs: tuple[str, ...] = ("R1.1", "R1.2")) -> PlanData
 # --- import --------------------------------------------------------------------------------
 
 
+def test_the_longest_keys_and_refs_import_and_sort_on_every_engine(
+    empty_store: Store, settings: RuleSettings
+) -> None:
+    """A 200-character plan key and 100-character refs full of numbers and folded letters.
+
+    Their natural-order keys are several times longer than the refs themselves; the store
+    takes them on PostgreSQL as on SQLite and still lists the refs in natural order.
+    """
+    key = "a1" * 100
+    refs = ("\ufb031" * 48 + "\ufb0310", "\ufb031" * 48 + "\ufb032")  # "ﬃ" folds to "ffi"
+    plan = a_plan(key=key, refs=refs)
+    plan = replace(
+        plan,
+        recommendations=[
+            replace(plan.recommendations[0], ref="R" + "1a" * 49 + "1"),
+        ],
+    )
+    empty_store.import_plans([("long.toml", plan)], user="seed")
+    rows = empty_store.page_actions(settings=settings)
+    assert [r.ref for r in rows] == [refs[1], refs[0]]  # ...2 before ...10
+    assert empty_store.get_action(f"{key}:{refs[0]}").ref == refs[0]
+
+
 def test_import_loads_every_sample_action(sample_store: Store, settings: RuleSettings) -> None:
     rows = list(sample_store.iter_actions(settings=settings))
     expected = sum(load_plan_file(p).action_count() for p in sample_plan_files())

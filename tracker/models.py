@@ -46,10 +46,12 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 
-# Natural-order keys compare byte by byte on every engine (see rules.sort_key).
-SortKeyType = String(300).with_variant(String(300, collation="C"), "postgresql")
+# Natural-order keys compare byte by byte on every engine (see rules.sort_key). They have
+# no length limit: a key can be a few times longer than its ref (digits gain markers, case
+# folding can lengthen a letter), and a limit would refuse on PostgreSQL what SQLite took.
+SortKeyType = String().with_variant(String(collation="C"), "postgresql")
 # Plan key, recommendation ref and action ref keys joined: the natural order of actions.
-OrderKeyType = String(1000).with_variant(String(1000, collation="C"), "postgresql")
+OrderKeyType = SortKeyType
 
 
 class bytewise(FunctionElement[str]):
