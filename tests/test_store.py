@@ -414,6 +414,30 @@ def test_filters(sample_store: Store, settings: RuleSettings) -> None:
 # --- the SQLite store ----------------------------------------------------------------------
 
 
+def test_owner_and_search_ignore_case_beyond_ascii(
+    empty_store: Store, settings: RuleSettings, db_url: str
+) -> None:
+    """ "équipe" finds "Équipe Sécurité" on every engine, and through the fast reader."""
+    plan = a_plan(refs=("R1.1", "R1.2"))
+    first, second = plan.recommendations[0].actions
+    actions = [replace(first, owner="Équipe Sécurité"), replace(second, owner="Head of Service")]
+    plan = replace(plan, recommendations=[replace(plan.recommendations[0], actions=actions)])
+    empty_store.import_plans([("p.toml", plan)], user="seed")
+    for filters in (Filters(owner="équipe"), Filters(owner="SÉCURITÉ"), Filters(search="éQUIPE")):
+        rows = list(empty_store.iter_actions(filters=filters, settings=settings))
+        assert [r.ref for r in rows] == ["R1.1"], filters
+    if db_url.startswith("sqlite"):
+        from tracker.fastread import FastReader
+
+        reader = FastReader.open(db_url.removeprefix("sqlite:///"))
+        assert reader is not None
+        try:
+            rows = list(reader.iter_actions(filters=Filters(owner="équipe"), settings=settings))
+            assert [r.ref for r in rows] == ["R1.1"]
+        finally:
+            reader.close()
+
+
 def test_sqlite_is_opened_with_wal_foreign_keys_a_busy_timeout_and_a_schema_version(
     sqlite_url: str,
 ) -> None:

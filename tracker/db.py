@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlche
 from sqlmodel import SQLModel
 
 from tracker.errors import StoreError
-from tracker.fastread import file_writable
+from tracker.fastread import file_writable, use_unicode_lower
 from tracker.models import META, SCHEMA_VERSION, Meta
 
 __all__ = [
@@ -222,6 +222,7 @@ def _sqlite_engine(url: str, *, read_only: bool, create: bool) -> Engine:
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
         # Let SQLAlchemy's begin event issue BEGIN itself (pysqlite's own is too late).
         dbapi_conn.isolation_level = None
+        use_unicode_lower(dbapi_conn)
         cur = dbapi_conn.cursor()
         try:
             cur.execute("PRAGMA foreign_keys = ON")

@@ -22,7 +22,28 @@ from tracker.errors import StoreBusyError, StoreError, ValidationError
 from tracker.records import ActionRow, Filters, ViewCounts
 from tracker.rules import STATUSES, RuleSettings, days_overdue, is_due_soon, rag
 
-__all__ = ["READS_SCHEMA", "FastReader", "Reader", "file_writable", "store_file"]
+__all__ = [
+    "READS_SCHEMA",
+    "FastReader",
+    "Reader",
+    "file_writable",
+    "store_file",
+    "use_unicode_lower",
+]
+
+
+def _unicode_lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
+
+
+def use_unicode_lower(conn: sqlite3.Connection) -> None:
+    """Make SQLite's `lower()` fold every letter, as PostgreSQL's does, not ASCII alone.
+
+    Case-insensitive filters (`--owner`, search) compare `lower(column)`, so "équipe"
+    finds "Équipe Sécurité" on both engines. The Store's SQLite engine uses it too.
+    """
+    conn.create_function("lower", 1, _unicode_lower, deterministic=True)
+
 
 # The store schema this reader understands (models.SCHEMA_VERSION when it was written).
 READS_SCHEMA = 1
@@ -221,6 +242,7 @@ class FastReader:
             )
         except sqlite3.Error:
             return None
+        use_unicode_lower(conn)
         try:
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except sqlite3.Error:
