@@ -135,6 +135,20 @@ def test_several_plans_go_in_together_or_not_at_all(one_plan_store: Store) -> No
     assert one_plan_store.data_stamp() == before
 
 
+def test_a_replace_that_only_renames_a_recommendation_changes_the_data_stamp(
+    one_plan_store: Store,
+) -> None:
+    """Open screens poll the stamp: a new recommendation title must show there too."""
+    path = SAMPLES / "staffordshire-2024-ilacs.toml"
+    plan = load_plan_file(path)
+    before = one_plan_store.data_stamp()
+    plan.recommendations[0] = replace(plan.recommendations[0], title="Front door, renamed")
+    one_plan_store.import_plans([(path.name, plan)], replace=True, user="x")
+    assert one_plan_store.data_stamp() != before
+    (node,) = one_plan_store.tree(settings=RuleSettings(date(2026, 11, 25)))
+    assert node.children[0].title == "Front door, renamed"
+
+
 def test_replace_keeps_ids_and_records_each_changed_field(
     one_plan_store: Store, settings: RuleSettings
 ) -> None:

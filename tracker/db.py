@@ -19,7 +19,7 @@ from sqlmodel import SQLModel
 
 from tracker.errors import StoreError
 from tracker.fastread import file_writable, use_unicode_lower
-from tracker.models import META, SCHEMA_VERSION, Meta
+from tracker.models import META, PLAN_IMPORTS, SCHEMA_VERSION, Meta
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
@@ -313,7 +313,10 @@ def _check_schema(engine: Engine, *, create: bool) -> None:
                 conn.exec_driver_sql(statement)
             conn.execute(
                 insert(Meta),
-                [{"key": "schema_version", "value": str(SCHEMA_VERSION)}],
+                [
+                    {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                    {"key": PLAN_IMPORTS, "value": "0"},
+                ],
             )
     except StoreError:
         raise

@@ -33,6 +33,7 @@ __all__ = [
     "JUDGEMENT",
     "META",
     "PLAN",
+    "PLAN_IMPORTS",
     "RECOMMENDATION",
     "SCHEMA_VERSION",
     "Action",
@@ -45,6 +46,9 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+# The meta key counting imports: a plan's own fields, its judgements and its
+# recommendations' titles change only by import, and open screens watch the count.
+PLAN_IMPORTS = "plan_imports"
 
 # Natural-order keys compare byte by byte on every engine (see rules.sort_key). They have
 # no length limit: a key can be a few times longer than its ref (digits gain markers, case

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ColumnElement,
     Engine,
     Integer,
+    String,
     and_,
     case,
     delete,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -62,11 +64,14 @@ from tracker.models import (
     ACTION,
     HISTORY,
     JUDGEMENT,
+    META,
     PLAN,
+    PLAN_IMPORTS,
     RECOMMENDATION,
     Action,
     History,
     Judgement,
+    Meta,
     Plan,
     Recommendation,
     bytewise,
@@ -655,18 +660,20 @@ class Store:
         with self._reading() as session:
             return [HistoryEntry._make(r) for r in session.execute(stmt)]
 
-    def data_stamp(self) -> tuple[int, int, int]:
+    def data_stamp(self) -> tuple[int, int, int, str | None]:
         """A cheap fingerprint that changes whenever any plan, action or history changes."""
         # History rows are counted, not their highest id: on PostgreSQL ids are handed out
-        # before commit, so a lower id can appear after a higher one.
+        # before commit, so a lower id can appear after a higher one. A plan's own fields,
+        # judgements and recommendation titles change only by import, which counts itself.
         stmt = select(
             select(func.count()).select_from(History).scalar_subquery(),
             select(func.coalesce(func.max(A.id), 0)).scalar_subquery(),
             select(func.count(P.id)).scalar_subquery(),
+            select(META.value).where(META.key == PLAN_IMPORTS).scalar_subquery(),
         )
         with self._reading() as session:
             row = session.execute(stmt).one()
-        return int(row[0]), int(row[1]), int(row[2])
+        return int(row[0]), int(row[1]), int(row[2]), row[3]
 
     def plan_keys(self) -> list[str]:
         with self._reading() as session:
@@ -778,6 +785,7 @@ class Store:
                     results.append(
                         _replace_plan(session, existing, plan, source=source, user=user, now=now)
                     )
+            _count_import(session)
             refresh_statistics(session.connection())
             return results
 
@@ -1095,6 +1103,18 @@ def _as_text(value: object) -> str | None:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def _count_import(session: Session) -> None:
+    """Add one to the store's count of imports, which `data_stamp` reads."""
+    stmt = (
+        update(Meta)
+        .where(META.key == PLAN_IMPORTS)
+        .values(value=sql_cast(sql_cast(META.value, Integer) + 1, String))
+    )
+    counted = cast("CursorResult[Any]", session.execute(stmt))
+    if not counted.rowcount:
+        session.execute(insert(Meta).values(key=PLAN_IMPORTS, value="1"))
 
 
 def _replace_plan(
