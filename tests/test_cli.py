@@ -417,6 +417,10 @@ def test_update_command_line_errors_exit_2(loaded: Run, argv: list[str], message
             "a complete action has progress 100, not 50",
         ),
         ([R14, "--owner", "  "], "the owner must not be empty"),
+        (
+            [R14, "--deadline", "31/01/2024", "--reason", "typo"],
+            "the deadline 2024-01-31 is before the action's start 2024-02-01",
+        ),
     ],
 )
 def test_update_refused_by_the_data_exits_1(loaded: Run, argv: list[str], message: str) -> None:

@@ -356,6 +356,29 @@ def test_changing_a_deadline_needs_a_reason(one_plan_store: Store) -> None:
     assert one_plan_store.get_action(R14).deadline == date(2026, 9, 30)
 
 
+def test_a_deadline_before_the_start_is_refused_and_on_the_start_is_taken(
+    one_plan_store: Store,
+) -> None:
+    """A plan keeps start on or before deadline, so export-plan always imports back."""
+    before = one_plan_store.get_action(R14)
+    assert before.start == date(2024, 2, 1)
+    with pytest.raises(ValidationError, match="2024-01-31 is before the action's start 2024-02-01"):
+        one_plan_store.update_action(
+            R14, ActionChanges(deadline=date(2024, 1, 31), reason="Typo"), user="tl"
+        )
+    assert one_plan_store.get_action(R14) == before
+    assert one_plan_store.history(before.id) == []
+    row = one_plan_store.update_action(
+        R14, ActionChanges(deadline=date(2024, 2, 1), reason="Backdated by the board"), user="tl"
+    ).row
+    assert row.deadline == row.start
+
+
+def test_an_expected_version_ahead_of_the_store_says_so(one_plan_store: Store) -> None:
+    with pytest.raises(StaleWriteError, match="the action is at version 1, not 99"):
+        one_plan_store.update_action(R14, ActionChanges(note="x"), user="tl", expected_version=99)
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [

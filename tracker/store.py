@@ -817,6 +817,7 @@ class Store:
                     A.owner,
                     A.deadline,
                     A.original_deadline,
+                    A.start,
                     A.evidence,
                     A.version,
                     A.revisions,
@@ -826,7 +827,15 @@ class Store:
             ).first()
             if current is None:
                 raise NotFoundError(f"no action {address!r}")
-            status, progress, owner, deadline, original, evidence, version, revisions = current
+            status, progress, owner, deadline, original, start, evidence, version, revisions = (
+                current
+            )
+            if expected_version is not None and expected_version > version:
+                raise StaleWriteError(
+                    f"{address}: the action is at version {version}, not {expected_version}; "
+                    "nothing was saved",
+                    current_version=int(version),
+                )
             if expected_version is not None and version != expected_version:
                 raise StaleWriteError(
                     f"{address}: someone else changed this action since you opened it "
@@ -857,6 +866,13 @@ class Store:
                 if not (changes.reason and changes.reason.strip()):
                     raise ValidationError(
                         "changing a deadline needs a reason (--reason)", field="reason"
+                    )
+                if start is not None and changes.deadline < start:
+                    # A plan keeps start on or before deadline, so export-plan stays importable.
+                    raise ValidationError(
+                        f"the deadline {changes.deadline.isoformat()} is before the action's "
+                        f"start {start.isoformat()}",
+                        field="deadline",
                     )
                 values["deadline"] = changes.deadline
                 values["revisions"] = revisions + 1
