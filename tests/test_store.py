@@ -199,6 +199,23 @@ def test_replace_keeps_ids_and_records_each_changed_field(
     assert store.history(ids[untouched]) == []
 
 
+def test_replace_moving_an_action_records_both_recommendations(
+    one_plan_store: Store, settings: RuleSettings
+) -> None:
+    path = SAMPLES / "staffordshire-2024-ilacs.toml"
+    plan = load_plan_file(path)
+    first, second = plan.recommendations[0], plan.recommendations[1]
+    moved = first.actions[0]
+    plan.recommendations[0] = replace(first, actions=first.actions[1:])
+    plan.recommendations[1] = replace(second, actions=[*second.actions, moved])
+    action_id = one_plan_store.resolve(f"{KEY}:{moved.ref}")
+    one_plan_store.import_plans([("moved.toml", plan)], replace=True, user="secretary")
+    assert fields(one_plan_store.history(action_id)) == [
+        ("recommendation", first.ref, second.ref, "replaced from moved.toml")
+    ]
+    assert one_plan_store.get_action(action_id, settings=settings).rec_ref == second.ref
+
+
 def test_replace_with_the_same_file_changes_nothing(
     one_plan_store: Store, settings: RuleSettings
 ) -> None:

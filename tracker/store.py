@@ -1145,6 +1145,7 @@ def _replace_plan(
     existing_recs = {
         ref: rid for rid, ref in session.execute(select(R.id, R.ref).where(R.plan_id == plan_id))
     }
+    rec_refs = {rid: ref for ref, rid in existing_recs.items()}
     rec_ids = _upsert_recommendations(session, plan_id, plan.recommendations, existing_recs)
     current = {
         row.ref: row
@@ -1179,7 +1180,8 @@ def _replace_plan(
                 values["recommendation_id"] = rec_ids[rec.ref]
                 values["rec_sort_key"] = sort_key(rec.ref)
                 values["order_key"] = order_key(plan.key, rec.ref, action.ref)
-                history.append(_history(old.id, now, user, "recommendation", None, rec.ref, note))
+                was = rec_refs.get(old.recommendation_id)
+                history.append(_history(old.id, now, user, "recommendation", was, rec.ref, note))
             if values:
                 if "deadline" in values:
                     values["revisions"] = old.revisions + 1
