@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
+from tracker import plans
 from tracker.errors import PlanFileError
 from tracker.plans import (
     GRADES,
@@ -522,3 +523,26 @@ def test_any_plan_round_trips_through_export_and_a_fresh_store(plan: PlanData) -
             store.close()
     assert stored == plan
     assert dump_plan(stored) == text
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_file_that_never_ends_is_refused_as_too_big_without_reading_it_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`/dev/zero` says it is 0 bytes long; reading stops at the limit, not at the memory's end."""
+    monkeypatch.setattr(plans, "MAX_FILE_BYTES", 4096)
+    with pytest.raises(PlanFileError) as caught:
+        load_plan_file(Path("/dev/zero"))
+    assert caught.value.problems == [
+        "/dev/zero: is larger than 200 MB, the most a plan file may be"
+    ]
+
+
+def test_a_plan_file_over_the_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "big.toml"
+    path.write_bytes(b"#" * 5000)
+    monkeypatch.setattr(plans, "MAX_FILE_BYTES", 4096)
+    with pytest.raises(PlanFileError, match=r"big\.toml: is larger than 200 MB"):
+        load_plan_file(path)

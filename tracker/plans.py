@@ -287,7 +287,7 @@ def load_plan_file(path: Path, *, display: str | None = None) -> PlanData:
         name=name,
         what="a plan file",
         max_bytes=MAX_FILE_BYTES,
-        too_big=lambda size: f"is {size:,} bytes; a plan file may be at most 200 MB",
+        too_big=lambda _size: "is larger than 200 MB, the most a plan file may be",
     )
     return parse_plan_bytes(data, name=name, default_key=path.stem)
 
@@ -295,14 +295,22 @@ def load_plan_file(path: Path, *, display: str | None = None) -> PlanData:
 def read_input_file(
     path: Path, *, name: str, what: str, max_bytes: int, too_big: Callable[[int], str]
 ) -> bytes:
-    """The bytes of a file a user named, or one PlanFileError line saying why not."""
+    """The bytes of a file a user named, or one PlanFileError line saying why not.
+
+    At most `max_bytes` are read, whatever the file claims: a device or a pipe that never
+    ends (`/dev/zero`) is refused as too big instead of filling the memory.
+    """
     try:
         size = path.stat().st_size
         if path.is_dir():
             raise PlanFileError([f"{name}: is a folder, not {what}"])
         if size > max_bytes:
             raise PlanFileError([f"{name}: {too_big(size)}"])
-        return path.read_bytes()
+        with path.open("rb") as stream:
+            data = stream.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise PlanFileError([f"{name}: {too_big(len(data))}"])
+        return data
     except FileNotFoundError:
         raise PlanFileError([f"{name}: no such file"]) from None
     except PermissionError:
