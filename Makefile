@@ -34,8 +34,9 @@ test: lint typecheck pytest
 test-pg: $(STAMP)
 	scripts/pg-test-server run $(MAKE) test
 
-## The benchmark: 1k, 10k and 100k actions beside the stdlib floors and Taskwarrior
-## (bench/out/results-<date>.json). BENCH_ARGS="--million" adds 1,000,000.
+## The benchmark: 1k, 10k and 100k actions beside the stdlib floors and Taskwarrior. Each run
+## writes a new bench/out/results-<UTC date>T<time>Z-<sizes>.json; earlier ones are kept.
+## BENCH_ARGS="--million" adds 1,000,000.
 bench: $(STAMP)
 	TRACKER_TODAY=$${TRACKER_TODAY:-2026-11-25} $(BIN)/python bench/run.py $(BENCH_ARGS)
 

@@ -5,14 +5,17 @@ For each size N it writes, under bench/data/:
 - `plan-N.toml`: one plan file of N actions (what `tracker import` is timed on);
 - `store-N.db`: a tracker store of N actions spread over many plans of 60-240 actions,
   several recommendations each and a few dozen owners (what the read commands are timed on);
-- `tasks-N.json`: the same actions as Taskwarrior tasks (project = plan, due = deadline),
-  with deadlines moved by the gap between the pinned today and the real one, since
-  Taskwarrior judges +OVERDUE by the real clock.
+- `tasks-N.json`: the same actions as Taskwarrior tasks (project = plan), each due at the
+  last second of its deadline day in local time, moved by the gap between the pinned
+  today and the real one. Taskwarrior judges +OVERDUE (due before now) by the real clock,
+  so its overdue tasks are exactly tracker's: open, deadline strictly before today.
+  Made again when the real date or the time zone changes (`tasks-N.json.clock`).
 
 About a fifth of the actions are overdue at the pinned today (2026-11-25 unless --today or
-TRACKER_TODAY says otherwise). Field sizes follow the sample plans: descriptions of
-100-300 characters, measures, evidence and notes on most actions, now and then a cell that
-begins with `=` or `-` so the CSV neutralising is exercised.
+TRACKER_TODAY says otherwise, read day first as tracker reads dates). Field sizes follow
+the sample plans: descriptions of 100-300 characters, measures, evidence and notes on most
+actions, now and then a cell that begins with `=` or `-` so the CSV neutralising is
+exercised.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ import random
 import sys
 import time
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -186,8 +190,25 @@ NOTES = [
 ]
 
 
+class TodayError(ValueError):
+    """The pinned today cannot be read; the message names where it came from."""
+
+
 def pinned_today(text: str | None) -> date:
-    return date.fromisoformat(text or os.environ.get("TRACKER_TODAY") or DEFAULT_TODAY)
+    """--today, else TRACKER_TODAY, else the default, read as tracker reads dates (day first)."""
+    from tracker.dates import DateError, parse_date
+
+    env = os.environ.get("TRACKER_TODAY", "").strip()
+    if text is not None:
+        source, raw = "--today", text
+    elif env:
+        source, raw = "TRACKER_TODAY", env
+    else:
+        source, raw = "the default today", DEFAULT_TODAY
+    try:
+        return parse_date(raw, today_=date.today())
+    except DateError as exc:
+        raise TodayError(f"{source}: {exc}") from None
 
 
 def _sentence(rng: random.Random) -> str:
@@ -362,6 +383,22 @@ def write_store(n: int, today: date, path: Path) -> None:
 _TW_STATUS = {"complete": "completed", "cancelled": "deleted"}
 
 
+def tasks_clock() -> str:
+    """What the Taskwarrior tasks depend on besides the pinned today: the real date and zone."""
+    return f"real today {date.today().isoformat()}, UTC offset {datetime.now().astimezone():%z}"
+
+
+def task_due(deadline: date, shift: timedelta) -> str:
+    """A Taskwarrior due time: the last second of the (shifted) deadline day, local time.
+
+    Taskwarrior counts a task overdue once its due time has passed, so a task due on the
+    last second of its deadline day is overdue from the next day on, as tracker's actions
+    are (overdue = open and deadline strictly before today).
+    """
+    end = datetime.combine(deadline + shift, clock_time(23, 59, 59)).astimezone(UTC)
+    return f"{end:%Y%m%dT%H%M%SZ}"
+
+
 def write_tasks(n: int, today: date, path: Path) -> None:
     """The store's actions as Taskwarrior tasks, one JSON object a line, for `task import`."""
     shift = date.today() - today
@@ -373,19 +410,19 @@ def write_tasks(n: int, today: date, path: Path) -> None:
             for rec in plan["recommendations"]:  # type: ignore[attr-defined]
                 for action in rec["actions"]:
                     i += 1
-                    due = action["deadline"] + shift
                     task = {
                         "uuid": f"00000000-0000-4000-8000-{i:012d}",
                         "description": f"{action['ref']} {action['description']}",
                         "project": key,
                         "status": _TW_STATUS.get(action["status"], "pending"),
                         "entry": f"{entry:%Y%m%dT%H%M%SZ}",
-                        "due": f"{due:%Y%m%d}T000000Z",
+                        "due": task_due(action["deadline"], shift),
                         "tags": [action["status"]],
                     }
                     if task["status"] != "pending":
                         task["end"] = task["entry"]
                     out.write(json.dumps(task, ensure_ascii=False) + "\n")
+    path.with_name(path.name + ".clock").write_text(tasks_clock(), encoding="utf-8")
 
 
 def generate(
@@ -404,7 +441,11 @@ def generate(
             (f"tasks-{n}.json", write_tasks),
         ):
             path = data / name
-            if path.exists() and stamp.exists() and not force:
+            current = path.exists() and stamp.exists() and not force
+            if name.startswith("tasks-"):
+                clock = path.with_name(path.name + ".clock")
+                current = current and clock.exists() and clock.read_text() == tasks_clock()
+            if current:
                 continue
             if name.startswith("plan-") and n > MAX_PLAN_FILE_ACTIONS:
                 continue  # larger than a plan file may be (200 MB): no import is timed
@@ -425,9 +466,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     sizes = list(args.sizes) + ([MILLION] if args.million else [])
-    generate(
-        sizes, pinned_today(args.today), data=Path(args.data), force=args.force, quiet=args.quiet
-    )
+    try:
+        today = pinned_today(args.today)
+    except TodayError as exc:
+        parser.exit(2, f"{parser.prog}: {exc}\n")
+    generate(sizes, today, data=Path(args.data), force=args.force, quiet=args.quiet)
     return 0
 
 

@@ -6,8 +6,9 @@ For each size it times, median of --runs runs with the peak memory of each proce
 first screen with rows, the overdue filter and one saved edit (bench/tui_driver.py);
 and, in the same rounds so that load on the machine falls on both sides of each pair,
 the plain-Python floors (bench/floors.py) and Taskwarrior's `task +OVERDUE export` on
-the same tasks when `task` is installed. Prints one table and writes
-bench/out/results-<date>.json.
+the same tasks when `task` is installed. It also counts the overdue rows each side
+returns, which must agree. Prints one table and writes each run's results to a new file,
+bench/out/results-<UTC date>T<time>Z-<sizes>.json (never over an earlier run's).
 
     python bench/run.py                      # 1k, 10k, 100k
     python bench/run.py --sizes 200 --runs 1 # a smoke run
@@ -17,6 +18,7 @@ bench/out/results-<date>.json.
 from __future__ import annotations
 
 import argparse
+import csv
 import importlib.util
 import json
 import os
@@ -185,8 +187,12 @@ class Bench:
         folder = self.data / f"taskwarrior-{n}"
         rc = folder / "taskrc"
         done = folder / "imported"
+        tasks = self.data / f"tasks-{n}.json"
+        # Which tasks file was imported: made again (a new real date), it is imported again.
+        made = tasks.stat()
+        identity = f"{tasks.name} {made.st_size} {made.st_mtime_ns}"
         env = dict(self.env, TASKRC=str(rc), TASKDATA=str(folder / "data"))
-        if not done.exists():
+        if not done.exists() or done.read_text(encoding="utf-8") != identity:
             shutil.rmtree(folder, ignore_errors=True)
             (folder / "data").mkdir(parents=True)
             rc.write_text(
@@ -196,17 +202,38 @@ class Bench:
             )
             # Output to /dev/null, not captured: holding it would grow this process, and
             # every child's reported peak memory starts from this process's own.
-            quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+            quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
             subprocess.run(
-                [self.task, "import", str(self.data / f"tasks-{n}.json")],
+                [self.task, "import", str(tasks)],
                 env=env,
                 check=True,
                 **quiet,
             )
             # The first command after an import tidies the data files; not part of a query.
             subprocess.run([self.task, "count"], env=env, check=True, **quiet)
-            done.touch()
+            done.write_text(identity, encoding="utf-8")
         return env
+
+    def overdue_rows(self, n: int, tw_env: dict[str, str] | None) -> dict[str, int]:
+        """How many overdue rows each side returns (not timed): they must be the same."""
+        store = str(self.data / f"store-{n}.db")
+        today = self.today.isoformat()
+        counts = {
+            "tracker": _csv_rows([TRACKER, "--db", store, "overdue", "--format", "csv"], self.env),
+            "floor": _csv_rows(
+                [PYTHON, str(HERE / "floors.py"), "export", store, today, "--overdue"], self.env
+            ),
+        }
+        if tw_env is not None and self.task is not None:
+            made = subprocess.run(
+                [self.task, "+OVERDUE", "count"],
+                env=tw_env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            counts["taskwarrior"] = int(made.stdout.strip())
+        return counts
 
     # --- measures -------------------------------------------------------------------------
 
@@ -297,8 +324,12 @@ class Bench:
         if n > generate.MAX_PLAN_FILE_ACTIONS:
             note = "not measured: the plan file would pass the 200 MB limit"
             self.results.append({"size": n, "measure": "import", "note": note})
+        rows = self.overdue_rows(n, tw_env)
         for name, sides in pairs.items():
-            self.results.append(self._result(n, name, sides))
+            result = self._result(n, name, sides)
+            if name == "overdue_csv":
+                result["rows"] = rows
+            self.results.append(result)
         for path in (imported, floored, tui_store):
             fresh(path)()
         if tui is None:
@@ -374,6 +405,11 @@ class Bench:
             if "note" in r:
                 notes.append(f"{r['size']:,} {r['measure']}: {r['note']}")
                 continue
+            rows = r.get("rows")
+            if rows:
+                counted = ", ".join(f"{side} {count:,}" for side, count in rows.items())
+                agree = "" if len(set(rows.values())) == 1 else " (DIFFERENT)"
+                notes.append(f"{r['size']:,} overdue rows: {counted}{agree}")
             target = r.get("target")
             met = r.get("met")
             target_text = ""
@@ -407,9 +443,8 @@ class Bench:
         notes += [f"{f['size']:,} {f['measure']}: failed (see the JSON)" for f in self.failures]
         return "\n".join(text + notes)
 
-    def write_json(self) -> Path:
+    def write_json(self, sizes: Sequence[int]) -> Path:
         stamp = datetime.now(UTC)
-        path = self.out / f"results-{stamp:%Y-%m-%d}.json"
         load = os.getloadavg()
         document = {
             "when": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -430,8 +465,41 @@ class Bench:
             "results": self.results,
             "failures": self.failures,
         }
-        path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+        return write_new(self.out, results_name(stamp, sizes), json.dumps(document, indent=1))
+
+
+def results_name(stamp: datetime, sizes: Sequence[int]) -> str:
+    """`results-2026-11-25T231500Z-1k-10k.json`: when the run ended (UTC) and its sizes."""
+
+    def size(n: int) -> str:
+        if n % 1_000_000 == 0:
+            return f"{n // 1_000_000}m"
+        return f"{n // 1_000}k" if n % 1_000 == 0 else str(n)
+
+    return f"results-{stamp:%Y-%m-%dT%H%M%SZ}-{'-'.join(size(n) for n in sizes)}.json"
+
+
+def write_new(folder: Path, name: str, text: str) -> Path:
+    """Write to a file that does not exist yet: never over an earlier run's results."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = name.removesuffix(".json")
+    for attempt in range(1, 1000):
+        path = folder / (name if attempt == 1 else f"{stem}-{attempt}.json")
+        try:
+            with open(path, "x", encoding="utf-8") as out:
+                out.write(text + "\n")
+        except FileExistsError:
+            continue
         return path
+    raise FileExistsError(f"{folder / name} and its numbered copies exist already")
+
+
+def _csv_rows(argv: list[str], env: dict[str, str]) -> int:
+    """The CSV rows (less the header) a command writes, counted from a file as it streams."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8-sig", newline="") as out:
+        subprocess.run(argv, env=env, stdout=out, check=True)
+        out.seek(0)
+        return max(sum(1 for _ in csv.reader(out)) - 1, 0)
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -456,24 +524,39 @@ def _tui_available() -> bool | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Each run writes its results to a new file, "
+        "OUT/results-<UTC date>T<time>Z-<sizes>.json; earlier runs' files are kept.",
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=list(generate.SIZES))
     parser.add_argument("--million", action="store_true", help="also 1,000,000 actions")
     parser.add_argument("--runs", type=int, default=5, help="runs of each measure (median)")
-    parser.add_argument("--today", help=f"the pinned today (default {generate.DEFAULT_TODAY})")
+    parser.add_argument(
+        "--today",
+        help="the pinned today, day first as tracker reads dates "
+        f"(default TRACKER_TODAY, else {generate.DEFAULT_TODAY})",
+    )
     parser.add_argument("--data", default=str(HERE / "data"), help="where the data is made")
-    parser.add_argument("--out", default=str(HERE / "out"), help="where results go")
+    parser.add_argument(
+        "--out",
+        default=str(HERE / "out"),
+        help="where results go: a new results-*.json each run (default bench/out)",
+    )
     parser.add_argument("--no-taskwarrior", action="store_true")
     parser.add_argument("--no-tui", action="store_true")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     sizes = list(args.sizes) + ([generate.MILLION] if args.million else [])
-    bench = Bench(args)
+    try:
+        bench = Bench(args)
+    except generate.TodayError as exc:
+        parser.exit(2, f"{parser.prog}: {exc}\n")
     bench.prepare(sizes)
     for n in sizes:
         bench.measure_size(n)
     print(bench.table())
-    path = bench.write_json()
+    path = bench.write_json(sizes)
     print(f"\nmedians of {args.runs} run(s); results in {path}")
     return 0
 

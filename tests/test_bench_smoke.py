@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,7 @@ def test_bench_runs_at_a_tiny_size(tmp_path: Path) -> None:
     assert "overdue_csv" in result.stdout
     assert "x floor" in result.stdout
     (path,) = (tmp_path / "out").glob("results-*.json")
+    assert path.name.endswith("Z-200.json")
     document = json.loads(path.read_text(encoding="utf-8"))
     assert document["today"] == "2026-11-25"
     measures = {r["measure"]: r for r in document["results"] if r["size"] == 200}
@@ -43,6 +45,14 @@ def test_bench_runs_at_a_tiny_size(tmp_path: Path) -> None:
     for name in ("import", "overdue_csv", "export"):
         assert measures[name]["ratio_floor"] > 0
     assert "tui_start" in measures
+    # Every side returns the same overdue rows, Taskwarrior too when it is installed.
+    rows = measures["overdue_csv"]["rows"]
+    assert set(rows) == (
+        {"tracker", "floor"} | ({"taskwarrior"} if shutil.which("task") else set())
+    )
+    assert len(set(rows.values())) == 1
+    assert rows["tracker"] > 0
+    assert f"200 overdue rows: tracker {rows['tracker']}" in result.stdout
 
 
 def test_generated_data_is_deterministic_with_a_fifth_overdue(tmp_path: Path) -> None:
