@@ -190,3 +190,208 @@ def test_sheet_dates(cell: str, expected: date) -> None:
     result = read_sheet(text, name="s.csv", key="k", authority="A", title="T")
     assert result.ok, result.problems
     assert result.plan.recommendations[0].actions[0].deadline == expected
+
+
+def _sheet(tmp_path: Path, *lines: str) -> str:
+    path = tmp_path / "sheet.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def _imported(db_url: str, path: str) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """Import the sheet; each recommendation's (ref, title, [(action ref, description)])."""
+    code, text = run(db_url, path)
+    assert code == 0, text
+    store = Store.open(db_url)
+    try:
+        plan = store.plan_data("stoke-sheet")
+    finally:
+        store.close()
+    return [
+        (r.ref, r.title, [(a.ref, a.description) for a in r.actions]) for r in plan.recommendations
+    ]
+
+
+REPEATED = (
+    "Recommendation,Action,Owner,Deadline,Status",
+    "Improve X,Do A,Ann,01/01/2027,On track",
+    "Improve X,Do B,Bob,01/02/2027,On track",
+    "Improve Y,Do C,Cat,01/03/2027,Not started",
+)
+
+
+def test_recommendation_text_repeated_on_each_row_is_one_recommendation(
+    tmp_path: Path, db_url: str
+) -> None:
+    path = _sheet(tmp_path, *REPEATED)
+    code, text = run(db_url, path, "--dry-run")
+    assert code == 0, text
+    assert "3 actions under 2 recommendations; 0 blank rows skipped" in text
+    lines = text.splitlines()
+    start = lines.index("R1: Improve X")
+    assert lines[start : start + 5] == [
+        "R1: Improve X",
+        "  row 2: R1.1  in_progress (from 'On track')  0%  due 2027-01-01  Ann",
+        "  row 3: R1.2  in_progress (from 'On track')  0%  due 2027-02-01  Bob",
+        "R2: Improve Y",
+        "  row 4: R2.1  not_started (from 'Not started')  0%  due 2027-03-01  Cat",
+    ]
+    assert _imported(db_url, path) == [
+        ("R1", "Improve X", [("R1.1", "Do A"), ("R1.2", "Do B")]),
+        ("R2", "Improve Y", [("R2.1", "Do C")]),
+    ]
+
+
+def test_repeated_text_matches_whatever_its_spacing_and_case_and_where_it_is(
+    tmp_path: Path, db_url: str
+) -> None:
+    path = _sheet(
+        tmp_path,
+        "Recommendation,Action,Owner,Deadline",
+        "Improve X,Do A,Ann,01/01/2027",
+        "Improve Y,Do C,Cat,01/03/2027",
+        " improve   x ,Do B,Bob,01/02/2027",
+        "2. Improve Z,Do D,Dan,01/04/2027",
+        "Improve Z,Do E,Eve,01/05/2027",
+    )
+    code, text = run(db_url, path, "--dry-run")
+    assert code == 0, text
+    assert "5 actions under 3 recommendations" in text
+    # The split recommendation's rows are shown together.
+    assert "R1: Improve X\n  row 2: R1.1 " in text
+    assert "\n  row 4: R1.2 " in text
+    assert text.index("row 4: R1.2") < text.index("R3: Improve Y")
+    assert _imported(db_url, path) == [
+        ("R1", "Improve X", [("R1.1", "Do A"), ("R1.2", "Do B")]),
+        ("R3", "Improve Y", [("R3.1", "Do C")]),
+        ("R2", "Improve Z", [("R2.1", "Do D"), ("R2.2", "Do E")]),
+    ]
+
+
+def test_action_refs_on_repeated_rows_stay_under_their_recommendation(
+    tmp_path: Path, db_url: str
+) -> None:
+    path = _sheet(
+        tmp_path,
+        "Ref,Recommendation,Action,Owner,Deadline,Status",
+        "1.1,Improve X,Do A,Ann,01/01/2027,On track",
+        "1.2,Improve X,Do B,Bob,01/02/2027,On track",
+        "2.1,Improve Y,Do C,Cat,01/03/2027,Not started",
+    )
+    code, text = run(db_url, path, "--dry-run")
+    assert code == 0, text
+    assert "3 actions under 2 recommendations" in text
+    assert "R1: Improve X\n  row 2: R1.1  in_progress" in text
+    assert "\n  row 3: R1.2  in_progress (from 'On track')  0%  due 2027-02-01  Bob\n" in text
+    assert "R2: Improve Y\n  row 4: R2.1  not_started" in text
+    assert "sheet ref" not in text
+    assert _imported(db_url, path) == [
+        ("R1", "Improve X", [("R1.1", "Do A"), ("R1.2", "Do B")]),
+        ("R2", "Improve Y", [("R2.1", "Do C")]),
+    ]
+
+
+def test_an_unnumbered_recommendation_takes_the_number_its_action_refs_name(
+    tmp_path: Path, db_url: str
+) -> None:
+    path = _sheet(
+        tmp_path,
+        "Ref,Recommendation,Action,Owner,Deadline",
+        "2.1,Improve Y,Do C,Cat,01/03/2027",
+        "1.1,Improve X,Do A,Ann,01/01/2027",
+        "2.2,Improve Y,Do D,Dan,01/04/2027",
+    )
+    assert _imported(db_url, path) == [
+        ("R2", "Improve Y", [("R2.1", "Do C"), ("R2.2", "Do D")]),
+        ("R1", "Improve X", [("R1.1", "Do A")]),
+    ]
+
+
+def test_action_refs_naming_another_recommendation_take_the_ones_they_are_under(
+    tmp_path: Path, db_url: str
+) -> None:
+    # Both recommendations' actions say 1.x: which is R1 is ambiguous, so each keeps its
+    # place by position and its actions its ref.
+    path = _sheet(
+        tmp_path,
+        "Ref,Recommendation,Action,Owner,Deadline",
+        "1.1,Improve X,Do A,Ann,01/01/2027",
+        "1.2,Improve Y,Do C,Cat,01/03/2027",
+        "2.1,3. Improve Z,Do E,Eve,01/05/2027",
+    )
+    code, text = run(db_url, path, "--dry-run")
+    assert code == 0, text
+    assert "R2: Improve Y\n  row 3: R2.2 (sheet ref 1.2)  not_started" in text
+    assert "R3: Improve Z\n  row 4: R3.1 (sheet ref 2.1)  not_started" in text
+    assert _imported(db_url, path) == [
+        ("R1", "Improve X", [("R1.1", "Do A")]),
+        ("R2", "Improve Y", [("R2.2", "Do C")]),
+        ("R3", "Improve Z", [("R3.1", "Do E")]),
+    ]
+
+
+def test_a_rewritten_ref_that_clashes_names_the_sheets_refs() -> None:
+    text = (
+        "Ref,Recommendation,Action,Owner,Deadline\n"
+        "2.1,1. Improve X,Do A,Ann,01/01/2027\n"
+        "1.1,,Do B,Bob,01/02/2027\n"
+    )
+    result = read_sheet(text, name="s.csv", key="k", authority="A", title="T")
+    assert result.problems == [
+        "s.csv: row 3: ref 'R1.1' is used twice (also at row 2, from the sheet's ref '2.1')"
+    ]
+
+
+def test_a_repeated_recommendation_heading_row_is_one_recommendation(
+    tmp_path: Path, db_url: str
+) -> None:
+    path = _sheet(
+        tmp_path,
+        "Ref,Recommendation,Action,Owner,Deadline,Status",
+        "R1,First rec,,,,",
+        "1.1,,Do A,Ann,01/01/2027,On track",
+        "R2,Second rec,,,,",
+        "R2,Second rec,,,,",
+        "2.1,,Do B,Bob,01/02/2027,On track",
+    )
+    code, text = run(db_url, path, "--dry-run")
+    assert code == 0, text
+    assert "2 actions under 2 recommendations" in text
+    assert "R1: First rec\n  row 3: R1.1  in_progress" in text
+    assert "R2: Second rec\n  row 6: R2.1  in_progress" in text
+    assert "R3" not in text
+    assert _imported(db_url, path) == [
+        ("R1", "First rec", [("R1.1", "Do A")]),
+        ("R2", "Second rec", [("R2.1", "Do B")]),
+    ]
+
+
+def test_a_heading_rows_ref_numbers_its_recommendation(tmp_path: Path, db_url: str) -> None:
+    path = _sheet(
+        tmp_path,
+        "Ref,Recommendation,Action,Owner,Deadline",
+        "4,Fourth rec,,,",
+        ",,Do A,Ann,01/01/2027",
+        "R7,Seventh rec,,,",
+        ",,Do B,Bob,01/02/2027",
+    )
+    assert _imported(db_url, path) == [
+        ("R4", "Fourth rec", [("R4.1", "Do A")]),
+        ("R7", "Seventh rec", [("R7.1", "Do B")]),
+    ]
+
+
+def test_one_number_with_two_texts_further_apart_is_reported() -> None:
+    text = (
+        "Recommendation,Action,Owner,Deadline\n"
+        "1. Improve X,Do A,Ann,01/01/2027\n"
+        "2. Improve Y,Do B,Bob,01/02/2027\n"
+        "1. Improve Z,Do C,Cat,01/03/2027\n"
+        "1. improve x,Do D,Dan,01/04/2027\n"
+    )
+    result = read_sheet(text, name="s.csv", key="k", authority="A", title="T")
+    assert result.problems == [
+        "s.csv: row 4: recommendation 'R1' appears again after others with different text "
+        "(first at row 2); give each recommendation its own number"
+    ]
+    assert [a.ref for a in result.plan.recommendations[0].actions] == ["R1.1", "R1.2"]

@@ -3,10 +3,18 @@
 Councils keep improvement plans in spreadsheets: one row per action, the recommendation
 in a merged cell down the left, a status or RAG word, a target date written day first.
 `read_sheet` finds the header row, recognises the usual column names whatever their case
-and spacing, groups actions under their recommendation (a blank recommendation cell
-continues the one above, as a merged cell does), and maps status and RAG words to
+and spacing, groups actions under their recommendation, and maps status and RAG words to
 statuses. Every row it cannot read is reported with its row number and why; the caller
 imports nothing unless there are none.
+
+Grouping: a blank recommendation cell continues the one above, as a merged cell does. The
+same recommendation written again, on the next row or further down, is the same one: by
+its number where the sheet gives one (`1. Improve ...`, a Rec ref column, or the Ref cell
+of a heading row with no action on it), else by its text (whitespace and case aside). A
+recommendation the sheet does not number takes the number its actions' refs name (`1.2`
+-> R1) when no other claims it, else the next free `R<n>` by position. An action ref that
+names another recommendation than the one the action is under keeps the action's
+recommendation: `2.1` under R1 becomes R1.1.
 
 Status words, checked in the Status column first and then the RAG column:
 complete/completed/done/closed/achieved/blue -> complete; on track/green/in progress/
@@ -23,6 +31,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -122,6 +131,8 @@ _NON_WORD = re.compile(r"[^0-9a-z%]+")
 _REC_PREFIX = re.compile(
     r"^\s*(?:recommendation\s*|rec\.?\s*)?(R?\d+[a-z]?)\s*[.:)\-–]\s+(.+)$", re.IGNORECASE | re.S
 )
+_REC_REF = re.compile(r"^\s*R?\d+[a-z]?\s*$", re.IGNORECASE)  # a heading row's Ref: 2, R2
+_ACTION_REF = re.compile(r"^(R?\d+[a-z]?)\.(\S+)$", re.IGNORECASE)  # 1.2, R1.2: of R1
 _SERIAL = re.compile(r"^[34]\d{4}$")  # Excel day numbers for 1982-2173
 _EXCEL_EPOCH = date(1899, 12, 30)
 _MIDNIGHT = re.compile(r"^(.+?)[ t]00:00(?::00)?$")
@@ -149,6 +160,7 @@ class SheetRow:
     rec_ref: str
     action: ActionData
     status_word: str
+    sheet_ref: str = ""  # the Ref cell, when the action's ref had to differ from it
 
 
 @dataclass(slots=True)
@@ -292,6 +304,47 @@ def _cells(record: list[str], columns: dict[int, str]) -> dict[str, str]:
     return out
 
 
+@dataclass(slots=True)
+class _Group:
+    """One recommendation as the rows name it, before its ref is settled."""
+
+    ref: str | None  # the sheet's own number for it, if it gives one
+    title: str
+    text: str | None
+    key: str  # its text as compared: whitespace folded, any case
+    row: int
+    refs: list[str] = field(default_factory=list)  # its actions' Ref cells
+
+
+@dataclass(slots=True)
+class _Entry:
+    """A row to act on once every recommendation's ref is known: an action or a problem."""
+
+    row: int
+    cells: dict[str, str]
+    group: _Group | None
+    problem: str | None = None
+
+
+def _fold(text: str) -> str:
+    """Recommendation text as compared: stripped, whitespace folded, any case."""
+    return " ".join(text.split()).casefold()
+
+
+def _ref_key(ref: str) -> str:
+    return ref.casefold()
+
+
+def _rec_of_action_ref(ref: str) -> tuple[str, str] | None:
+    """(recommendation ref, rest) of an action ref such as `1.2` or `R1.2`, else None."""
+    m = _ACTION_REF.match(ref.strip())
+    if not m:
+        return None
+    rec = m.group(1)
+    rec = f"R{rec}" if rec[0].isdigit() else rec
+    return rec.upper(), m.group(2)
+
+
 def _read_rows(
     records: Sequence[list[str]],
     header_at: int,
@@ -299,12 +352,73 @@ def _read_rows(
     result: SheetResult,
     name: str,
 ) -> None:
-    recs: list[RecommendationData] = []
-    current: RecommendationData | None = None
-    refs: dict[str, int] = {}
-    rec_refs: dict[str, int] = {}
+    groups, entries = _group_rows(records, header_at, columns, result, name)
+    _number_groups(groups)
+    recs: dict[int, RecommendationData] = {}
+    for g in groups:
+        assert g.ref is not None
+        recs[id(g)] = RecommendationData(ref=g.ref, title=g.title, text=g.text)
+    rec_refs = {_ref_key(r.ref) for r in recs.values()}
+    refs: dict[str, tuple[int, str]] = {}
     counters: dict[str, int] = {}
     labels = {key: header for header, key in result.columns.items()}
+    for entry in entries:
+        if entry.problem is not None:
+            result.problems.append(entry.problem)
+            continue
+        assert entry.group is not None
+        where = f"{name}: row {entry.row}"
+        current = recs[id(entry.group)]
+        read = _action(entry.cells, where, current.ref, counters, labels)
+        if isinstance(read, list):
+            result.problems.extend(read)
+            continue
+        action, word = read
+        sheet_ref = entry.cells.get("ref", "").strip()
+        shown_ref = sheet_ref if _rec_of_action_ref(sheet_ref) is not None else ""
+        if shown_ref and action.ref in (sheet_ref, f"R{sheet_ref}"):
+            shown_ref = ""  # the ref is the sheet's own
+        if action.ref in refs:
+            first, first_ref = refs[action.ref]
+            was = f" (from the sheet's ref {shown_ref!r})" if shown_ref else ""
+            also = f", from the sheet's ref {first_ref!r}" if first_ref else ""
+            result.problems.append(
+                f"{where}: ref {action.ref!r}{was} is used twice (also at row {first}{also})"
+            )
+            continue
+        if _ref_key(action.ref) in rec_refs and action.ref != current.ref:
+            result.problems.append(f"{where}: ref {action.ref!r} is also a recommendation's ref")
+            continue
+        refs[action.ref] = (entry.row, shown_ref)
+        current.actions.append(action)
+        result.rows.append(
+            SheetRow(
+                row=entry.row,
+                rec_ref=current.ref,
+                action=action,
+                status_word=word,
+                sheet_ref=shown_ref,
+            )
+        )
+    result.plan.recommendations = [recs[id(g)] for g in groups if recs[id(g)].actions]
+    if not result.rows and not result.problems:
+        result.problems.append(f"{name}: no actions found below the header row")
+
+
+def _group_rows(
+    records: Sequence[list[str]],
+    header_at: int,
+    columns: dict[int, str],
+    result: SheetResult,
+    name: str,
+) -> tuple[list[_Group], list[_Entry]]:
+    """Each row's recommendation: a blank cell continues the one above; the same number,
+    or with no number the same text, is the same recommendation wherever it appears."""
+    groups: list[_Group] = []
+    by_ref: dict[str, _Group] = {}
+    by_text: dict[str, _Group] = {}
+    entries: list[_Entry] = []
+    current: _Group | None = None
     for index in range(header_at + 1, len(records)):
         number = index + 1
         cells = _cells(records[index], columns)
@@ -318,52 +432,96 @@ def _read_rows(
             cells.get(k) for k in ("description", "owner", "deadline", "status", "rag")
         )
         if rec_text or rec_ref_cell:
-            ref, rec_title, rec_body = _recommendation(rec_text, rec_ref_cell, len(recs) + 1)
-            if current is not None and ref == current.ref:
-                pass  # the same recommendation repeated on each row
-            elif ref in rec_refs:
-                result.problems.append(
-                    f"{where}: recommendation {ref!r} appears again after others "
-                    f"(first at row {rec_refs[ref]}); keep its actions together"
+            # A heading row (no action on it) may number its recommendation in the Ref column.
+            heading_ref = cells.get("ref", "") if not action_part else ""
+            if not _REC_REF.match(heading_ref):
+                heading_ref = ""
+            ref, title, body = _recommendation(rec_text, rec_ref_cell, heading_ref)
+            key = _fold(body or title) if rec_text.strip() else ""
+            found = by_ref.get(_ref_key(ref)) if ref else None
+            if ref and found is None and key in by_text and by_text[key].ref is None:
+                found = by_text[key]  # the same text, numbered here but not before
+                found.ref = ref
+                by_ref[_ref_key(ref)] = found
+            elif ref is None:
+                found = by_text.get(key)
+            if (
+                found is not None
+                and found is not current
+                and key
+                and found.key
+                and key != found.key
+            ):
+                entries.append(
+                    _Entry(
+                        number,
+                        cells,
+                        None,
+                        f"{where}: recommendation {ref!r} appears again after others "
+                        f"with different text (first at row {found.row}); give each "
+                        "recommendation its own number",
+                    )
                 )
                 continue
-            else:
-                current = RecommendationData(ref=ref, title=rec_title, text=rec_body)
-                recs.append(current)
-                rec_refs[ref] = number
+            if found is None:
+                found = _Group(ref=ref, title=title, text=body, key=key, row=number)
+                groups.append(found)
+                if ref:
+                    by_ref[_ref_key(ref)] = found
+                if key:
+                    by_text.setdefault(key, found)
+            elif key and not found.key:
+                # Numbered before with no text (a Rec ref cell alone); the text is here.
+                found.title, found.text, found.key = title, body, key
+                by_text.setdefault(key, found)
+            current = found
         if not action_part:
             continue  # a recommendation heading row
         if current is None:
-            result.problems.append(
-                f"{where}: an action with no recommendation above it; fill in the "
-                "Recommendation column"
+            entries.append(
+                _Entry(
+                    number,
+                    cells,
+                    None,
+                    f"{where}: an action with no recommendation above it; fill in the "
+                    "Recommendation column",
+                )
             )
             continue
-        read = _action(cells, where, current.ref, counters, labels)
-        if isinstance(read, list):
-            result.problems.extend(read)
-            continue
-        action, word = read
-        if action.ref in refs:
-            result.problems.append(
-                f"{where}: ref {action.ref!r} is used twice (also at row {refs[action.ref]})"
-            )
-            continue
-        if action.ref in rec_refs and action.ref != current.ref:
-            result.problems.append(f"{where}: ref {action.ref!r} is also a recommendation's ref")
-            continue
-        refs[action.ref] = number
-        current.actions.append(action)
-        result.rows.append(
-            SheetRow(row=number, rec_ref=current.ref, action=action, status_word=word)
-        )
-    result.plan.recommendations = [r for r in recs if r.actions]
-    if not result.rows and not result.problems:
-        result.problems.append(f"{name}: no actions found below the header row")
+        current.refs.append(cells.get("ref", ""))
+        entries.append(_Entry(number, cells, current))
+    return groups, entries
 
 
-def _recommendation(text: str, ref_cell: str, position: int) -> tuple[str, str, str | None]:
-    """(ref, title, full text) of a recommendation cell such as `1. Improve the ...`."""
+def _number_groups(groups: list[_Group]) -> None:
+    """Give each recommendation the sheet gives no number a ref: the one its actions' refs
+    name (`1.2` -> R1) when only it claims that one, else the next free by position."""
+    taken = {_ref_key(g.ref) for g in groups if g.ref}
+    wanted: dict[int, str] = {}
+    for g in groups:
+        if g.ref is None:
+            named = {p[0] for r in g.refs if (p := _rec_of_action_ref(r)) is not None}
+            if len(named) == 1:
+                wanted[id(g)] = named.pop()
+    claims = Counter(_ref_key(ref) for ref in wanted.values())
+    for g in groups:
+        ref = wanted.get(id(g))
+        if g.ref is None and ref and claims[_ref_key(ref)] == 1 and _ref_key(ref) not in taken:
+            g.ref = ref
+            taken.add(_ref_key(ref))
+    for position, g in enumerate(groups, start=1):
+        if g.ref is None:
+            while _ref_key(f"R{position}") in taken:
+                position += 1
+            g.ref = f"R{position}"
+            taken.add(_ref_key(g.ref))
+
+
+def _recommendation(
+    text: str, ref_cell: str, heading_ref: str = ""
+) -> tuple[str | None, str, str | None]:
+    """(ref or None, title, full text) of a recommendation cell such as `1. Improve the ...`;
+    the ref is None when neither the cell nor a Rec ref or heading row's Ref numbers it."""
     body = " ".join(text.split())
     ref = ref_cell.strip()
     m = _REC_PREFIX.match(body)
@@ -372,17 +530,18 @@ def _recommendation(text: str, ref_cell: str, position: int) -> tuple[str, str, 
             ref = m.group(1)
         body = " ".join(m.group(2).split())
     if not ref:
-        ref = f"R{position}"
-    elif ref[0].isdigit():
+        ref = heading_ref.strip()
+    if ref and ref[0].isdigit():
         ref = f"R{ref}"
-    ref = ref.upper() if ref[:1] in "rR" else ref
+    if ref[:1] in ("r", "R"):
+        ref = ref.upper()
     if not body:
         body = f"Recommendation {ref}"
     title = body
     if len(title) > TITLE_MAX:
         cut = title[:TITLE_MAX].rsplit(" ", 1)[0]
         title = cut.rstrip(",;:") + "…"
-    return ref, title, body if body != title else None
+    return ref or None, title, body if body != title else None
 
 
 def _sheet_date(text: str) -> date:
@@ -504,8 +663,15 @@ def _action(
     if not ref:
         counters[rec_ref] = counters.get(rec_ref, 0) + 1
         ref = f"{rec_ref}.{counters[rec_ref]}"
+    elif (named := _rec_of_action_ref(ref)) is not None:
+        # `1.2` is action 2 of recommendation 1 (R1.2). Under a recommendation with another
+        # number, it keeps that recommendation's ref: `2.1` under R1 is R1.1.
+        if named[0] != rec_ref.upper():
+            ref = f"{rec_ref}.{named[1]}"
+        elif ref[0].isdigit():
+            ref = f"R{ref}"
     elif ref[0].isdigit():
-        # `1.2` is action 2 of recommendation 1 (R1.2); a bare `2` counts within its own.
+        # A bare `2` counts within its own recommendation.
         ref = f"R{ref}" if "." in ref else f"{rec_ref}.{ref}"
     if ":" in ref or any(c.isspace() for c in ref):
         return [f"{where}: ref {ref!r} must not contain ':' or spaces"]
@@ -559,15 +725,17 @@ def describe_mapping(result: SheetResult) -> Iterable[str]:
         f"{len(result.rows)} actions under {len(recs)} recommendations; "
         f"{result.blank_rows} blank rows skipped"
     )
-    last = None
+    by_rec: dict[str, list[SheetRow]] = {}
     for row in result.rows:
-        if row.rec_ref != last:
-            rec = recs.get(row.rec_ref)
-            yield f"{row.rec_ref}: {rec.title if rec else ''}"
-            last = row.rec_ref
-        a = row.action
-        word = f" (from {row.status_word!r})" if row.status_word else ""
-        yield (
-            f"  row {row.row}: {a.ref}  {a.status}{word}  {a.progress}%  "
-            f"due {a.deadline.isoformat()}  {a.owner}"
-        )
+        by_rec.setdefault(row.rec_ref, []).append(row)
+    for ref, rows in by_rec.items():
+        rec = recs.get(ref)
+        yield f"{ref}: {rec.title if rec else ''}"
+        for row in rows:
+            a = row.action
+            word = f" (from {row.status_word!r})" if row.status_word else ""
+            was = f" (sheet ref {row.sheet_ref})" if row.sheet_ref else ""
+            yield (
+                f"  row {row.row}: {a.ref}{was}  {a.status}{word}  {a.progress}%  "
+                f"due {a.deadline.isoformat()}  {a.owner}"
+            )
