@@ -186,3 +186,18 @@ async def test_board_follows_a_change_made_elsewhere_and_keeps_its_place(
         assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == key
         title = str(screen.query_one("#trend-title", Static).render())
         assert title.startswith("Trend, staffordshire-2024-ilacs")
+
+
+async def test_board_tells_plans_of_one_authority_apart_at_80_columns(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    """Keys are cut in the middle: the year and kind of inspection at their end still show."""
+    app = build(sample_store, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_board(pilot)
+        screen = app.screen
+        assert isinstance(screen, BoardScreen)
+        table = screen.query_one(DataTable)
+        refs = [str(table.get_row(f"plan:{key}")[0]) for key in sorted(screen._plan_keys())]
+        assert refs == ["staff…2024-ilacs", "staff…used-visit", "stoke…2022-ilacs"]
+        assert sum(c.get_render_width(table) for c in table.columns.values()) <= 80

@@ -37,7 +37,7 @@ async def _settled(pilot: Pilot[Any]) -> None:
 
 
 def test_main_screen(app: TrackerApp, snap_compare: Any) -> None:
-    """The main screen: tree, table with OVERDUE flags, detail panel and summary line."""
+    """The main screen: tree, table naming each row's plan, OVERDUE flags, detail and summary."""
     assert snap_compare(app, terminal_size=(140, 40), run_before=_settled)
 
 

@@ -6,6 +6,7 @@ import csv
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,14 +24,14 @@ from tui_support import (
     visible_lines,
 )
 
-from tracker.errors import StoreError
+from tracker.errors import StoreError, ValidationError
 from tracker.plans import load_plan_file
 from tracker.records import ActionChanges
 from tracker.rules import RuleSettings
 from tracker.store import Store
 from tracker.tui.screens.edit import EditScreen
 from tracker.tui.screens.export import ExportScreen
-from tracker.tui.screens.help import HelpScreen
+from tracker.tui.screens.help import HelpScreen, help_text
 from tracker.tui.screens.history import HistoryScreen
 from tracker.tui.widgets.bars import SummaryLine, TopBar
 from tracker.tui.widgets.plan_tree import PlanTree
@@ -56,7 +57,7 @@ async def test_main_screen_shows_the_view_and_its_summary(
         assert f"{total} actions" in summary
         assert f"{overdue} overdue" in summary
         lines = visible_lines(app)
-        assert lines[0].split()[:2] == ["Ref", "▲"]
+        assert lines[0].split()[:3] == ["Plan", "Ref", "▲"]  # the view spans three plans
         assert any("OVERDUE" in line for line in lines)
         top = _plain(main_screen(app).query_one(TopBar))
         assert "2026-11-25" in top
@@ -205,7 +206,9 @@ async def test_stale_save_is_refused_and_can_be_reapplied(
         stored = sample_store.get_action(row.id, settings=settings)
         assert stored.owner == "Another Person"
         assert stored.progress == row.progress  # nothing of ours was written
-        assert any("someone else changed" in n for n in notifications(app)), notifications(app)
+        refusal = next(n for n in notifications(app) if "someone else changed" in n)
+        # The action is named as users know it, never by its internal id.
+        assert refusal.startswith(f"{row.address}: "), refusal
         again = app.screen
         assert isinstance(again, EditScreen)
         assert again.query_one("#owner", Input).value == "Another Person"
@@ -440,3 +443,163 @@ async def test_a_failing_store_becomes_a_notification(
         await settle(pilot)
         assert any("unreachable" in n for n in notifications(app))
         assert app.is_running
+
+
+async def test_rows_name_their_plan_while_the_view_spans_several(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    app = build(sample_store, settings)
+    async with app.run_test(size=(120, 40)) as pilot:  # the tree leaves the table 80 cells
+        await settle(pilot)
+        lines = visible_lines(app)
+        assert lines[0].split()[:2] == ["Plan", "Ref"]
+        assert lines[1].split()[:2] == ["staff…2024-ilacs", "R1.1"]
+        await pilot.press("end")
+        await settle(pilot)
+        assert visible_lines(app)[-1].split()[0] == "stoke…2022-ilacs"
+        await pilot.press(*["up"] * 17)  # back into the focused visit's actions
+        await settle(pilot)
+        assert table(app).row is not None
+        assert table(app).row.plan_key == "staffordshire-2025-focused-visit"
+        assert any(line.split()[:1] == ["staff…used-visit"] for line in visible_lines(app))
+        tree = main_screen(app).query_one(PlanTree)
+        tree.focus()
+        await pilot.press("down", "enter")  # one plan: its rows need no label
+        await settle(pilot)
+        assert visible_lines(app)[0].split()[:2] == ["Ref", "▲"]
+        await pilot.press("up", "enter")  # All plans again
+        await settle(pilot)
+        assert visible_lines(app)[0].split()[0] == "Plan"
+
+
+async def test_a_store_of_one_plan_shows_no_plan_column(
+    one_plan_store: Store, settings: RuleSettings
+) -> None:
+    app = build(one_plan_store, settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert visible_lines(app)[0].split()[:2] == ["Ref", "▲"]
+
+
+def test_help_states_the_thresholds_in_force(settings: RuleSettings) -> None:
+    text = help_text(RuleSettings(today=settings.today, due_soon_days=7, tolerance_days=1))
+    assert "due within the next 7 days" in text
+    assert "overdue by more than 1 day " in text
+    assert "overdue by up to 1 day," in text
+    assert "14 days" not in text
+    assert "30 days" not in text
+    assert "{" not in text
+    assert "due within the next 14 days" in help_text(settings)
+
+
+async def test_help_page_uses_the_session_thresholds(sample_store: Store) -> None:
+    custom = RuleSettings(today=date(2026, 11, 25), due_soon_days=21, tolerance_days=45)
+    app = build(sample_store, custom)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        source = app.screen.query_one(Markdown).source
+        assert "next 21 days" in source
+        assert "more than 45 days" in source
+
+
+async def test_progress_takes_only_ascii_digits(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("o")  # an open action
+        await settle(pilot)
+        row = main_screen(app).selected
+        assert row is not None
+        form = await _open_form(pilot, app)
+        save = form.query_one("#save-button", Button)
+        # Arabic-Indic, fullwidth, mixed and superscript digits: int() reads most of them.
+        for typed in ("\u0665\u0660", "\uff15\uff10", "5\u0660", "\u00b2"):
+            form.query_one("#progress", Input).value = typed
+            await pilot.pause()
+            assert save.disabled, typed
+            assert "0-100" in _plain(form.query_one("#progress-error", Static))
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert sample_store.get_action(row.id).version == row.version
+        for typed in (" 50 ", "50%", " 50 % "):
+            form.query_one("#progress", Input).value = typed
+            await pilot.pause()
+            assert not save.disabled, typed
+        assert form.changes().progress == (50 if row.progress != 50 else None)
+
+
+async def test_a_deadline_before_the_start_is_refused_beside_the_field(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        row = main_screen(app).selected
+        assert row is not None
+        assert row.start is not None
+        form = await _open_form(pilot, app)
+        save = form.query_one("#save-button", Button)
+        before = row.start - timedelta(days=1)
+        form.query_one("#deadline", Input).value = before.isoformat()
+        form.query_one("#reason", Input).value = "typed by mistake"
+        await pilot.pause()
+        assert save.disabled
+        error = _plain(form.query_one("#deadline-error", Static))
+        assert error == f"before the start {row.start.isoformat()}"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert sample_store.get_action(row.id).version == row.version
+        form.query_one("#deadline", Input).value = row.start.isoformat()  # the start day is fine
+        await pilot.pause()
+        assert not save.disabled
+        assert not form.query_one("#deadline-error", Static).display
+
+
+async def test_a_value_the_store_refuses_shows_beside_its_field(
+    sample_store: Store, settings: RuleSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store's ValidationError names a field: the form reopens with the message there."""
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        row = main_screen(app).selected
+        assert row is not None
+        form = await _open_form(pilot, app)
+        wanted = (row.deadline + timedelta(days=30)).isoformat()
+        form.query_one("#deadline", Input).value = wanted
+        form.query_one("#reason", Input).value = "awaiting the new system"
+        await pilot.pause()
+
+        def refuse(*_: object, **__: object) -> None:
+            raise ValidationError("the deadline is after the plan's end", field="deadline")
+
+        monkeypatch.setattr(sample_store, "update_action", refuse)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        again = app.screen
+        assert isinstance(again, EditScreen)
+        assert again is not form
+        assert again.query_one("#deadline", Input).value == wanted  # the work is kept
+        assert again.query_one("#reason", Input).value == "awaiting the new system"
+        error = again.query_one("#deadline-error", Static)
+        assert _plain(error) == "the deadline is after the plan's end"
+        assert again.query_one("#save-button", Button).disabled
+        assert any("after the plan's end" in n for n in notifications(app))
+        monkeypatch.undo()
+        again.query_one("#deadline", Input).value = (row.deadline + timedelta(days=7)).isoformat()
+        await pilot.pause()
+        assert not error.display
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert sample_store.get_action(row.id).deadline == row.deadline + timedelta(days=7)

@@ -8,7 +8,7 @@ from tracker.records import Filters, ViewCounts
 from tracker.rules import RuleSettings
 from tracker.tui.failures import describe_failure
 from tracker.tui.screens.export import check_path
-from tracker.tui.view import ViewState, summary_text
+from tracker.tui.view import ViewState, middle_truncate, summary_text
 from tracker.tui.widgets.action_table import ActionTable
 
 
@@ -37,6 +37,49 @@ def test_narrow_tables_keep_the_flag_and_rag(settings: RuleSettings) -> None:
     wide = [c.key for c, _ in table._layout(200)]
     assert {"plan", "status", "progress"} <= set(wide)
     assert sum(w for _, w in table._layout(79)) + len(narrow) <= 79
+
+
+def test_plan_column_shows_when_the_view_spans_plans(settings: RuleSettings) -> None:
+    table = ActionTable(settings)
+    # 120 columns with the tree (an 80-cell table): Plan outranks Owner.
+    assert [c.key for c, _ in table._layout(80)] == [
+        "plan",
+        "ref",
+        "description",
+        "deadline",
+        "rag",
+        "flag",
+    ]
+    # 80 columns (a 78-cell table) keep the owner; the detail panel names the plan.
+    assert "owner" in [c.key for c, _ in table._layout(78)]
+    assert "plan" not in [c.key for c, _ in table._layout(78)]
+    # 160 columns: plan and owner, and the description keeps room.
+    wide = {c.key: w for c, w in table._layout(110)}
+    assert {"plan", "owner"} <= set(wide)
+    assert wide["description"] >= 30
+    for width in (78, 80, 98, 110, 150, 200):
+        layout = table._layout(width)
+        assert sum(w for _, w in layout) + len(layout) <= width
+        assert {c.key: w for c, w in layout}["description"] >= 20
+    table.show_plan = False  # one plan or recommendation chosen in the tree
+    for width in (80, 110, 200):
+        assert "plan" not in [c.key for c, _ in table._layout(width)]
+
+
+def test_middle_truncate_keeps_what_tells_plans_apart() -> None:
+    keys = [
+        "staffordshire-2024-ilacs",
+        "staffordshire-2025-focused-visit",
+        "stoke-on-trent-2022-ilacs",
+    ]
+    for width in (14, 16, 24):
+        cut = [middle_truncate(k, width) for k in keys]
+        assert len(set(cut)) == 3, cut
+        assert all(len(c) <= width for c in cut)
+    assert middle_truncate(keys[0], 16) == "staff…2024-ilacs"
+    assert middle_truncate("short", 16) == "short"
+    assert middle_truncate("abc", 1) == "…"
+    assert middle_truncate("abc", 0) == ""
 
 
 def test_export_path_checks(tmp_path: Path) -> None:

@@ -65,7 +65,7 @@ class TrackerApp(App[int]):
         from tracker.tui.screens.help import HelpScreen  # Markdown loads on first use
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.session.settings))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         if isinstance(screen, MainScreen):

@@ -210,7 +210,7 @@ class StoreAccess:
 
     def update_action(
         self,
-        action_id: int,
+        address: int | str,
         changes: ActionChanges,
         *,
         user: str,
@@ -218,5 +218,5 @@ class StoreAccess:
         settings: RuleSettings,
     ) -> UpdateResult:
         return self.full().update_action(
-            action_id, changes, user=user, expected_version=expected_version, settings=settings
+            address, changes, user=user, expected_version=expected_version, settings=settings
         )

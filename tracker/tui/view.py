@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from rich.cells import cell_len, get_character_cell_size
 from rich.style import Style
 from rich.text import Text
 
@@ -20,6 +21,7 @@ __all__ = [
     "SORTS",
     "ViewState",
     "flag_text",
+    "middle_truncate",
     "progress_text",
     "rag_text",
     "status_label",
@@ -78,6 +80,39 @@ class ViewState:
 def status_label(status: str) -> str:
     """`not_started` as `not started`."""
     return status.replace("_", " ")
+
+
+def middle_truncate(value: str, width: int) -> str:
+    """At most `width` cells, cut in the middle with `…` so the start and the end show.
+
+    A plan key ends with what tells plans of one authority apart (the year, the kind of
+    inspection), so `staffordshire-2024-ilacs` becomes `staff…2024-ilacs`: a third of
+    the room for the start, the rest for the end.
+    """
+    if width <= 0:
+        return ""
+    if cell_len(value) <= width:
+        return value
+    if width == 1:
+        return "…"
+    room = width - 1
+    head_room = max(room // 3, 1)
+    head, used = "", 0
+    for char in value:
+        size = get_character_cell_size(char)
+        if used + size > head_room:
+            break
+        head += char
+        used += size
+    tail_room = room - used
+    tail, used = "", 0
+    for char in reversed(value[len(head) :]):
+        size = get_character_cell_size(char)
+        if used + size > tail_room:
+            break
+        tail = char + tail
+        used += size
+    return head + "…" + tail
 
 
 def rag_text(rating: Rag | str | None, *, width: int = 0) -> Text:

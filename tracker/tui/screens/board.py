@@ -27,7 +27,7 @@ from tracker.store import Store
 from tracker.text import one_line, truncate
 from tracker.timeline import TrendPoint
 from tracker.tui.failures import ReportsFailures
-from tracker.tui.view import rag_text
+from tracker.tui.view import middle_truncate, rag_text
 
 __all__ = ["BoardScreen", "progress_bar", "trend_chart"]
 
@@ -146,6 +146,7 @@ class BoardScreen(ReportsFailures, Screen[None]):
         self.view: BoardView | None = None
         self.plan_key = ALL_PLANS
         self.bar_width = BAR_WIDTH
+        self.ref_width = 24
         self.title_width = TITLE_WIDTH
         self.chart_width = CHART_WIDTH
 
@@ -162,7 +163,7 @@ class BoardScreen(ReportsFailures, Screen[None]):
 
     def _fit(self, columns: int) -> int:
         """Choose bar, title and chart widths for a terminal `columns` wide; the ref width."""
-        ref_width = 24 if columns >= WIDE else 14
+        ref_width = 24 if columns >= WIDE else 16
         self.bar_width = BAR_WIDTH if columns >= WIDE else 10
         # Each of the six cells has one column of padding either side.
         fixed = ref_width + 6 + (self.bar_width + 5) + 7 + 7 + 12 + 2
@@ -172,7 +173,7 @@ class BoardScreen(ReportsFailures, Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        ref_width = self._fit(self.app.size.width)
+        ref_width = self.ref_width = self._fit(self.app.size.width)
         table.add_column("Ref", key="ref", width=ref_width)
         table.add_column("Recommendation", key="title", width=self.title_width)
         table.add_column("RAG", key="rag", width=6)
@@ -239,7 +240,8 @@ class BoardScreen(ReportsFailures, Screen[None]):
             bold = Style(bold=True)
             rows.append(
                 (
-                    Text(one_line(plan.plan_key), style=bold, overflow="ellipsis"),
+                    # Cut in the middle: the end of a key tells one authority's plans apart.
+                    Text(middle_truncate(one_line(plan.plan_key), self.ref_width), style=bold),
                     Text(truncate(one_line(plan.title), self.title_width), style=bold),
                     rag_text(plan.rag),
                     progress_bar(plan.progress, self.bar_width),

@@ -7,6 +7,7 @@ changed); the caller saves it with a version check, so a newer change is never o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar
@@ -38,14 +39,24 @@ class EditResult:
     changes: ActionChanges
 
 
+# Digits 0-9 only: `int()` also reads other scripts' digits (`٥٠`), which nobody means here.
+PROGRESS_PATTERN = re.compile(r"[ ]*([0-9]+)[ ]*%?[ ]*")
+
+
+def parse_progress(value: str) -> int | None:
+    """The percentage typed (`50`, ` 50 `, `50%`), or None when it is not one."""
+    found = PROGRESS_PATTERN.fullmatch(value)
+    return int(found.group(1)) if found else None
+
+
 class ProgressValidator(Validator):
     """A whole number from 0 to 100."""
 
     def validate(self, value: str) -> ValidationResult:
-        text = value.strip().rstrip("%").strip()
-        if not text.isdigit():
+        number = parse_progress(value)
+        if number is None:
             return self.failure("a whole number 0-100")
-        if not 0 <= int(text) <= 100:
+        if not 0 <= number <= 100:
             return self.failure("must be between 0 and 100")
         return self.success()
 
@@ -89,7 +100,11 @@ FIELDS = ("status", "progress", "owner", "deadline", "reason", "evidence", "note
 
 
 class EditScreen(ModalScreen[EditResult | None]):
-    """Edit one action. `pending` re-applies changes refused because `seen` was stale."""
+    """Edit one action. `pending` re-applies changes refused because `seen` was stale.
+
+    `refused` is the store's reason for refusing `pending` (the field it names, if any,
+    and the message): it shows beside that field until the field is changed.
+    """
 
     # Keys here are for typing: the app leaves `q` and `?` to the form.
     IS_FORM: ClassVar[bool] = True
@@ -106,6 +121,7 @@ class EditScreen(ModalScreen[EditResult | None]):
     }
     EditScreen #title { text-style: bold; }
     EditScreen #conflict { color: $warning; border: round $warning; padding: 0 1; }
+    EditScreen #refused { color: $error; }
     EditScreen #fields { height: auto; max-height: 1fr; }
     EditScreen .row { height: auto; }
     EditScreen .row > Label { width: 10; padding: 0 1 0 0; }
@@ -122,12 +138,18 @@ class EditScreen(ModalScreen[EditResult | None]):
         *,
         pending: ActionChanges | None = None,
         seen: ActionRow | None = None,
+        refused: tuple[str | None, str] | None = None,
     ) -> None:
         super().__init__()
         self.row = row
         self.settings = settings
         self.pending = pending
         self.seen = seen
+        field, message = refused if refused is not None else (None, "")
+        self.refused_field = field if field in FIELDS else None
+        self.refused_message = one_line(message)
+        # The value the store refused: the error stays until the field holds another.
+        self._refused_value = self._start(self.refused_field) if self.refused_field else None
 
     # --- layout -------------------------------------------------------------------------
 
@@ -164,6 +186,8 @@ class EditScreen(ModalScreen[EditResult | None]):
             yield Static(Text(one_line(row.description), overflow="ellipsis", no_wrap=True))
             if self.seen is not None:
                 yield Static(self._conflict_text(), id="conflict")
+            if self.refused_message and self.refused_field is None:
+                yield Static(Text(self.refused_message), id="refused")
             with VerticalScroll(id="fields"):
                 with Horizontal(classes="row"):
                     yield Label("Status")
@@ -243,9 +267,17 @@ class EditScreen(ModalScreen[EditResult | None]):
             if result is not None and not result.is_valid:
                 problems[name] = "; ".join(result.failure_descriptions)
         status = self.query_one("#status", Select).value
-        progress = self._value("progress").strip().rstrip("%").strip()
-        if status == "complete" and "progress" not in problems and progress != "100":
+        progress = parse_progress(self._value("progress"))
+        if status == "complete" and "progress" not in problems and progress != 100:
             problems["progress"] = "a complete action has progress 100"
+        start = self.row.start
+        if "deadline" not in problems and start is not None and self._deadline_changed():
+            typed = parse_date(self._value("deadline"), today_=self.settings.today)
+            if typed < start:
+                problems["deadline"] = f"before the start {start.isoformat()}"
+        field = self.refused_field
+        if field and field not in problems and self._current(field) == self._refused_value:
+            problems[field] = self.refused_message
         if (
             "deadline" not in problems
             and self._deadline_changed()
@@ -253,6 +285,12 @@ class EditScreen(ModalScreen[EditResult | None]):
         ):
             problems["reason"] = "a reason is needed when the deadline changes"
         return problems
+
+    def _current(self, name: str) -> str:
+        """A field's value as typed (the status as its stored word)."""
+        if name == "status":
+            return str(self.query_one("#status", Select).value)
+        return self._value(name)
 
     def _deadline_changed(self) -> bool:
         try:
@@ -288,7 +326,7 @@ class EditScreen(ModalScreen[EditResult | None]):
         """Only the fields that differ from the stored action (plus the note)."""
         row = self.row
         status = str(self.query_one("#status", Select).value)
-        progress = int(self._value("progress").strip().rstrip("%").strip())
+        progress = parse_progress(self._value("progress"))
         owner = self._value("owner").strip()
         deadline = parse_date(self._value("deadline"), today_=self.settings.today)
         evidence = self._value("evidence").strip()
@@ -296,7 +334,7 @@ class EditScreen(ModalScreen[EditResult | None]):
         note = self._value("note").strip()
         return ActionChanges(
             status=status if status != row.status else None,
-            progress=progress if progress != row.progress else None,
+            progress=progress if progress not in (None, row.progress) else None,
             owner=owner if owner != self._stored("owner") else None,
             deadline=deadline if deadline != row.deadline else None,
             reason=reason if deadline != row.deadline else None,

@@ -1,4 +1,7 @@
-"""Help: the keys and the concepts (RAG, overdue, due soon), from a Markdown file."""
+"""Help: the keys and the concepts (RAG, overdue, due soon), from a Markdown file.
+
+The thresholds in the text are the ones in force (`--due-soon-days`, `--tolerance-days`).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,22 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
-__all__ = ["HELP_FILE", "HelpScreen"]
+from tracker.rules import RuleSettings
+
+__all__ = ["HELP_FILE", "HelpScreen", "help_text"]
 
 HELP_FILE = Path(__file__).resolve().parent.parent / "help.md"
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
+def help_text(settings: RuleSettings) -> str:
+    """The help page with the due-soon window and the RAG tolerance filled in."""
+    text = HELP_FILE.read_text(encoding="utf-8")
+    text = text.replace("{due_soon_days}", _days(settings.due_soon_days))
+    return text.replace("{tolerance_days}", _days(settings.tolerance_days))
 
 
 class HelpScreen(ModalScreen[None]):
@@ -32,10 +48,14 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen #hint { height: 1; color: $text-muted; padding: 0 1; }
     """
 
+    def __init__(self, settings: RuleSettings) -> None:
+        super().__init__()
+        self.settings = settings
+
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             with VerticalScroll(id="help-scroll"):
-                yield Markdown(HELP_FILE.read_text(encoding="utf-8"), id="help")
+                yield Markdown(help_text(self.settings), id="help")
             yield Static("↑/↓ scroll · escape: close", id="hint")
 
     def on_mount(self) -> None:

@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Tree
 
-from tracker.errors import StaleWriteError
+from tracker.errors import StaleWriteError, ValidationError
 from tracker.records import ActionChanges, ActionRow, Filters, HistoryEntry, TreeNode, ViewCounts
 from tracker.rules import STATUSES, Rag, RuleSettings
 from tracker.text import one_line
@@ -128,6 +128,19 @@ class SaveRefused(Message):
         self.changes = changes
 
 
+class SaveInvalid(Message):
+    """The store refused a value; `field` names the form field when it knows which."""
+
+    def __init__(
+        self, message: str, field: str | None, seen: ActionRow, changes: ActionChanges
+    ) -> None:
+        super().__init__()
+        self.message = message
+        self.field = field
+        self.seen = seen
+        self.changes = changes
+
+
 class Exported(Message):
     """The current view was written to a CSV snapshot."""
 
@@ -171,6 +184,7 @@ class MainScreen(ReportsFailures, Screen[None]):
         self._generation = 0
         self._stamp: object = None
         self._has_plans: bool | None = None
+        self._plan_count: int | None = None
         self._poller: Timer | None = None
         self._had_row = False
 
@@ -304,6 +318,7 @@ class MainScreen(ReportsFailures, Screen[None]):
         self.counts = message.counts
         table = self.table
         state = message.state
+        table.show_plan = self._spans_plans(state)
         table.set_view(
             total=message.counts.total,
             pages=message.pages,
@@ -323,8 +338,18 @@ class MainScreen(ReportsFailures, Screen[None]):
         self._stamp = message.stamp
         self.owners = message.owners
         self._has_plans = bool(message.nodes)
+        self._plan_count = len(message.nodes)
+        table = self.table
+        spans = self._spans_plans(self.state)
+        if table.show_plan != spans:
+            table.show_plan = spans
+            table.refresh()
         self.query_one(PlanTree).show_plans(message.nodes)
         self._show_welcome()
+
+    def _spans_plans(self, state: ViewState) -> bool:
+        """Whether the view may hold actions of more than one plan (then rows name theirs)."""
+        return state.filters.plan is None and self._plan_count != 1
 
     def _show_welcome(self) -> None:
         empty = self._has_plans is False
@@ -473,8 +498,9 @@ class MainScreen(ReportsFailures, Screen[None]):
     @work(thread=True, exclusive=True, group="save", exit_on_error=False)
     def _save(self, seen: ActionRow, changes: ActionChanges) -> None:
         try:
+            # The address, not the id: a refusal names the action as users know it.
             result = self.store.update_action(
-                seen.id,
+                seen.address,
                 changes,
                 user=self.session.user,
                 expected_version=seen.version,
@@ -483,6 +509,9 @@ class MainScreen(ReportsFailures, Screen[None]):
         except StaleWriteError as exc:
             newer = self.store.get_action(seen.id, settings=self.settings)
             self.post_message(SaveRefused(str(exc), seen, newer, changes))
+            return
+        except ValidationError as exc:
+            self.post_message(SaveInvalid(str(exc), exc.field, seen, changes))
             return
         self.post_message(Saved(result.row, len(result.entries)))
 
@@ -509,6 +538,20 @@ class MainScreen(ReportsFailures, Screen[None]):
             callback=self._edited,
         )
         self.reload()
+
+    def on_save_invalid(self, message: SaveInvalid) -> None:
+        from tracker.tui.screens.edit import EditScreen
+
+        self.notify(one_line(message.message), title="Not saved", severity="warning", markup=False)
+        self.app.push_screen(
+            EditScreen(
+                message.seen,
+                self.settings,
+                pending=message.changes,
+                refused=(message.field, message.message),
+            ),
+            callback=self._edited,
+        )
 
     def action_history(self) -> None:
         if self.selected is None:

@@ -26,7 +26,13 @@ from textual.strip import Strip
 from tracker.records import ActionRow
 from tracker.rules import RuleSettings
 from tracker.text import one_line
-from tracker.tui.view import DUE_SOON_STYLE, OVERDUE_STYLE, RAG_STYLES, status_label
+from tracker.tui.view import (
+    DUE_SOON_STYLE,
+    OVERDUE_STYLE,
+    RAG_STYLES,
+    middle_truncate,
+    status_label,
+)
 
 __all__ = ["PAGE_SIZE", "ActionTable", "Column", "PageLoader"]
 
@@ -48,17 +54,27 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("plan", "Plan", 16, 6, sortable=False),
+    Column("plan", "Plan", 16, 25, sortable=False),
     Column("ref", "Ref", 8, 0),
     Column("description", "Description", 0, 0),
-    Column("owner", "Owner", 16, 3),
-    Column("deadline", "Deadline", 10, 1),
-    Column("status", "Status", 11, 4),
-    Column("progress", "Done", 4, 5),
+    Column("owner", "Owner", 16, 30),
+    Column("deadline", "Deadline", 10, 10),
+    Column("status", "Status", 11, 40),
+    Column("progress", "Done", 4, 50),
     Column("rag", "RAG", 5, 0, sortable=False),
-    Column("flag", "Flag", 12, 2, sortable=False),
+    Column("flag", "Flag", 12, 20, sortable=False),
 )
 MIN_DESCRIPTION = 20
+# Status and Done repeat what the RAG and the detail panel say: they show only while the
+# description keeps this much room.
+MIN_DESCRIPTION_BESIDE_EXTRAS = 30
+EXTRAS_FROM = 40  # columns hidden at this drop number and above are the extras
+# A ref alone is ambiguous when the view spans several plans, so from this table width
+# the Plan column outranks Owner; a narrower table (an 80-column terminal) keeps the
+# owner, and the detail panel names the plan of the selected action.
+PLAN_BEFORE_OWNER = 80
+PLAN_DROP_NARROW = 60
+PLAN_FULL_WIDTH = 32  # with plenty of room the Plan column shows long keys whole
 
 
 def _fit(text: str, width: int) -> str:
@@ -136,6 +152,7 @@ class ActionTable(ScrollView, can_focus=True):
         self._loader: PageLoader | None = None
         self._generation = 0
         self._announced: int | None = None
+        self.show_plan = True  # the view spans more than one plan
 
     # --- the view ------------------------------------------------------------------------
 
@@ -290,15 +307,33 @@ class ActionTable(ScrollView, can_focus=True):
     # --- drawing ------------------------------------------------------------------------------
 
     def _layout(self, width: int) -> list[tuple[Column, int]]:
-        """The columns that fit in `width`, with their widths (description takes the rest)."""
-        columns = list(COLUMNS)
+        """The columns that fit in `width`, with their widths (description takes the rest).
+
+        The Plan column shows only while the view spans more than one plan.
+        """
+        columns = [c for c in COLUMNS if c.key != "plan" or self.show_plan]
+
+        def drop(column: Column) -> int:
+            if column.key == "plan" and width < PLAN_BEFORE_OWNER:
+                return PLAN_DROP_NARROW
+            return column.drop
+
         while True:
             fixed = sum(c.width for c in columns) + len(columns) - 1 + 1
             spare = width - fixed
-            if spare >= MIN_DESCRIPTION or max(c.drop for c in columns) == 0:
+            extras = any(drop(c) >= EXTRAS_FROM for c in columns)
+            needed = MIN_DESCRIPTION_BESIDE_EXTRAS if extras else MIN_DESCRIPTION
+            if spare >= needed or max(drop(c) for c in columns) == 0:
                 break
-            columns.remove(max(columns, key=lambda c: c.drop))
+            columns.remove(max(columns, key=drop))
         widths = [(c, c.width or max(spare, 8)) for c in columns]
+        plan_extra = PLAN_FULL_WIDTH - next((c.width for c in columns if c.key == "plan"), 0)
+        if any(c.key == "plan" for c in columns) and spare - plan_extra >= 40:
+            widths = [
+                (c, w + plan_extra if c.key == "plan" else w - plan_extra if not c.width else w)
+                for c, w in widths
+            ]
+            spare -= plan_extra
         if spare > 90:  # room to spare: let owners show in full before descriptions grow
             widths = [
                 (c, w + 10 if c.key == "owner" else w - 10 if not c.width else w) for c, w in widths
@@ -351,7 +386,7 @@ class ActionTable(ScrollView, can_focus=True):
             cell_style = style
             key = column.key
             if key == "plan":
-                value = one_line(row.plan_key)
+                value = middle_truncate(one_line(row.plan_key), col_width)
             elif key == "ref":
                 value = one_line(row.ref)
             elif key == "description":
