@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DATA, SAMPLES, TODAY
+from conftest import DATA, SAMPLES, TODAY, in_ci
 
 from tracker import cli
 from tracker.plans import load_plan_file
@@ -357,6 +357,10 @@ def _as_unprivileged() -> list[str]:
         return []
     setpriv = shutil.which("setpriv")
     if setpriv is None:
+        if in_ci():
+            pytest.fail(
+                "setpriv is needed in CI to test file permissions: apt-get install util-linux"
+            )
         pytest.skip("running as root without setpriv: file permissions cannot be tested")
     return [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
 
@@ -383,7 +387,51 @@ def test_read_only_store_file(tmp_path: Path) -> None:
         lines = done.stderr.splitlines()
         assert done.returncode == 1, done.stderr
         assert lines == [
-            f"tracker: error: {path}: the store file is read-only: nothing was changed "
-            "(check the file's permissions)"
+            f"tracker: error: {path}: the store file or its folder is read-only for you: "
+            "nothing can be changed"
         ]
     assert _digest(path) == digest
+
+
+def test_a_store_in_a_read_only_folder_reads(tmp_path: Path) -> None:
+    """A published copy on a shared drive: every read works, a change is refused in one line.
+
+    SQLite in WAL mode needs a `-shm` file beside the store even to read; in a read-only
+    folder with no writer at work the store opens as immutable.
+    """
+    folder = tmp_path / "published"
+    folder.mkdir()
+    path = folder / "tracker.db"
+    _make_store(path)
+    assert sorted(p.name for p in folder.iterdir()) == ["tracker.db"]
+    path.chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        digest = _digest(path)
+        prefix = [*_as_unprivileged(), sys.executable, "-m", "tracker", "--db", str(path)]
+
+        def run(*argv: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([*prefix, *argv], capture_output=True, text=True, check=False)
+
+        for argv in (
+            ["plans", "--format", "csv"],
+            ["overdue", "--format", "json"],
+            ["show", ACTION],
+            ["export"],
+            ["export-plan", "staffordshire-2024-ilacs"],
+            ["report", "--format", "markdown"],
+        ):
+            done = run(*argv)
+            assert (done.returncode, done.stderr) == (0, ""), argv
+            assert done.stdout, argv
+        refused = run("update", ACTION, "--note", "x")
+        assert refused.returncode == 1
+        assert refused.stderr.splitlines() == [
+            f"tracker: error: {path}: the store file or its folder is read-only for you: "
+            "nothing can be changed"
+        ]
+        assert _digest(path) == digest
+        assert sorted(p.name for p in folder.iterdir()) == ["tracker.db"]
+    finally:
+        folder.chmod(0o755)
+        path.chmod(0o644)

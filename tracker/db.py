@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlche
 from sqlmodel import SQLModel
 
 from tracker.errors import StoreError
-from tracker.fastread import file_writable, use_unicode_lower
+from tracker.fastread import file_writable, read_only_query, use_unicode_lower
 from tracker.models import META, PLAN_IMPORTS, SCHEMA_VERSION, Meta
 
 __all__ = [
@@ -213,8 +213,10 @@ def _sqlite_engine(url: str, *, read_only: bool, create: bool) -> Engine:
         if not create and not path.exists():
             raise StoreError(f"{path}: {NO_STORE_YET}")
     connect_args: dict[str, Any] = {"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
+    if path is not None and path.exists() and not file_writable(path):
+        read_only = True  # the file or its folder is not this user's to change
     if read_only and path is not None:
-        url = f"sqlite:///file:{path}?mode=ro&uri=true"
+        url = f"sqlite:///file:{path}?{read_only_query(path)}&uri=true"
     engine = create_engine(url, connect_args=connect_args)
     writable = not read_only
 

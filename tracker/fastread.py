@@ -27,6 +27,7 @@ __all__ = [
     "FastReader",
     "Reader",
     "file_writable",
+    "read_only_query",
     "store_file",
     "use_unicode_lower",
 ]
@@ -113,6 +114,22 @@ def store_file(db: str | None) -> Path | None:
     if not rest or rest == ":memory:" or rest.startswith("file:"):
         return None
     return Path(rest)
+
+
+def read_only_query(path: Path) -> str:
+    """The URI query that opens a SQLite store file for reading only.
+
+    A store in WAL mode needs its `-shm` file beside it even to read. In a folder this
+    user may not write to, with no writer at work (no `-shm`, an empty or missing `-wal`),
+    the file is opened as immutable: nobody can be changing it through this folder then.
+    """
+    query = "mode=ro"
+    shm = path.with_name(path.name + "-shm")
+    wal = path.with_name(path.name + "-wal")
+    idle = not shm.exists() and (not wal.exists() or wal.stat().st_size == 0)
+    if idle and not os.access(path.parent, os.W_OK):
+        query += "&immutable=1"
+    return query
 
 
 def file_writable(path: Path) -> bool:
@@ -235,7 +252,7 @@ class FastReader:
             return None
         try:
             conn = sqlite3.connect(
-                f"{path.as_uri()}?mode=ro",
+                f"{path.as_uri()}?{read_only_query(path)}",
                 uri=True,
                 timeout=BUSY_TIMEOUT_SECONDS,
                 check_same_thread=not any_thread,

@@ -60,6 +60,7 @@ from tracker.errors import (
     TrackerError,
     ValidationError,
 )
+from tracker.fastread import file_writable, store_file
 from tracker.models import (
     ACTION,
     HISTORY,
@@ -282,6 +283,11 @@ class Store:
     @classmethod
     def open(cls, db: str | None = None, *, read_only: bool = False, create: bool = True) -> Store:
         """Open (and on first use create) the store named by `db`, `TRACKER_DB` or the default."""
+        reason = "the store is open read-only"
+        path = store_file(db)
+        if not read_only and path is not None and path.is_file() and not file_writable(path):
+            read_only = True
+            reason = f"{path}: the store file or its folder is read-only for you"
         engine = make_engine(resolve_db(db), read_only=read_only, create=create)
         try:
             ensure_schema(engine, create=create and not read_only, writable=not read_only)
@@ -289,6 +295,7 @@ class Store:
             engine.dispose()
             raise
         store = cls(engine, read_only=read_only)
+        store.read_only_reason = reason
         if not read_only and engine.dialect.name == "postgresql" and not can_write(engine):
             # A reviewer's role granted only SELECT: read-only, as if opened with --read-only.
             store.read_only = True
