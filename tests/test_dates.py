@@ -109,3 +109,28 @@ def test_formats() -> None:
     assert format_date(None) == ""
     assert format_utc(datetime(2026, 11, 25, 9, 5, 7)) == "2026-11-25T09:05:07Z"
     assert format_utc(None) == ""
+
+
+@pytest.mark.parametrize("text", ["1/2/3", "23/04/224", "1.2.345"])
+def test_numbers_without_a_two_or_four_digit_year_are_not_a_date(text: str) -> None:
+    with pytest.raises(DateError, match=r"is not a date: use a date such as"):
+        parse_date(text, today_=date(2026, 11, 25))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0001-01-01", "'0001-01-01': a date must be in the years 1900 to 2199"),
+        ("31/12/1899", "'31/12/1899' is 1899-12-31: a date must be in the years 1900 to 2199"),
+        ("+200y", "'+200y' is 2226-11-25: a date must be in the years 1900 to 2199"),
+    ],
+)
+def test_a_date_outside_the_working_years_is_refused(text: str, message: str) -> None:
+    with pytest.raises(DateError) as caught:
+        parse_date(text, today_=date(2026, 11, 25))
+    assert str(caught.value) == message
+
+
+def test_the_first_and_last_working_days_are_dates() -> None:
+    assert parse_date("01/01/1900") == date(1900, 1, 1)
+    assert parse_date("2199-12-31") == date(2199, 12, 31)

@@ -27,6 +27,7 @@ class DateError(ValueError):
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
+_NUMBERS = re.compile(r"^\d+[/.\-]\d+[/.\-]\d+$")
 _RELATIVE = re.compile(r"^([+-])\s*(\d{1,4})\s*([dwmy])$", re.IGNORECASE)
 _HINT = "use a date such as 2024-04-23, 23/04/2024, 23 April 2024, today, +2w or +3m"
 
@@ -38,8 +39,25 @@ def _build(year: int, month: int, day: int, text: str) -> date:
         raise DateError(f"{text!r} is not a real date") from None
 
 
+# Typed dates outside these years are typing slips ("23/04/224", "1/2/3"), not plans.
+FIRST_YEAR = 1900
+LAST_YEAR = 2199
+
+
 def parse_date(text: str, *, today_: date | None = None) -> date:
-    """Read a typed date, day first; `today` and `+2w`/`+3m`/`-5d` count from `today_`."""
+    """Read a typed date, day first; `today` and `+2w`/`+3m`/`-5d` count from `today_`.
+
+    The date must fall in the years FIRST_YEAR to LAST_YEAR.
+    """
+    result = _parse_date(text, today_)
+    if not FIRST_YEAR <= result.year <= LAST_YEAR:
+        raw = text.strip()
+        shown = f"{raw!r}:" if raw == result.isoformat() else f"{raw!r} is {result.isoformat()}:"
+        raise DateError(f"{shown} a date must be in the years {FIRST_YEAR} to {LAST_YEAR}")
+    return result
+
+
+def _parse_date(text: str, today_: date | None) -> date:
     raw = text.strip()
     if not raw:
         raise DateError(f"a date is needed: {_HINT}")
@@ -63,6 +81,8 @@ def parse_date(text: str, *, today_: date | None = None) -> date:
         if year < 100:
             year += 2000
         return _build(year, int(m.group(2)), int(m.group(1)), raw)
+    if _NUMBERS.match(raw):  # "1/2/3", "23/04/224": the year is not two or four digits
+        raise DateError(f"{raw!r} is not a date: {_HINT}")
     return _parse_words(raw)
 
 
