@@ -457,3 +457,44 @@ def test_a_relative_date_is_a_date_or_a_clear_error(
 def test_any_typed_date_is_a_date_or_a_clear_error(text: str) -> None:
     with contextlib.suppress(DateError):
         parse_date(text, today_=TODAY)
+
+
+class _Terminal(io.TextIOWrapper):
+    """Standard output as a terminal: what a person sees, byte for byte."""
+
+    def __init__(self) -> None:
+        super().__init__(io.BytesIO(), encoding="utf-8", newline="")
+
+    def isatty(self) -> bool:
+        return True
+
+    def shown(self) -> str:
+        self.flush()
+        raw = self.buffer
+        assert isinstance(raw, io.BytesIO)
+        return raw.getvalue().decode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["export"],
+        ["list", "--format", "csv"],
+        ["export-plan", "hostile"],
+        ["changes", "--since", "2000-01-01", "--format", "csv"],
+    ],
+)
+def test_csv_and_toml_on_a_terminal_carry_no_escape_sequences(
+    hostile_url: str, argv: list[str]
+) -> None:
+    """On a terminal the escapes are taken out; into a file or a pipe the text stays whole."""
+    terminal = _Terminal()
+    assert cli.main(["--db", hostile_url, *argv], out=terminal) == 0
+    shown = terminal.shown()
+    assert "URGENT" in shown or "importer" in shown or "New owner" in shown
+    assert not RAW_CONTROL.search(shown.replace("\r\n", "\n"))
+    piped = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="")
+    assert cli.main(["--db", hostile_url, *argv], out=piped) == 0
+    piped.flush()
+    assert isinstance(piped.buffer, io.BytesIO)
+    assert RAW_CONTROL.search(piped.buffer.getvalue().decode("utf-8"))  # kept whole

@@ -10,6 +10,7 @@ commands that need them.
 from __future__ import annotations
 
 import argparse
+import errno
 import io
 import os
 import sys
@@ -18,7 +19,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn, cast
 
 from tracker import __version__
 from tracker.cli_board import BOARD_COMMANDS, add_board_commands, snapshot_source
@@ -307,6 +308,28 @@ def _filters(args: argparse.Namespace, *, overdue: bool = False) -> Filters:
     )
 
 
+class _ForTerminal(io.TextIOBase):
+    """Writes text with escape sequences and control characters taken out.
+
+    CSV and TOML carry plan text exactly, for files and pipes; when they are printed on a
+    terminal, the terminal must not act on an escape sequence hidden in a description.
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._stream.write(printable(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
 @contextmanager
 def _output(path: str | None, fallback: IO[str]) -> Iterator[IO[str]]:
     """A text stream for CSV/JSON/TOML: a file written atomically, or standard output."""
@@ -317,26 +340,18 @@ def _output(path: str | None, fallback: IO[str]) -> Iterator[IO[str]]:
             return
         stream = io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=False)
         try:
-            yield stream
+            if fallback.isatty():
+                yield cast(IO[str], _ForTerminal(stream))
+            else:
+                yield stream
             stream.flush()
         finally:
             stream.detach()
         return
-    target = Path(path).expanduser()
-    if target.is_dir():
-        raise TrackerError(f"{path}: is a folder; give a file name")
-    if not target.parent.is_dir():
-        raise TrackerError(f"{path}: the folder {target.parent} does not exist")
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with open(temp, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.replace(temp, target)
-    except PermissionError:
-        raise TrackerError(f"{path}: cannot write here (permission denied)") from None
-    finally:
-        if temp.exists():
-            temp.unlink()
+    from tracker.outfile import open_output
+
+    with open_output(path) as handle:
+        yield handle
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -795,6 +810,10 @@ def _error(lines: Iterable[str]) -> None:
         sys.stderr.write(f"{PROG}: error: {one_line(line)}\n")
 
 
+# The disk, not tracker: full, over quota, a file too big, a read-only or failing device.
+_WRITE_FAILURES = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO}
+
+
 def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> int:
     """Run one command; return its exit status."""
     stream = out if out is not None else sys.stdout
@@ -815,6 +834,15 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> in
         with suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return 0
+    except OSError as exc:
+        if exc.errno not in _WRITE_FAILURES:
+            where = _report_crash(exc)
+            _error(
+                [f"unexpected failure ({type(exc).__name__}: {exc}); the full report is in {where}"]
+            )
+            return 1
+        _error([f"cannot write the output: {exc.strerror or exc}; what was written is incomplete"])
+        return 1
     except Exception as exc:  # a bug: report it in one line, the details in the log
         where = _report_crash(exc)
         _error([f"unexpected failure ({type(exc).__name__}: {exc}); the full report is in {where}"])

@@ -577,9 +577,10 @@ class MainScreen(ReportsFailures, Screen[None]):
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _export(self, path: Path, state: ViewState) -> None:
         from tracker.export import write_snapshot
+        from tracker.outfile import open_output
 
         rows = self.store.iter_actions(filters=state.filters, settings=self.settings)
-        with open(path, "w", encoding="utf-8", newline="") as out:
+        with open_output(path) as out:  # whole or not at all
             count = write_snapshot(rows, self.settings, out)
         self.post_message(Exported(path, count))
 
