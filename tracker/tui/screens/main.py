@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MainScreen"]
 
-READ_ONLY_MESSAGE = "This store is open read-only (--read-only): nothing can be changed."
+READ_ONLY_MESSAGE = "This store is open read-only: nothing can be changed."
 
 
 @dataclass(frozen=True, slots=True)
