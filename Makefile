@@ -46,4 +46,4 @@ bench-smoke: $(STAMP)
 		--data bench/out/smoke/data --out bench/out/smoke
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .demo
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/out/smoke

@@ -590,3 +590,23 @@ def test_a_database_tracker_cannot_use_is_one_clear_line(
     assert err.startswith("tracker: error: cannot use the database ")
     assert message in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["list", "--plan", "staffordshire-2042-ilacs"],
+        ["overdue", "--plan", "staffordshire-2042-ilacs", "--format", "csv"],
+        ["export", "--plan", "staffordshire-2042-ilacs"],
+        ["list", "--plan", "staffordshire-2042-ilacs", "--as-of", "2026-10-01"],
+    ],
+)
+def test_a_plan_filter_naming_no_plan_is_an_error_not_an_empty_view(
+    loaded: Run, argv: list[str]
+) -> None:
+    status, out, err = loaded(*argv)
+    assert (status, out) == (1, "")
+    assert err == (
+        "tracker: error: no plan 'staffordshire-2042-ilacs' in the store "
+        "(tracker plans lists them)\n"
+    )

@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn, cast
 from tracker import __version__
 from tracker.cli_board import BOARD_COMMANDS, add_board_commands, snapshot_source
 from tracker.dates import DateError, format_date, format_utc, parse_date
-from tracker.errors import TrackerError, UsageError
+from tracker.errors import NotFoundError, TrackerError, UsageError
 from tracker.records import ActionChanges, ActionRow, Filters
 from tracker.rules import (
     DEFAULT_DUE_SOON_DAYS,
@@ -442,11 +442,18 @@ def _flag(row: ActionRow, settings: RuleSettings) -> str:
     return ""
 
 
+def _check_plan(reader: Reader, key: str | None) -> None:
+    """A `--plan` that names no plan is a slip to point out, not an empty view."""
+    if key is not None and key not in reader.plan_keys():
+        raise NotFoundError(f"no plan {key!r} in the store (tracker plans lists them)")
+
+
 def cmd_list(ctx: Context, *, overdue: bool = False) -> int:
     args = ctx.args
     filters = _filters(args, overdue=overdue)
     store, settings = snapshot_source(ctx)
     try:
+        _check_plan(store, filters.plan)
         rows = store.iter_actions(filters=filters, settings=settings)
         if args.format == "csv":
             from tracker.export import write_snapshot
@@ -715,7 +722,9 @@ def cmd_export(ctx: Context) -> int:
 
     store, settings = snapshot_source(ctx)
     try:
-        rows = store.iter_actions(filters=_filters(ctx.args), settings=settings)
+        filters = _filters(ctx.args)
+        _check_plan(store, filters.plan)
+        rows = store.iter_actions(filters=filters, settings=settings)
         with _output(ctx.args.output, ctx.out) as out:
             count = write_snapshot(rows, settings, out, slippage=ctx.args.slippage)
     finally:

@@ -92,6 +92,8 @@ class Reader(Protocol):
         self, *, filters: Filters | None = None, settings: RuleSettings
     ) -> ViewCounts: ...
 
+    def plan_keys(self) -> list[str]: ...
+
     def close(self) -> None: ...
 
 
@@ -313,6 +315,10 @@ class FastReader:
         where, params = where_clause(filters or Filters(), settings)
         sql = _SELECT + where + _order_by(sort, descending) + " LIMIT ? OFFSET ?"
         return list(_rows(self._execute(sql, [*params, limit, offset]), self))
+
+    def plan_keys(self) -> list[str]:
+        """The plans' keys, as Store.plan_keys gives them."""
+        return [key for (key,) in self._execute("SELECT key FROM plan ORDER BY sort_key", [])]
 
     def view_counts(self, *, filters: Filters | None = None, settings: RuleSettings) -> ViewCounts:
         """The counts of Store.view_counts, with the rules applied to each status and deadline."""

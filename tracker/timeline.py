@@ -219,6 +219,9 @@ class AsOfReader:
                 counts.rag[rating.value] = counts.rag.get(rating.value, 0) + 1
         return counts
 
+    def plan_keys(self) -> list[str]:
+        return self.store.plan_keys()
+
     def close(self) -> None:
         self.store.close()
 
