@@ -44,11 +44,12 @@ MARKUP = "[bold red]URGENT[/bold red] [link=https://x.example]click[/link]"
 ANSI = "\x1b[31mred\x1b[0m"
 OSC_LINK = "\x1b]8;;https://evil.example\x1b\\here\x1b]8;;\x1b\\"
 TITLE = "\x1b]0;pwned\x07"
-CONTROLS = "bell\x07 back\x08space del\x7f c1\x9b31m nul-free"
+CONTROLS = "bell\x07 back\x08space del\x7f c1\x9b31m nul-free \u202eoverride\u202c"
 HOSTILE = f"{MARKUP} {ANSI} {OSC_LINK} {TITLE} {CONTROLS}"
 
-# What must never reach a terminal: ESC, BEL, other C0 controls but newline, DEL and C1.
-RAW_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+# What must never reach a terminal: ESC, BEL, other C0 controls but newline, DEL, C1 and
+# the bidirectional overrides that reorder what a line shows.
+RAW_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _hostile_plan() -> PlanData:

@@ -21,11 +21,14 @@ _ESCAPES = re.compile(
     r"|\x1b[@-Z\\-_]"  # two-byte escapes
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
 )
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROLS_NO_NL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069) reorder what
+# follows them on screen, so a line could show other than what is stored; they go too.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROLS_NO_NL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _SPACES = re.compile(r"\s+")
-# JSON escapes C0 controls itself; DEL and the C1 range (0x9b is an 8-bit CSI) it leaves raw.
-_JSON_RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
+# JSON escapes C0 controls itself; DEL, the C1 range (0x9b is an 8-bit CSI) and the
+# bidirectional overrides it leaves raw.
+_JSON_RAW_CONTROLS = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(value: str | None, *, keep_newlines: bool = True) -> str:
@@ -55,8 +58,9 @@ def truncate(value: str, width: int) -> str:
 def json_text(obj: Any, *, indent: int | None = None) -> str:
     """JSON with every control character escaped, so it is safe on a terminal.
 
-    The values are kept whole (a reader gets back exactly the stored text); only DEL and
-    the C1 controls, which `json.dumps` leaves raw, are written as `\\u` escapes.
+    The values are kept whole (a reader gets back exactly the stored text); only DEL, the
+    C1 controls and the bidirectional overrides, which `json.dumps` leaves raw, are
+    written as `\\u` escapes.
     """
     text = json.dumps(obj, ensure_ascii=False, indent=indent)
     return _JSON_RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
