@@ -18,7 +18,7 @@ import stress_support
 from conftest import SAMPLES, sample_plan_files
 
 from tracker import cli, db
-from tracker.errors import StaleWriteError
+from tracker.errors import StaleWriteError, StoreBusyError
 from tracker.records import ActionChanges
 from tracker.store import Store
 
@@ -138,6 +138,18 @@ def test_a_store_busy_past_the_timeout_says_so_in_one_line(
     assert len(err) == 1
     assert err[0].startswith("tracker: error: ")
     assert "the store is busy" in err[0]
+    # Held past the whole busy timeout: the user hears so after one wait, not four.
+    holder = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    store = Store.open(sqlite_url)
+    try:
+        with pytest.raises(StoreBusyError):
+            store.update_action(ADDRESS, ActionChanges(progress=67), user="lead")
+        assert store.busy_retries == 0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        store.close()
     assert "Traceback" not in err[0]
     store = Store.open(sqlite_url)
     assert store.get_action(ADDRESS).version == before.version

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from tracker import dates
+from tracker import db as _db_setup
 from tracker.db import (
     WRITE_OPTION,
     can_write,
@@ -330,11 +331,17 @@ class Store:
             raise ReadOnlyError(f"{self.read_only_reason}: nothing can be changed")
         attempts = 4
         for attempt in range(attempts):
+            started = time.monotonic()
             try:
                 with Session(self._write_engine) as session, session.begin():
                     return work(session)
             except OperationalError as exc:
-                if _is_busy(exc) and attempt < attempts - 1:
+                # A busy answer that came at once (a snapshot gone stale under SQLite's WAL)
+                # is worth another try; one that came after waiting the whole busy timeout
+                # means someone holds the store, and the user hears so now, not minutes on.
+                waited = time.monotonic() - started
+                patient = waited < 0.5 * _db_setup.BUSY_TIMEOUT_SECONDS
+                if _is_busy(exc) and patient and attempt < attempts - 1:
                     self.busy_retries += 1
                     time.sleep(0.05 * (attempt + 1))
                     continue
