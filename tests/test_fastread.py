@@ -21,9 +21,9 @@ from tracker.errors import ValidationError
 from tracker.fastread import READS_SCHEMA, FastReader, store_file
 from tracker.models import SCHEMA_VERSION
 from tracker.plans import ActionData, PlanData, RecommendationData
-from tracker.records import ActionChanges, Filters
+from tracker.records import ActionChanges, ActionRow, Filters
 from tracker.rules import STATUSES, RuleSettings
-from tracker.store import Store
+from tracker.store import Store, order_key
 
 TODAY = date(2026, 11, 25)
 OWNERS = [
@@ -124,7 +124,9 @@ settings_strategy = st.builds(
 @given(
     filters=filters_strategy,
     rules=settings_strategy,
-    sort=st.sampled_from([None, "ref", "description", "owner", "deadline", "status", "progress"]),
+    sort=st.sampled_from(
+        [None, "ref", "description", "owner", "deadline", "status", "progress", "rag"]
+    ),
     descending=st.booleans(),
 )
 def test_rows_and_counts_match_the_store(
@@ -142,6 +144,18 @@ def test_rows_and_counts_match_the_store(
         )
         assert got == expected
         assert [type(v) for r in got for v in r] == [type(v) for r in expected for v in r]
+        if sort == "rag":
+            # Worst first (BLUE first reversed), no RAG last either way, ties in natural order.
+            ranks = {"RED": 1, "AMBER": 2, "GREEN": 3, "BLUE": 4}
+
+            def rank(row: ActionRow) -> int:
+                rating = row.rag(rules)
+                if rating is None:
+                    return 5
+                return 5 - ranks[rating] if descending else ranks[rating]
+
+            keys = [(rank(r), order_key(r.plan_key, r.rec_ref, r.ref)) for r in got]
+            assert keys == sorted(keys)
         assert reader.view_counts(filters=filters, settings=rules) == store.view_counts(
             filters=filters, settings=rules
         )
@@ -156,7 +170,9 @@ def test_rows_and_counts_match_the_store(
 @given(
     filters=filters_strategy,
     rules=settings_strategy,
-    sort=st.sampled_from([None, "ref", "description", "owner", "deadline", "status", "progress"]),
+    sort=st.sampled_from(
+        [None, "ref", "description", "owner", "deadline", "status", "progress", "rag"]
+    ),
     descending=st.booleans(),
     offset=st.integers(0, 60),
     limit=st.integers(0, 40),

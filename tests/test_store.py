@@ -465,6 +465,72 @@ def test_filters(sample_store: Store, settings: RuleSettings) -> None:
     assert counts.due_soon == len(due_soon)
 
 
+RAG_ORDER = ["RED", "AMBER", "GREEN", "BLUE", None]
+
+
+def test_sort_by_rag_lists_the_worst_first_in_natural_order_within_each(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    every = list(sample_store.iter_actions(settings=settings))
+    ratings = [r.rag(settings) for r in every]
+    assert set(RAG_ORDER) <= set(ratings)  # the sample plans hold every RAG and a cancelled
+    expected = [r.address for rating in RAG_ORDER for r in every if r.rag(settings) == rating]
+    page = sample_store.page_actions(settings=settings, sort="rag", limit=len(every) + 1)
+    assert [r.address for r in page] == expected
+    streamed = sample_store.iter_actions(settings=settings, sort="rag")
+    assert [r.address for r in streamed] == expected
+
+    # Reversed: BLUE first, RED last, ties still in natural order; no RAG still comes last.
+    reversed_order = ["BLUE", "GREEN", "AMBER", "RED", None]
+    backwards = [r.address for rating in reversed_order for r in every if r.rag(settings) == rating]
+    page = sample_store.page_actions(
+        settings=settings, sort="rag", descending=True, limit=len(every) + 1
+    )
+    assert [r.address for r in page] == backwards
+
+
+def test_sort_by_rag_follows_the_settings(sample_store: Store, settings: RuleSettings) -> None:
+    later = replace(settings, today=date(2027, 6, 1), tolerance_days=5, due_soon_days=60)
+    every = list(sample_store.iter_actions(settings=later))
+    expected = [r.address for rating in RAG_ORDER for r in every if r.rag(later) == rating]
+    got = [r.address for r in sample_store.iter_actions(settings=later, sort="rag")]
+    assert got == expected
+    assert got != [r.address for rating in RAG_ORDER for r in every if r.rag(settings) == rating]
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize(
+    "filters", [Filters(), Filters(statuses=("not_started", "in_progress", "cancelled"))]
+)
+def test_action_position_under_the_rag_sort_is_the_index_in_the_sorted_list(
+    sample_store: Store, settings: RuleSettings, descending: bool, filters: Filters
+) -> None:
+    rows = list(
+        sample_store.iter_actions(
+            filters=filters, settings=settings, sort="rag", descending=descending
+        )
+    )
+    assert len(rows) > 4
+    picks = {0, len(rows) // 2, len(rows) - 1}
+    # The first and last action of each RAG too: the edges of every tie.
+    for rating in RAG_ORDER:
+        group = [i for i, r in enumerate(rows) if r.rag(settings) == rating]
+        picks.update(group[:1] + group[-1:])
+    for index in sorted(picks):
+        position = sample_store.action_position(
+            rows[index].id, filters=filters, settings=settings, sort="rag", descending=descending
+        )
+        assert position == index, rows[index].address
+    shown = {r.id for r in rows}
+    for row in sample_store.iter_actions(settings=settings):
+        if row.id not in shown:
+            position = sample_store.action_position(
+                row.id, filters=filters, settings=settings, sort="rag", descending=descending
+            )
+            assert position is None
+            break
+
+
 # --- the SQLite store ----------------------------------------------------------------------
 
 

@@ -428,6 +428,48 @@ async def test_sorting_by_deadline(sample_store: Store, settings: RuleSettings) 
         assert deadlines == sorted(deadlines, reverse=True)
 
 
+async def test_s_reaches_the_rag_sort_and_the_header_names_it(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    worst_first = {"RED": 0, "AMBER": 1, "GREEN": 2, "BLUE": 3, None: 4}
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        for _ in range(5):
+            await pilot.press("down")
+        await settle(pilot)
+        chosen = screen.selected
+        assert chosen is not None
+        presses = 0
+        while screen.state.sort != "rag":
+            await pilot.press("s")
+            await settle(pilot)
+            presses += 1
+            assert presses < 10, "the s cycle never reaches the RAG sort"
+        header = visible_lines(app)[0]
+        assert "RAG ▲" in header
+        assert "by RAG ↑" in _plain(screen.query_one(SummaryLine))
+        rows = table(app).loaded_rows()
+        assert len(rows) == table(app).total
+        ranks = [worst_first[r.rag(settings)] for r in rows]
+        assert ranks == sorted(ranks)
+        assert ranks[0] == 0
+        # The selected action stays selected, at its place in the new order.
+        assert screen.selected is not None
+        assert screen.selected.id == chosen.id
+        assert table(app).cursor != 5  # it moved: its place was looked up, not kept
+        assert rows[table(app).cursor].id == chosen.id
+
+        await pilot.press("S")
+        await settle(pilot)
+        assert "RAG ▼" in visible_lines(app)[0]
+        assert "by RAG ↓" in _plain(screen.query_one(SummaryLine))
+        rows = table(app).loaded_rows()
+        assert rows[0].rag(settings) == "BLUE"
+        assert rows[table(app).cursor].id == chosen.id
+
+
 async def test_a_failing_store_becomes_a_notification(
     sample_store: Store, settings: RuleSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,6 +23,14 @@ def test_summary_line_counts_and_filters() -> None:
     assert "all actions" in summary_text(ViewCounts(), ViewState()).plain
 
 
+def test_summary_line_names_the_sort_and_its_direction() -> None:
+    counts = ViewCounts(total=3)
+    assert "by" not in summary_text(counts, ViewState()).plain
+    assert summary_text(counts, ViewState(sort="rag")).plain.endswith("by RAG ↑")
+    assert summary_text(counts, ViewState(sort="rag", descending=True)).plain.endswith("by RAG ↓")
+    assert summary_text(counts, ViewState(sort="owner")).plain.endswith("by owner ↑")
+
+
 def test_view_state_knows_when_it_is_filtered() -> None:
     assert not ViewState().is_filtered
     assert ViewState(Filters(search="lado")).is_filtered

@@ -65,7 +65,7 @@ _COUNTS = (
     ' FROM action AS a JOIN "plan" AS p ON p.id = a.plan_id'
     " JOIN recommendation AS r ON r.id = a.recommendation_id"
 )
-# Sortable view columns, as in store.SORT_COLUMNS.
+# Sortable view columns, as in store.SORT_COLUMNS ("rag" is worked out: see `_rag_rank`).
 _SORT_COLUMNS = {
     "ref": "a.order_key",
     "description": "a.description",
@@ -224,15 +224,40 @@ def where_clause(filters: Filters, settings: RuleSettings) -> tuple[str, list[An
     return " WHERE " + " AND ".join(parts), params
 
 
-def _order_by(sort: str | None, descending: bool) -> str:
+# RAG as a number to order by, as store.rag_rank gives it: worst first, and an action with
+# no RAG (cancelled) after every rated action whichever way the view is ordered.
+_RAG_RANKS = (("RED", 1), ("AMBER", 2), ("GREEN", 3), ("BLUE", 4))
+_RAG_UNRATED_RANK = 5
+_RAG_UNRATED_RANK_DESCENDING = 0
+
+
+def _rag_rank(settings: RuleSettings, descending: bool) -> tuple[str, list[Any]]:
+    """The RAG rank expression and its parameters, built from the RAG clauses."""
+    whens: list[str] = []
+    params: list[Any] = []
+    for word, rank in _RAG_RANKS:
+        clause, values = _rag_where(word, settings)
+        whens.append(f"WHEN {clause} THEN {rank}")
+        params.extend(values)
+    unrated = _RAG_UNRATED_RANK_DESCENDING if descending else _RAG_UNRATED_RANK
+    return f"(CASE {' '.join(whens)} ELSE {unrated} END)", params
+
+
+def _order_by(sort: str | None, descending: bool, settings: RuleSettings) -> tuple[str, list[Any]]:
+    """The ORDER BY clause and its parameters, as Store._rows_select orders rows."""
     keys = []
+    params: list[Any] = []
     if sort and sort != "ref":
-        column = _SORT_COLUMNS.get(sort)
-        if column is None:
-            raise ValidationError(f"cannot sort by {sort!r}", field="sort")
+        if sort == "rag":
+            column, params = _rag_rank(settings, descending)
+        else:
+            found = _SORT_COLUMNS.get(sort)
+            if found is None:
+                raise ValidationError(f"cannot sort by {sort!r}", field="sort")
+            column = found
         keys.append(f"{column} DESC" if descending else f"{column} ASC")
     keys.append("a.order_key DESC" if descending and sort == "ref" else "a.order_key")
-    return " ORDER BY " + ", ".join(keys)
+    return " ORDER BY " + ", ".join(keys), params
 
 
 class FastReader:
@@ -298,7 +323,8 @@ class FastReader:
     ) -> Iterator[ActionRow]:
         """Actions matching `filters`, in natural order (or by `sort`), streamed."""
         where, params = where_clause(filters or Filters(), settings)
-        cursor = self._execute(_SELECT + where + _order_by(sort, descending), params)
+        order, order_params = _order_by(sort, descending, settings)
+        cursor = self._execute(_SELECT + where + order, [*params, *order_params])
         return _rows(cursor, self)
 
     def page_actions(
@@ -313,8 +339,9 @@ class FastReader:
     ) -> list[ActionRow]:
         """One page of a view, as Store.page_actions returns it."""
         where, params = where_clause(filters or Filters(), settings)
-        sql = _SELECT + where + _order_by(sort, descending) + " LIMIT ? OFFSET ?"
-        return list(_rows(self._execute(sql, [*params, limit, offset]), self))
+        order, order_params = _order_by(sort, descending, settings)
+        sql = _SELECT + where + order + " LIMIT ? OFFSET ?"
+        return list(_rows(self._execute(sql, [*params, *order_params, limit, offset]), self))
 
     def plan_keys(self) -> list[str]:
         """The plans' keys, as Store.plan_keys gives them."""

@@ -131,6 +131,7 @@ _ROW_COLUMNS = (
 )
 
 # Sortable view columns: name -> column expression. Text sorts byte by byte on every engine.
+# "rag" is worked out from the rules (see `sort_expression`), so it has no column here.
 SORT_COLUMNS: dict[str, Any] = {
     "ref": A.order_key,
     "description": bytewise(A.description),
@@ -213,6 +214,41 @@ def rag_case(settings: RuleSettings) -> ColumnElement[str | None]:
         ),
         else_=literal("GREEN"),
     )
+
+
+# RAG as a number to order by, worst first; an action with no RAG (cancelled) comes after
+# every rated action whichever way the view is ordered.
+RAG_RANKS: dict[str, int] = {"RED": 1, "AMBER": 2, "GREEN": 3, "BLUE": 4}
+RAG_UNRATED_RANK = 5
+RAG_UNRATED_RANK_DESCENDING = 0
+
+
+def rag_rank(settings: RuleSettings, *, descending: bool = False) -> ColumnElement[int]:
+    """Each action's RAG as a number (RED 1 to BLUE 4) for ordering a view by RAG.
+
+    Cancelled actions get a rank below or above every RAG so that they come last in
+    either direction.
+    """
+    unrated = RAG_UNRATED_RANK_DESCENDING if descending else RAG_UNRATED_RANK
+    return case(
+        {word: literal(rank, Integer) for word, rank in RAG_RANKS.items()},
+        value=rag_case(settings),
+        else_=literal(unrated, Integer),
+    )
+
+
+def sort_expression(
+    sort: str | None, settings: RuleSettings, *, descending: bool = False
+) -> ColumnElement[Any]:
+    """What a view sorted by `sort` orders by, before the natural order breaks ties."""
+    if not sort or sort == "ref":
+        return A.order_key
+    if sort == "rag":
+        return rag_rank(settings, descending=descending)
+    column = SORT_COLUMNS.get(sort)
+    if column is None:
+        raise ValidationError(f"cannot sort by {sort!r}", field="sort")
+    return column  # type: ignore[no-any-return]
 
 
 def filter_clauses(filters: Filters, settings: RuleSettings) -> list[ColumnElement[bool]]:
@@ -394,9 +430,7 @@ class Store:
             .where(*filter_clauses(filters, settings))
         )
         if sort and sort != "ref":
-            column = SORT_COLUMNS.get(sort)
-            if column is None:
-                raise ValidationError(f"cannot sort by {sort!r}", field="sort")
+            column = sort_expression(sort, settings, descending=descending)
             stmt = stmt.order_by(column.desc() if descending else column.asc())
         stmt = stmt.order_by(A.order_key.desc() if descending and sort == "ref" else A.order_key)
         return stmt
@@ -448,9 +482,7 @@ class Store:
         """
         clauses = filter_clauses(filters or Filters(), settings)
         by_ref = not sort or sort == "ref"
-        column = A.order_key if by_ref else SORT_COLUMNS.get(sort or "")
-        if column is None:
-            raise ValidationError(f"cannot sort by {sort!r}", field="sort")
+        column = sort_expression(sort, settings, descending=descending)
 
         def joined(*cols: Any) -> Select[Any]:
             return (

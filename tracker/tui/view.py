@@ -19,6 +19,7 @@ from tracker.text import one_line
 __all__ = [
     "RAG_STYLES",
     "SORTS",
+    "SORT_LABELS",
     "ViewState",
     "flag_text",
     "middle_truncate",
@@ -28,8 +29,10 @@ __all__ = [
     "summary_text",
 ]
 
-# Sortable columns, in the order `s` steps through them.
-SORTS: tuple[str, ...] = ("ref", "deadline", "owner", "status", "progress", "description")
+# Sortable columns, in the order `s` steps through them ("rag" puts the worst first).
+SORTS: tuple[str, ...] = ("ref", "deadline", "rag", "owner", "status", "progress", "description")
+# How a sort is named on screen, where that differs from its key.
+SORT_LABELS: dict[str, str] = {"rag": "RAG"}
 
 RAG_STYLES: dict[str, Style] = {
     Rag.RED: Style(color="#ff6b6b", bold=True),
@@ -152,5 +155,6 @@ def summary_text(counts: ViewCounts, state: ViewState) -> Text:
         text.append("all actions", style="dim")
     if state.sort != "ref" or state.descending:
         arrow = "↓" if state.descending else "↑"
-        text.append(f" · by {state.sort} {arrow}", style="dim")
+        label = SORT_LABELS.get(state.sort, state.sort)
+        text.append(f" · by {label} {arrow}", style="dim")
     return text
