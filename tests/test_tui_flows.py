@@ -33,6 +33,7 @@ from tracker.tui.screens.edit import EditScreen
 from tracker.tui.screens.export import ExportScreen
 from tracker.tui.screens.help import HelpScreen, help_text
 from tracker.tui.screens.history import HistoryScreen
+from tracker.tui.widgets.action_table import ActionTable
 from tracker.tui.widgets.bars import SummaryLine, TopBar
 from tracker.tui.widgets.plan_tree import PlanTree
 from tracker.tui.widgets.welcome import Welcome
@@ -468,6 +469,26 @@ async def test_s_reaches_the_rag_sort_and_the_header_names_it(
         rows = table(app).loaded_rows()
         assert rows[0].rag(settings) == "BLUE"
         assert rows[table(app).cursor].id == chosen.id
+
+
+async def test_clicking_the_rag_header_sorts_by_rag(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        grid = table(app)
+        x = 1
+        for column, width in grid._layout(grid.scrollable_content_region.width):
+            if column.key == "rag":
+                break
+            x += width + 1
+        else:
+            raise AssertionError("no RAG column at this size")
+        await pilot.click(ActionTable, offset=(x + 1, 0))
+        await settle(pilot)
+        assert main_screen(app).state.sort == "rag"
+        assert "RAG ▲" in visible_lines(app)[0]
 
 
 async def test_a_failing_store_becomes_a_notification(

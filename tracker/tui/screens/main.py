@@ -647,8 +647,11 @@ class MainScreen(ReportsFailures, Screen[None]):
                 self.action_history,
             )
         for key in SORTS:
+            name = "RAG" if key == "rag" else key
             yield SystemCommand(
-                f"sort: By {key}", f"Order the table by {key}", lambda k=key: self.action_sort_by(k)
+                f"sort: By {name}",
+                f"Order the table by {name}",
+                lambda k=key: self.action_sort_by(k),
             )
         yield SystemCommand(
             "sort: Reverse order", "Reverse the table's order (key S)", self.action_reverse_sort

@@ -61,7 +61,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("deadline", "Deadline", 10, 10),
     Column("status", "Status", 11, 40),
     Column("progress", "Done", 4, 50),
-    Column("rag", "RAG", 5, 0, sortable=False),
+    Column("rag", "RAG", 5, 0),
     Column("flag", "Flag", 12, 20, sortable=False),
 )
 MIN_DESCRIPTION = 20
