@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from textual import events
 from textual.content import Content
+from textual.pilot import Pilot
 from textual.widgets import Button, Input, Markdown, Static
 from tui_support import (
     SIZE,
@@ -26,9 +27,10 @@ from tui_support import (
 
 from tracker.errors import StoreError, ValidationError
 from tracker.plans import load_plan_file
-from tracker.records import ActionChanges
+from tracker.records import ActionChanges, ActionRow
 from tracker.rules import RuleSettings
 from tracker.store import Store
+from tracker.tui.app import TrackerApp
 from tracker.tui.screens.edit import EditScreen
 from tracker.tui.screens.export import ExportScreen
 from tracker.tui.screens.help import HelpScreen, help_text
@@ -155,6 +157,18 @@ async def _open_form(pilot: object, app: object, key: str = "e") -> EditScreen:
     return screen
 
 
+async def _edit_an_overdue_action(
+    pilot: Pilot[object], app: TrackerApp
+) -> tuple[ActionRow, EditScreen]:
+    """The overdue view's first action (overdue actions are open) and its edit form."""
+    await settle(pilot)
+    await pilot.press("o")
+    await settle(pilot)
+    row = main_screen(app).selected
+    assert row is not None
+    return row, await _open_form(pilot, app)
+
+
 async def test_edit_and_save_writes_history(sample_store: Store, settings: RuleSettings) -> None:
     app = build(sample_store, settings)
     async with app.run_test(size=SIZE) as pilot:
@@ -190,12 +204,7 @@ async def test_stale_save_is_refused_and_can_be_reapplied(
 ) -> None:
     app = build(sample_store, settings)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("o")  # overdue actions are open, so progress can change
-        await settle(pilot)
-        row = main_screen(app).selected
-        assert row is not None
-        form = await _open_form(pilot, app)
+        row, form = await _edit_an_overdue_action(pilot, app)
         # Someone else changes the owner while the form is open.
         sample_store.update_action(
             row.id, ActionChanges(owner="Another Person"), user="someone.else"
@@ -573,12 +582,7 @@ async def test_progress_takes_only_ascii_digits(
 ) -> None:
     app = build(sample_store, settings)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("o")  # an open action
-        await settle(pilot)
-        row = main_screen(app).selected
-        assert row is not None
-        form = await _open_form(pilot, app)
+        row, form = await _edit_an_overdue_action(pilot, app)
         save = form.query_one("#save-button", Button)
         # Arabic-Indic, fullwidth, mixed and superscript digits: int() reads most of them.
         for typed in ("\u0665\u0660", "\uff15\uff10", "5\u0660", "\u00b2"):
@@ -602,13 +606,8 @@ async def test_a_deadline_before_the_start_is_refused_beside_the_field(
 ) -> None:
     app = build(sample_store, settings)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("o")
-        await settle(pilot)
-        row = main_screen(app).selected
-        assert row is not None
+        row, form = await _edit_an_overdue_action(pilot, app)
         assert row.start is not None
-        form = await _open_form(pilot, app)
         save = form.query_one("#save-button", Button)
         before = row.start - timedelta(days=1)
         form.query_one("#deadline", Input).value = before.isoformat()
@@ -633,12 +632,7 @@ async def test_a_value_the_store_refuses_shows_beside_its_field(
     """The store's ValidationError names a field: the form reopens with the message there."""
     app = build(sample_store, settings)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("o")
-        await settle(pilot)
-        row = main_screen(app).selected
-        assert row is not None
-        form = await _open_form(pilot, app)
+        row, form = await _edit_an_overdue_action(pilot, app)
         wanted = (row.deadline + timedelta(days=30)).isoformat()
         form.query_one("#deadline", Input).value = wanted
         form.query_one("#reason", Input).value = "awaiting the new system"
