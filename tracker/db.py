@@ -213,8 +213,6 @@ def _sqlite_engine(url: str, *, read_only: bool, create: bool) -> Engine:
         if not create and not path.exists():
             raise StoreError(f"{path}: {NO_STORE_YET}")
     connect_args: dict[str, Any] = {"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
-    if path is not None and path.exists() and not file_writable(path):
-        read_only = True  # the file or its folder is not this user's to change
     if read_only and path is not None:
         url = f"sqlite:///file:{path}?{read_only_query(path)}&uri=true"
     engine = create_engine(url, connect_args=connect_args)
