@@ -20,7 +20,16 @@ from typing import Any, Protocol
 
 from tracker.errors import StoreBusyError, StoreError, ValidationError
 from tracker.records import ActionRow, Filters, ViewCounts
-from tracker.rules import STATUSES, RuleSettings, days_overdue, is_due_soon, rag
+from tracker.rules import (
+    RAG_RANKS,
+    RAG_UNRATED_RANK,
+    RAG_UNRATED_RANK_DESCENDING,
+    STATUSES,
+    RuleSettings,
+    days_overdue,
+    is_due_soon,
+    rag,
+)
 
 __all__ = [
     "READS_SCHEMA",
@@ -224,22 +233,15 @@ def where_clause(filters: Filters, settings: RuleSettings) -> tuple[str, list[An
     return " WHERE " + " AND ".join(parts), params
 
 
-# RAG as a number to order by, as store.rag_rank gives it: worst first, and an action with
-# no RAG (cancelled) after every rated action whichever way the view is ordered.
-_RAG_RANKS = (("RED", 1), ("AMBER", 2), ("GREEN", 3), ("BLUE", 4))
-_RAG_UNRATED_RANK = 5
-_RAG_UNRATED_RANK_DESCENDING = 0
-
-
 def _rag_rank(settings: RuleSettings, descending: bool) -> tuple[str, list[Any]]:
-    """The RAG rank expression and its parameters, built from the RAG clauses."""
+    """The RAG rank (rules.RAG_RANKS) as store.rag_rank orders by it, with its parameters."""
     whens: list[str] = []
     params: list[Any] = []
-    for word, rank in _RAG_RANKS:
+    for word, rank in RAG_RANKS.items():
         clause, values = _rag_where(word, settings)
         whens.append(f"WHEN {clause} THEN {rank}")
         params.extend(values)
-    unrated = _RAG_UNRATED_RANK_DESCENDING if descending else _RAG_UNRATED_RANK
+    unrated = RAG_UNRATED_RANK_DESCENDING if descending else RAG_UNRATED_RANK
     return f"(CASE {' '.join(whens)} ELSE {unrated} END)", params
 
 

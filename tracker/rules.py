@@ -16,6 +16,9 @@ __all__ = [
     "DEFAULT_DUE_SOON_DAYS",
     "DEFAULT_TOLERANCE_DAYS",
     "OPEN_STATUSES",
+    "RAG_RANKS",
+    "RAG_UNRATED_RANK",
+    "RAG_UNRATED_RANK_DESCENDING",
     "STATUSES",
     "Rag",
     "RuleSettings",
@@ -32,6 +35,12 @@ __all__ = [
 
 DEFAULT_DUE_SOON_DAYS = 14
 DEFAULT_TOLERANCE_DAYS = 30
+
+# A view sorted by RAG: worst first. An action with no RAG (cancelled) comes after every
+# rated action whichever way the view is ordered, so it ranks 5 going up and 0 going down.
+RAG_RANKS: dict[str, int] = {"RED": 1, "AMBER": 2, "GREEN": 3, "BLUE": 4}
+RAG_UNRATED_RANK = 5
+RAG_UNRATED_RANK_DESCENDING = 0
 
 
 class Status(StrEnum):

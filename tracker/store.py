@@ -89,7 +89,17 @@ from tracker.records import (
     UpdateResult,
     ViewCounts,
 )
-from tracker.rules import OPEN_STATUSES, STATUSES, Rag, RuleSettings, roll_up, sort_key
+from tracker.rules import (
+    OPEN_STATUSES,
+    RAG_RANKS,
+    RAG_UNRATED_RANK,
+    RAG_UNRATED_RANK_DESCENDING,
+    STATUSES,
+    Rag,
+    RuleSettings,
+    roll_up,
+    sort_key,
+)
 
 __all__ = ["ImportResult", "Store", "order_key"]
 
@@ -214,13 +224,6 @@ def rag_case(settings: RuleSettings) -> ColumnElement[str | None]:
         ),
         else_=literal("GREEN"),
     )
-
-
-# RAG as a number to order by, worst first; an action with no RAG (cancelled) comes after
-# every rated action whichever way the view is ordered.
-RAG_RANKS: dict[str, int] = {"RED": 1, "AMBER": 2, "GREEN": 3, "BLUE": 4}
-RAG_UNRATED_RANK = 5
-RAG_UNRATED_RANK_DESCENDING = 0
 
 
 def rag_rank(settings: RuleSettings, *, descending: bool = False) -> ColumnElement[int]:
