@@ -5,6 +5,7 @@ A date that does not exist is an error with a clear message, never moved to a ne
 
 from __future__ import annotations
 
+import warnings
 from datetime import date, datetime
 
 import pytest
@@ -134,3 +135,10 @@ def test_a_date_outside_the_working_years_is_refused(text: str, message: str) ->
 def test_the_first_and_last_working_days_are_dates() -> None:
     assert parse_date("01/01/1900") == date(1900, 1, 1)
     assert parse_date("2199-12-31") == date(2199, 12, 31)
+
+
+def test_a_word_taken_for_a_time_zone_is_refused_without_a_warning() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning would fail the test
+        with pytest.raises(DateError, match="is not a date"):
+            parse_date("23 April 2024 10:00 C", today_=date(2026, 11, 25))

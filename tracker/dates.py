@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from datetime import UTC, date, datetime, timedelta
 
 __all__ = [
@@ -108,8 +109,14 @@ def _parse_words(raw: str) -> date:
     first = datetime(2000, 1, 1)
     second = datetime(2001, 2, 2)
     try:
-        a = parser.parse(raw, dayfirst=True, default=first)
-        b = parser.parse(raw, dayfirst=True, default=second)
+        with warnings.catch_warnings():
+            # A word dateutil takes for an unknown time zone ("23 April 2024 C") is not
+            # part of a date: refuse it rather than warn on the user's terminal.
+            warnings.simplefilter("error", parser.UnknownTimezoneWarning)
+            a = parser.parse(raw, dayfirst=True, default=first)
+            b = parser.parse(raw, dayfirst=True, default=second)
+    except parser.UnknownTimezoneWarning:
+        raise DateError(f"{raw!r} is not a date: {_HINT}") from None
     except (parser.ParserError, ValueError, OverflowError) as exc:
         if "out of range" in str(exc) or "must be in" in str(exc):
             raise DateError(f"{raw!r} is not a real date") from None
