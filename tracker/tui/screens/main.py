@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Tree
+from textual.worker import Worker, WorkerState
 
 from tracker.errors import StaleWriteError, ValidationError
 from tracker.records import ActionChanges, ActionRow, Filters, HistoryEntry, TreeNode, ViewCounts
@@ -187,6 +188,8 @@ class MainScreen(ReportsFailures, Screen[None]):
         self._plan_count: int | None = None
         self._poller: Timer | None = None
         self._had_row = False
+        # The save on its way: until its answer is in, `selected` is the action as it was.
+        self._saving: Worker[None] | None = None
 
     # --- layout -------------------------------------------------------------------------
 
@@ -476,6 +479,11 @@ class MainScreen(ReportsFailures, Screen[None]):
                 self._read_only_message(), title="Read-only", severity="warning", markup=False
             )
             return
+        saving = self._saving
+        if saving is not None and saving.state not in (WorkerState.ERROR, WorkerState.CANCELLED):
+            # A form on the action as it was before the save would be refused as stale.
+            self.notify("Still saving the last change: edit again in a moment.", timeout=3)
+            return
         from tracker.tui.screens.edit import EditScreen
 
         self.app.push_screen(EditScreen(row, self.settings), callback=self._edited)
@@ -493,7 +501,7 @@ class MainScreen(ReportsFailures, Screen[None]):
         if result.changes.is_empty():
             self.notify("Nothing to save: no field was changed.", timeout=3)
             return
-        self._save(result.row, result.changes)
+        self._saving = self._save(result.row, result.changes)
 
     @work(thread=True, exclusive=True, group="save", exit_on_error=False)
     def _save(self, seen: ActionRow, changes: ActionChanges) -> None:
@@ -516,6 +524,7 @@ class MainScreen(ReportsFailures, Screen[None]):
         self.post_message(Saved(result.row, len(result.entries)))
 
     def on_saved(self, message: Saved) -> None:
+        self._saving = None
         address = one_line(message.row.address)
         if message.changes:
             noun = "change" if message.changes == 1 else "changes"
@@ -530,6 +539,7 @@ class MainScreen(ReportsFailures, Screen[None]):
         self.reload()
 
     def on_save_refused(self, message: SaveRefused) -> None:
+        self._saving = None
         from tracker.tui.screens.edit import EditScreen
 
         self.notify(one_line(message.message), title="Not saved", severity="warning", markup=False)
@@ -540,6 +550,7 @@ class MainScreen(ReportsFailures, Screen[None]):
         self.reload()
 
     def on_save_invalid(self, message: SaveInvalid) -> None:
+        self._saving = None
         from tracker.tui.screens.edit import EditScreen
 
         self.notify(one_line(message.message), title="Not saved", severity="warning", markup=False)
