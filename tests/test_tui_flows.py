@@ -129,6 +129,24 @@ async def test_letters_typed_straight_after_slash_reach_the_search_box(
         assert table(app).total == count(sample_store, settings, search="LADO")
 
 
+async def test_keys_queued_behind_e_open_one_form_not_two(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    """`e` then `enter` (or `h`) arriving together, as in a paste: one form, nothing stacked."""
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        driver = app._driver  # the terminal's own input path, with no pause between keys
+        assert driver is not None
+        for name, char in (("e", "e"), ("enter", "\r"), ("h", "h")):
+            key = events.Key(name, char)
+            key.set_sender(app)
+            driver.send_message(key)
+        await settle(pilot)
+        assert isinstance(app.screen, EditScreen)
+        assert [type(s).__name__ for s in app.screen_stack[1:]] == ["MainScreen", "EditScreen"]
+
+
 async def test_tree_selects_a_recommendation(sample_store: Store, settings: RuleSettings) -> None:
     app = build(sample_store, settings)
     async with app.run_test(size=SIZE) as pilot:

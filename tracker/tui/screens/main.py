@@ -470,6 +470,8 @@ class MainScreen(ReportsFailures, Screen[None]):
         self.toggle_class("-tree-toggled")
 
     def action_edit(self) -> None:
+        if self.app.screen is not self:
+            return  # a key queued behind the one that opened a form (e then enter, pasted)
         row = self.selected
         if row is None:
             self.notify("No action is selected.", timeout=3)
@@ -565,6 +567,8 @@ class MainScreen(ReportsFailures, Screen[None]):
         )
 
     def action_history(self) -> None:
+        if self.app.screen is not self:
+            return  # queued behind a key that opened another screen
         if self.selected is None:
             self.notify("No action is selected.", timeout=3)
             return
@@ -573,6 +577,8 @@ class MainScreen(ReportsFailures, Screen[None]):
         self.app.push_screen(HistoryScreen(self.store, self.selected))
 
     def action_export(self) -> None:
+        if self.app.screen is not self:
+            return  # queued behind a key that opened another screen
         from tracker.tui.screens.export import ExportScreen
 
         default = Path(f"tracker-snapshot-{self.settings.today.isoformat()}.csv")
