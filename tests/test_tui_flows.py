@@ -13,7 +13,7 @@ import pytest
 from textual import events
 from textual.content import Content
 from textual.pilot import Pilot
-from textual.widgets import Button, Input, Markdown, Static
+from textual.widgets import Button, Input, Markdown, Static, TextArea
 from tui_support import (
     SIZE,
     build,
@@ -29,7 +29,7 @@ from tracker.errors import StoreError, ValidationError
 from tracker.plans import load_plan_file
 from tracker.records import ActionChanges, ActionRow
 from tracker.rules import RuleSettings
-from tracker.store import Store
+from tracker.store import MAX_TEXT, Store
 from tracker.tui.app import TrackerApp
 from tracker.tui.screens.edit import EditScreen
 from tracker.tui.screens.export import ExportScreen
@@ -678,3 +678,133 @@ async def test_a_value_the_store_refuses_shows_beside_its_field(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert sample_store.get_action(row.id).deadline == row.deadline + timedelta(days=7)
+
+
+def _give_every_action_evidence(store: Store, settings: RuleSettings, evidence: str) -> None:
+    """Store `evidence` on every action, so whichever row a test opens holds it."""
+    for row in list(store.iter_actions(settings=settings)):
+        store.update_action(row.id, ActionChanges(evidence=evidence), user="seed")
+
+
+def _evidence_entries(store: Store, action_id: int) -> list[object]:
+    return [e for e in store.history(action_id) if e.field == "evidence"]
+
+
+async def test_evidence_keeps_its_line_breaks_and_enter_types_one(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    _give_every_action_evidence(sample_store, settings, "Audit [b]report[/b]\nMinutes of 3 March")
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        row, form = await _edit_an_overdue_action(pilot, app)
+        evidence = form.query_one("#evidence", TextArea)
+        assert evidence.text == "Audit [b]report[/b]\nMinutes of 3 March"
+        # Two lines on screen, the brackets shown as typed (never read as markup).
+        assert evidence.render_line(0).text.rstrip() == "Audit [b]report[/b]"
+        assert evidence.render_line(1).text.rstrip() == "Minutes of 3 March"
+        # tab and shift+tab move between fields, through the evidence and out of it.
+        form.query_one("#reason", Input).focus()
+        await pilot.press("tab")
+        assert app.focused is evidence
+        await pilot.press("tab")
+        assert app.focused is form.query_one("#note", Input)
+        await pilot.press("shift+tab")
+        assert app.focused is evidence
+        evidence.move_cursor(evidence.document.end)
+        await pilot.press("enter", *"Survey")
+        await settle(pilot)
+        assert app.screen is form  # enter typed a line break; it did not save
+        assert sample_store.get_action(row.id).version == row.version
+        assert evidence.text == "Audit [b]report[/b]\nMinutes of 3 March\nSurvey"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, EditScreen)
+        stored = sample_store.get_action(row.id)
+        assert stored.evidence == "Audit [b]report[/b]\nMinutes of 3 March\nSurvey"
+        assert sample_store.history(row.id)[-1].field == "evidence"
+
+
+async def test_saving_another_field_leaves_multi_line_evidence_alone(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    """Evidence shown without its escapes, and with its line breaks, is still unchanged."""
+    stored = "Audit report\r\nMinutes \x1b[31mof March\u2028Survey\tresults\n\n  "
+    _give_every_action_evidence(sample_store, settings, stored)
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        row, form = await _edit_an_overdue_action(pilot, app)
+        evidence = form.query_one("#evidence", TextArea)
+        assert evidence.text == "Audit report\nMinutes of March\nSurvey\tresults"
+        kept = sample_store.get_action(row.id).evidence
+        assert kept is not None
+        assert "\x1b" in kept
+        assert "\r\n" in kept
+        before = len(_evidence_entries(sample_store, row.id))
+        assert form.changes().evidence is None
+        form.query_one("#progress", Input).value = "7" if row.progress != 7 else "8"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, EditScreen)
+        assert sample_store.history(row.id)[-1].field == "progress"
+        assert len(_evidence_entries(sample_store, row.id)) == before
+        assert sample_store.get_action(row.id).evidence == kept
+
+
+async def test_too_long_evidence_disables_save_and_empty_clears_it(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    _give_every_action_evidence(sample_store, settings, "Audit report\nMinutes")
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        row, form = await _edit_an_overdue_action(pilot, app)
+        save = form.query_one("#save-button", Button)
+        evidence = form.query_one("#evidence", TextArea)
+        evidence.text = "x" * MAX_TEXT + "\nmore"
+        await pilot.pause()
+        assert save.disabled
+        error = form.query_one("#evidence-error", Static)
+        assert _plain(error) == f"at most {MAX_TEXT:,} characters"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert sample_store.get_action(row.id).version == row.version
+        evidence.text = " \n \n"
+        await pilot.pause()
+        assert not save.disabled
+        assert not error.display
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, EditScreen)
+        assert sample_store.get_action(row.id).evidence is None
+
+
+async def test_evidence_the_store_refuses_comes_back_with_its_line_breaks(
+    sample_store: Store, settings: RuleSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        row, form = await _edit_an_overdue_action(pilot, app)
+        form.query_one("#evidence", TextArea).text = "Audit report\nMinutes"
+        await pilot.pause()
+
+        def refuse(*_: object, **__: object) -> None:
+            raise ValidationError("the evidence is not allowed", field="evidence")
+
+        monkeypatch.setattr(sample_store, "update_action", refuse)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        again = app.screen
+        assert isinstance(again, EditScreen)
+        assert again is not form
+        evidence = again.query_one("#evidence", TextArea)
+        assert evidence.text == "Audit report\nMinutes"  # the work is kept, lines and all
+        assert _plain(again.query_one("#evidence-error", Static)) == "the evidence is not allowed"
+        assert again.query_one("#save-button", Button).disabled
+        monkeypatch.undo()
+        evidence.text = "Audit report\nMinutes of 3 March"
+        await pilot.pause()
+        assert not again.query_one("#save-button", Button).disabled
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert sample_store.get_action(row.id).evidence == "Audit report\nMinutes of 3 March"

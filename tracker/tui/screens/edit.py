@@ -1,5 +1,8 @@
 """The edit form: status, progress, owner, deadline (with a reason), evidence and a note.
 
+Evidence may run to several lines, so it is edited in a small text area that keeps its line
+breaks (enter starts a new line there; ctrl+s saves).
+
 Each field says what is wrong beside it and Save stays disabled until all is well. The
 form returns an `EditResult` (the row it was based on and only the fields the user
 changed); the caller saves it with a version check, so a newer change is never overwritten.
@@ -19,7 +22,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
+from textual.widgets.text_area import Document
 
 from tracker.dates import DateError, parse_date
 from tracker.records import ActionChanges, ActionRow
@@ -97,6 +101,17 @@ class LengthValidator(Validator):
 
 
 FIELDS = ("status", "progress", "owner", "deadline", "reason", "evidence", "note")
+# The fields typed on one line; evidence is a text area of its own.
+INPUTS = ("progress", "owner", "deadline", "reason", "note")
+
+
+def as_shown(value: str | None) -> str:
+    """Evidence as its text area holds it: printable, line breaks kept.
+
+    The text area splits lines as `str.splitlines` does and joins them with `\\n`, so
+    the stored value and the text typed are compared in the same form.
+    """
+    return Document(printable(value, keep_newlines=True)).text
 
 
 class EditScreen(ModalScreen[EditResult | None]):
@@ -126,6 +141,10 @@ class EditScreen(ModalScreen[EditResult | None]):
     EditScreen .row { height: auto; }
     EditScreen .row > Label { width: 10; padding: 0 1 0 0; }
     EditScreen .row > Input, EditScreen .row > Select { width: 1fr; }
+    EditScreen .row > TextArea {
+        width: 1fr; height: 4; padding: 0; background-tint: $foreground 5%;
+    }
+    EditScreen .row > TextArea.-invalid { background-tint: $error 20%; }
     EditScreen .error { color: $error; padding-left: 10; height: auto; }
     EditScreen #buttons { height: auto; align-horizontal: right; margin-top: 1; }
     EditScreen #buttons Button { margin-left: 2; }
@@ -154,7 +173,7 @@ class EditScreen(ModalScreen[EditResult | None]):
     # --- layout -------------------------------------------------------------------------
 
     def _stored(self, name: str) -> str:
-        """A stored value as the form shows it (one line, printable)."""
+        """A stored value as the form shows it (printable; one line but for evidence)."""
         row = self.row
         if name == "status":
             return row.status
@@ -165,7 +184,7 @@ class EditScreen(ModalScreen[EditResult | None]):
         if name == "deadline":
             return row.deadline.isoformat()
         if name == "evidence":
-            return printable(row.evidence, keep_newlines=False).strip()
+            return as_shown(row.evidence).strip()
         return ""
 
     def _start(self, name: str) -> str:
@@ -175,6 +194,8 @@ class EditScreen(ModalScreen[EditResult | None]):
             return self._stored(name)
         if isinstance(wanted, date):
             return wanted.isoformat()
+        if name == "evidence":
+            return as_shown(str(wanted))
         return one_line(str(wanted))
 
     def compose(self) -> ComposeResult:
@@ -210,9 +231,20 @@ class EditScreen(ModalScreen[EditResult | None]):
                 yield from self._input_row(
                     "Reason", "reason", [LengthValidator()], "why the deadline moves"
                 )
-                yield from self._input_row(
-                    "Evidence", "evidence", [LengthValidator()], "what shows it is done"
-                )
+                with Horizontal(classes="row"):
+                    yield Label("Evidence")
+                    # Text areas never read markup: plan text shows as written.
+                    yield TextArea(
+                        self._start("evidence"),
+                        soft_wrap=True,
+                        tab_behavior="focus",
+                        show_line_numbers=False,
+                        compact=True,
+                        highlight_cursor_line=False,
+                        placeholder="what shows it is done (enter starts a new line)",
+                        id="evidence",
+                    )
+                yield Static("", classes="error", id="evidence-error")
                 yield from self._input_row(
                     "Note", "note", [LengthValidator()], "a note for the history"
                 )
@@ -250,22 +282,28 @@ class EditScreen(ModalScreen[EditResult | None]):
     def on_mount(self) -> None:
         for widget in self.query(Input):
             widget.cursor_blink = not self.app.is_headless
+        self.query_one("#evidence", TextArea).cursor_blink = not self.app.is_headless
         self.query_one("#status", Select).focus()
         self.validate_form()
 
     # --- validation -----------------------------------------------------------------------
 
     def _value(self, name: str) -> str:
+        if name == "evidence":
+            return self.query_one("#evidence", TextArea).text
         return self.query_one(f"#{name}", Input).value
 
     def errors(self) -> dict[str, str]:
         """What is wrong with each field (empty when the form can be saved)."""
         problems: dict[str, str] = {}
-        for name in ("progress", "owner", "deadline", "reason", "evidence", "note"):
+        for name in INPUTS:
             widget = self.query_one(f"#{name}", Input)
             result = widget.validate(widget.value)
             if result is not None and not result.is_valid:
                 problems[name] = "; ".join(result.failure_descriptions)
+        evidence = LengthValidator().validate(self._value("evidence"))
+        if not evidence.is_valid:
+            problems["evidence"] = "; ".join(evidence.failure_descriptions)
         status = self.query_one("#status", Select).value
         progress = parse_progress(self._value("progress"))
         if status == "complete" and "progress" not in problems and progress != 100:
@@ -307,11 +345,13 @@ class EditScreen(ModalScreen[EditResult | None]):
             error = self.query_one(f"#{name}-error", Static)
             error.update(Text(message))
             error.display = bool(message)
+        self.query_one("#evidence", TextArea).set_class("evidence" in problems, "-invalid")
         self.query_one("#save-button", Button).disabled = bool(problems)
         return not problems
 
     @on(Input.Changed)
     @on(Select.Changed)
+    @on(TextArea.Changed)
     def _changed(self) -> None:
         self.validate_form()
 
