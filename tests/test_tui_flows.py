@@ -175,6 +175,28 @@ async def _open_form(pilot: object, app: object, key: str = "e") -> EditScreen:
     return screen
 
 
+async def _save_refused(
+    pilot: Pilot[object],
+    app: TrackerApp,
+    form: EditScreen,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    error: ValidationError,
+) -> EditScreen:
+    """Save the form while the store refuses with `error`; the form that reopens."""
+
+    def refuse(*_: object, **__: object) -> None:
+        raise error
+
+    monkeypatch.setattr(store, "update_action", refuse)
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+    again = app.screen
+    assert isinstance(again, EditScreen)
+    assert again is not form
+    return again
+
+
 async def _edit_an_overdue_action(
     pilot: Pilot[object], app: TrackerApp
 ) -> tuple[ActionRow, EditScreen]:
@@ -656,15 +678,8 @@ async def test_a_value_the_store_refuses_shows_beside_its_field(
         form.query_one("#reason", Input).value = "awaiting the new system"
         await pilot.pause()
 
-        def refuse(*_: object, **__: object) -> None:
-            raise ValidationError("the deadline is after the plan's end", field="deadline")
-
-        monkeypatch.setattr(sample_store, "update_action", refuse)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        again = app.screen
-        assert isinstance(again, EditScreen)
-        assert again is not form
+        error_raised = ValidationError("the deadline is after the plan's end", field="deadline")
+        again = await _save_refused(pilot, app, form, sample_store, monkeypatch, error_raised)
         assert again.query_one("#deadline", Input).value == wanted  # the work is kept
         assert again.query_one("#reason", Input).value == "awaiting the new system"
         error = again.query_one("#deadline-error", Static)
@@ -788,15 +803,8 @@ async def test_evidence_the_store_refuses_comes_back_with_its_line_breaks(
         form.query_one("#evidence", TextArea).text = "Audit report\nMinutes"
         await pilot.pause()
 
-        def refuse(*_: object, **__: object) -> None:
-            raise ValidationError("the evidence is not allowed", field="evidence")
-
-        monkeypatch.setattr(sample_store, "update_action", refuse)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
-        again = app.screen
-        assert isinstance(again, EditScreen)
-        assert again is not form
+        error_raised = ValidationError("the evidence is not allowed", field="evidence")
+        again = await _save_refused(pilot, app, form, sample_store, monkeypatch, error_raised)
         evidence = again.query_one("#evidence", TextArea)
         assert evidence.text == "Audit report\nMinutes"  # the work is kept, lines and all
         assert _plain(again.query_one("#evidence-error", Static)) == "the evidence is not allowed"
