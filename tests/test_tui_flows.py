@@ -111,6 +111,16 @@ async def test_search_by_text_and_escape_clears(
         assert not main_screen(app).query_one("#search", Input).display
 
 
+def _type_at_once(app: TrackerApp, keys: list[tuple[str, str]]) -> None:
+    """Keys (name, character) through the terminal's own input path, with no pause between."""
+    driver = app._driver
+    assert driver is not None
+    for name, char in keys:
+        key = events.Key(name, char)
+        key.set_sender(app)
+        driver.send_message(key)
+
+
 async def test_letters_typed_straight_after_slash_reach_the_search_box(
     sample_store: Store, settings: RuleSettings
 ) -> None:
@@ -118,12 +128,7 @@ async def test_letters_typed_straight_after_slash_reach_the_search_box(
     app = build(sample_store, settings)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        driver = app._driver  # the terminal's own input path, with no pause between keys
-        assert driver is not None
-        for char in "/LADO":
-            key = events.Key("slash" if char == "/" else char, char)
-            key.set_sender(app)
-            driver.send_message(key)
+        _type_at_once(app, [("slash" if c == "/" else c, c) for c in "/LADO"])
         await settle(pilot)
         assert main_screen(app).query_one("#search", Input).value == "LADO"
         assert table(app).total == count(sample_store, settings, search="LADO")
@@ -136,12 +141,7 @@ async def test_keys_queued_behind_e_open_one_form_not_two(
     app = build(sample_store, settings)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        driver = app._driver  # the terminal's own input path, with no pause between keys
-        assert driver is not None
-        for name, char in (("e", "e"), ("enter", "\r"), ("h", "h")):
-            key = events.Key(name, char)
-            key.set_sender(app)
-            driver.send_message(key)
+        _type_at_once(app, [("e", "e"), ("enter", "\r"), ("h", "h")])
         await settle(pilot)
         assert isinstance(app.screen, EditScreen)
         assert [type(s).__name__ for s in app.screen_stack[1:]] == ["MainScreen", "EditScreen"]
