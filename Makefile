@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck pytest bench bench-smoke test-pg clean
+.PHONY: setup run test test-fast lint typecheck pytest bench bench-smoke test-pg clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,11 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/tracker demo
 
+## ruff (lint and format) and the layer contracts (import-linter, pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check tracker tests bench
 	$(BIN)/ruff format --check tracker tests bench
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -29,6 +31,10 @@ pytest: $(STAMP)
 
 ## Lint, type-check and run the whole suite.
 test: lint typecheck pytest
+
+## The inner loop: lint, types and every test but the slow ones (kill, stress, monkey, tmux).
+test-fast: lint typecheck
+	$(BIN)/pytest -n auto -m "not slow and not tmux"
 
 ## The whole suite on SQLite and on a throwaway PostgreSQL server started as CI starts it.
 test-pg: $(STAMP)

@@ -196,7 +196,7 @@ class TodayError(ValueError):
 
 def pinned_today(text: str | None) -> date:
     """--today, else TRACKER_TODAY, else the default, read as tracker reads dates (day first)."""
-    from tracker.dates import DateError, parse_date
+    from tracker.domain.dates import DateError, parse_date
 
     env = os.environ.get("TRACKER_TODAY", "").strip()
     if text is not None:
@@ -356,8 +356,8 @@ def write_plan_file(n: int, today: date, path: Path) -> None:
 
 def write_store(n: int, today: date, path: Path) -> None:
     """A tracker store built through tracker's own import, from plans made in memory."""
-    from tracker.plans import parse_plan_text
-    from tracker.store import Store
+    from tracker.formats.plan_toml import parse_plan_text
+    from tracker.storage.store import Store
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -165,7 +165,7 @@ class Bench:
         # Made in a child process: this one stays small, since a child's peak memory as
         # wait4 reports it is never below its parent's at the time it was started.
         code = (
-            "import sqlite3, sys; from tracker.store import Store; "
+            "import sqlite3, sys; from tracker.storage.store import Store; "
             "Store.open(sys.argv[1]).close(); "
             "rows = sqlite3.connect(sys.argv[1]).execute("
             "'SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid'); "

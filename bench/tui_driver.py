@@ -34,8 +34,8 @@ async def drive(db: str, today: date) -> dict[str, float | int]:
     from textual.widgets import Input
     from textual.worker import WorkerCancelled
 
-    from tracker.records import Filters
-    from tracker.rules import RuleSettings
+    from tracker.domain.records import Filters
+    from tracker.domain.rules import RuleSettings
     from tracker.tui.app import make_app
     from tracker.tui.data import StoreAccess
     from tracker.tui.screens.main import MainScreen

@@ -22,11 +22,11 @@ import time
 from pathlib import Path
 
 T0 = time.perf_counter()
-from tracker.dates import today  # noqa: E402
-from tracker.db import refresh_statistics  # noqa: E402
-from tracker.records import Filters  # noqa: E402
-from tracker.rules import RuleSettings  # noqa: E402
-from tracker.store import Store  # noqa: E402
+from tracker.domain.dates import today  # noqa: E402
+from tracker.domain.records import Filters  # noqa: E402
+from tracker.domain.rules import RuleSettings  # noqa: E402
+from tracker.storage.engine import refresh_statistics  # noqa: E402
+from tracker.storage.store import Store  # noqa: E402
 from tracker.tui.app import make_app  # noqa: E402
 from tracker.tui.screens.main import MainScreen  # noqa: E402
 from tracker.tui.widgets.action_table import ActionTable  # noqa: E402

@@ -12,9 +12,9 @@ from datetime import date
 import pytest
 from conftest import SAMPLES
 
-from tracker.plans import ActionData, load_plan_file
-from tracker.records import ActionChanges
-from tracker.store import Store
+from tracker.domain.records import ActionChanges
+from tracker.formats.plan_toml import ActionData, load_plan_file
+from tracker.storage.store import Store
 
 PLAN = "staffordshire-2024-ilacs"
 

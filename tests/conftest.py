@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from pg_support import PG_ENV, PgServer
 
-from tracker.plans import load_plan_file
-from tracker.rules import RuleSettings
-from tracker.store import Store
+from tracker.domain.rules import RuleSettings
+from tracker.formats.plan_toml import load_plan_file
+from tracker.storage.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_plans"

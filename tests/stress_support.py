@@ -33,10 +33,10 @@ from typing import Any
 
 from sqlalchemy import text
 
-from tracker.errors import StaleWriteError, StoreBusyError, TrackerError
-from tracker.plans import ActionData, PlanData, RecommendationData
-from tracker.records import ActionChanges
-from tracker.store import Store
+from tracker.domain.errors import StaleWriteError, StoreBusyError, TrackerError
+from tracker.domain.records import ActionChanges
+from tracker.formats.plan_toml import ActionData, PlanData, RecommendationData
+from tracker.storage.store import Store
 
 PLAN_KEY = "stress"
 SHARED = f"{PLAN_KEY}:S.1"

@@ -14,10 +14,10 @@ from conftest import TODAY, sample_plan_files
 from pg_support import PgServer
 
 from tracker import cli
-from tracker.plans import load_plan_file
-from tracker.records import ActionChanges, Filters
-from tracker.rules import RuleSettings
-from tracker.store import Store
+from tracker.domain.records import ActionChanges, Filters
+from tracker.domain.rules import RuleSettings
+from tracker.formats.plan_toml import load_plan_file
+from tracker.storage.store import Store
 
 ADDRESS = "staffordshire-2024-ilacs:R1.3"
 
@@ -110,9 +110,9 @@ def test_a_bad_target_is_one_line(
 WRITER = """
 import sys, time
 from datetime import date
-from tracker.records import ActionChanges
-from tracker.rules import RuleSettings
-from tracker.store import Store
+from tracker.domain.records import ActionChanges
+from tracker.domain.rules import RuleSettings
+from tracker.storage.store import Store
 store = Store.open(sys.argv[1], create=False)
 rules = RuleSettings(today=date(2026, 11, 25))
 refs = [r.address for r in store.page_actions(settings=rules, limit=1000)]

@@ -20,9 +20,9 @@ import pytest
 from conftest import DATA, SAMPLES, TODAY, in_ci
 
 from tracker import cli
-from tracker.plans import load_plan_file
-from tracker.rules import RuleSettings
-from tracker.store import Store
+from tracker.domain.rules import RuleSettings
+from tracker.formats.plan_toml import load_plan_file
+from tracker.storage.store import Store
 
 BAD = DATA / "bad"
 A3 = "recommendations[2].actions[3]"  # the third action of the second recommendation
@@ -106,7 +106,7 @@ def _snapshot(url: str) -> tuple[object, ...]:
 @pytest.fixture
 def store_url(one_plan_store: Store, db_url: str) -> str:
     """A store holding one plan, with one change in its history."""
-    from tracker.records import ActionChanges
+    from tracker.domain.records import ActionChanges
 
     one_plan_store.update_action(
         "staffordshire-2024-ilacs:R1.3", ActionChanges(progress=65, note="seed"), user="seed"

@@ -17,11 +17,11 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 from tui_support import build, settle
 
-from tracker.records import ActionChanges
-from tracker.reporting import board_view
-from tracker.rules import RuleSettings
-from tracker.store import Store
-from tracker.timeline import TrendPoint
+from tracker.domain.records import ActionChanges
+from tracker.domain.rules import RuleSettings
+from tracker.reports.paper import board_view
+from tracker.storage.store import Store
+from tracker.storage.timeline import TrendPoint
 from tracker.tui.app import TrackerApp
 from tracker.tui.screens.board import BoardScreen, progress_bar, trend_chart
 

@@ -9,10 +9,10 @@ import icalendar
 import pytest
 
 from tracker.cli import main
-from tracker.ics import escape_text, fold
-from tracker.records import ActionChanges, Filters
-from tracker.rules import OPEN_STATUSES, RuleSettings
-from tracker.store import Store
+from tracker.domain.records import ActionChanges, Filters
+from tracker.domain.rules import OPEN_STATUSES, RuleSettings
+from tracker.formats.ics import escape_text, fold
+from tracker.storage.store import Store
 
 PLAN = "staffordshire-2024-ilacs"
 
@@ -68,7 +68,7 @@ def test_calendar_parses_back(one_plan_store: Store, db_url: str, tmp_path: Path
 def test_text_with_commas_semicolons_and_newlines_round_trips(
     one_plan_store: Store, db_url: str, tmp_path: Path
 ) -> None:
-    from tracker.ics import write_calendar
+    from tracker.formats.ics import write_calendar
 
     row = one_plan_store.get_action(f"{PLAN}:R1.6")
     text = "Review, with police; health \\ schools\nthen report – to the board ✓ " + "é" * 40

@@ -17,9 +17,9 @@ import pytest
 from conftest import ROOT, SAMPLES
 
 from tracker import cli
-from tracker.export import COLUMNS
-from tracker.plans import load_plan_file, parse_plan_text
-from tracker.store import Store
+from tracker.formats.plan_toml import load_plan_file, parse_plan_text
+from tracker.formats.snapshot import COLUMNS
+from tracker.storage.store import Store
 
 KEY = "staffordshire-2024-ilacs"
 R14 = f"{KEY}:R1.4"

@@ -17,10 +17,11 @@ import pytest
 import stress_support
 from conftest import SAMPLES, sample_plan_files
 
-from tracker import cli, db
-from tracker.errors import StaleWriteError, StoreBusyError
-from tracker.records import ActionChanges
-from tracker.store import Store
+from tracker import cli
+from tracker.domain.errors import StaleWriteError, StoreBusyError
+from tracker.domain.records import ActionChanges
+from tracker.storage import location
+from tracker.storage.store import Store
 
 ADDRESS = "staffordshire-2024-ilacs:R1.3"
 
@@ -96,7 +97,7 @@ def test_a_writer_waits_for_another_instead_of_failing(sqlite_url: str) -> None:
     """A write lock held for a moment makes the next writer wait, not report 'locked'."""
     store = Store.open(sqlite_url)
     path = SAMPLES / "staffordshire-2024-ilacs.toml"
-    from tracker.plans import load_plan_file
+    from tracker.formats.plan_toml import load_plan_file
 
     store.import_plans([(path.name, load_plan_file(path))], user="seed")
     holder = sqlite3.connect(store.location, isolation_level=None, check_same_thread=False)
@@ -120,12 +121,12 @@ def test_a_store_busy_past_the_timeout_says_so_in_one_line(
 ) -> None:
     store = Store.open(sqlite_url)
     path = SAMPLES / "staffordshire-2024-ilacs.toml"
-    from tracker.plans import load_plan_file
+    from tracker.formats.plan_toml import load_plan_file
 
     store.import_plans([(path.name, load_plan_file(path))], user="seed")
     before = store.get_action(ADDRESS)
     store.close()
-    monkeypatch.setattr(db, "BUSY_TIMEOUT_SECONDS", 0.1)
+    monkeypatch.setattr(location, "BUSY_TIMEOUT_SECONDS", 0.1)
     holder = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
@@ -160,7 +161,7 @@ def test_history_cannot_be_edited_or_deleted(sqlite_url: str) -> None:
     """The database itself refuses to change history, whatever program talks to it."""
     store = Store.open(sqlite_url)
     path = SAMPLES / "staffordshire-2024-ilacs.toml"
-    from tracker.plans import load_plan_file
+    from tracker.formats.plan_toml import load_plan_file
 
     store.import_plans([(path.name, load_plan_file(path))], user="seed")
     store.update_action(ADDRESS, ActionChanges(progress=61), user="lead")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tracker import cli
-from tracker.store import Store
+from tracker.storage.store import Store
 
 ADDRESS = "staffordshire-2024-ilacs:R1.3"
 
@@ -45,7 +45,7 @@ def test_a_crashing_process_prints_no_traceback(one_plan_store: Store, tmp_path:
     """The same in a real process: stderr is one line, the log has the details."""
     code = (
         "import sys\n"
-        "from tracker import store\n"
+        "from tracker.storage import store\n"
         "def broken(*a, **k):\n"
         "    return {}['no such key']\n"
         "store.Store.update_action = broken\n"

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 import pytest
 
-from tracker.dates import (
+from tracker.domain.dates import (
     DateError,
     format_date,
     format_utc,

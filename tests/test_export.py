@@ -17,10 +17,10 @@ import pytest
 from conftest import DATA
 
 from tracker import cli
-from tracker.export import COLUMNS, neutralise, snapshot_dicts, write_json, write_snapshot
-from tracker.records import ActionRow
-from tracker.rules import RuleSettings
-from tracker.store import Store
+from tracker.domain.records import ActionRow
+from tracker.domain.rules import RuleSettings
+from tracker.formats.snapshot import COLUMNS, neutralise, snapshot_dicts, write_json, write_snapshot
+from tracker.storage.store import Store
 
 GOLDEN = DATA / "golden" / "snapshot-2026-11-25.csv"
 HEADER = (

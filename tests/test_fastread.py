@@ -17,13 +17,14 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from tracker import cli
-from tracker.errors import ValidationError
-from tracker.fastread import READS_SCHEMA, FastReader, store_file
-from tracker.models import SCHEMA_VERSION
-from tracker.plans import ActionData, PlanData, RecommendationData
-from tracker.records import ActionChanges, ActionRow, Filters
-from tracker.rules import STATUSES, RuleSettings
-from tracker.store import Store, order_key
+from tracker.domain.errors import ValidationError
+from tracker.domain.records import ActionChanges, ActionRow, Filters
+from tracker.domain.rules import STATUSES, RuleSettings
+from tracker.formats.plan_toml import ActionData, PlanData, RecommendationData
+from tracker.storage.fastread import READS_SCHEMA, FastReader
+from tracker.storage.location import store_file
+from tracker.storage.models import SCHEMA_VERSION
+from tracker.storage.store import Store, order_key
 
 TODAY = date(2026, 11, 25)
 OWNERS = [
@@ -281,7 +282,7 @@ def test_reader_serves_only_sqlite_files_at_its_schema(tmp_path: Path, store_pat
 
 
 def test_default_store_is_the_one_db_names(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tracker.db import resolve_db
+    from tracker.storage.location import resolve_db
 
     assert f"sqlite:///{store_file(None)}" == resolve_db(None)
     monkeypatch.setenv("TRACKER_DB", "elsewhere.db")
@@ -326,7 +327,7 @@ def test_read_commands_do_not_load_the_orm(store_path: Path) -> None:
 def test_snapshot_cells_are_the_generic_cells_of_each_value(
     store_path: Path, slippage: bool
 ) -> None:
-    from tracker.export import _cell, row_values, snapshot_cells
+    from tracker.formats.snapshot import _cell, row_values, snapshot_cells
 
     reader = FastReader.open(str(store_path))
     assert reader is not None

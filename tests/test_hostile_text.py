@@ -23,12 +23,10 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from tracker import cli
-from tracker.dates import DateError, parse_date
-from tracker.errors import PlanFileError
-from tracker.export import COLUMNS, neutralise, write_snapshot
-from tracker.plans import ActionData, PlanData, RecommendationData, dump_plan, parse_plan_text
-from tracker.records import ActionChanges, ActionRow
-from tracker.rules import (
+from tracker.domain.dates import DateError, parse_date
+from tracker.domain.errors import PlanFileError
+from tracker.domain.records import ActionChanges, ActionRow
+from tracker.domain.rules import (
     OPEN_STATUSES,
     STATUSES,
     Rag,
@@ -38,7 +36,15 @@ from tracker.rules import (
     is_overdue,
     rag,
 )
-from tracker.store import Store
+from tracker.formats.plan_toml import (
+    ActionData,
+    PlanData,
+    RecommendationData,
+    dump_plan,
+    parse_plan_text,
+)
+from tracker.formats.snapshot import COLUMNS, neutralise, write_snapshot
+from tracker.storage.store import Store
 
 MARKUP = "[bold red]URGENT[/bold red] [link=https://x.example]click[/link]"
 ANSI = "\x1b[31mred\x1b[0m"

@@ -14,8 +14,14 @@ from pathlib import Path
 import pytest
 from conftest import SAMPLES
 
-from tracker.plans import ActionData, PlanData, RecommendationData, dump_plan, load_plan_file
-from tracker.store import Store
+from tracker.formats.plan_toml import (
+    ActionData,
+    PlanData,
+    RecommendationData,
+    dump_plan,
+    load_plan_file,
+)
+from tracker.storage.store import Store
 
 ACTIONS = 20_000
 PER_REC = 100

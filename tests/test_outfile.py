@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SAMPLES
 
-from tracker.errors import TrackerError
-from tracker.outfile import open_output
+from tracker.domain.errors import TrackerError
+from tracker.formats.outfile import open_output
 
 
 def test_a_failure_while_writing_leaves_the_old_file_and_no_litter(tmp_path: Path) -> None:

@@ -17,13 +17,14 @@ from pg_support import PgServer
 from sqlalchemy import event, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
-from tracker import db
 from tracker.cli import main
-from tracker.errors import ReadOnlyError, StoreBusyError, StoreError, TrackerError
-from tracker.models import Action, History
-from tracker.plans import load_plan_file
-from tracker.records import ActionChanges
-from tracker.store import Store
+from tracker.domain.errors import ReadOnlyError, StoreBusyError, StoreError, TrackerError
+from tracker.domain.records import ActionChanges
+from tracker.formats.plan_toml import load_plan_file
+from tracker.storage import engine as db
+from tracker.storage import location
+from tracker.storage.models import Action, History
+from tracker.storage.store import Store
 
 pytestmark = pytest.mark.postgres
 
@@ -151,7 +152,7 @@ def test_the_readme_grants_let_a_writer_do_everything(pg_server: PgServer, loade
 def test_a_row_held_by_another_user_is_reported_busy(
     loaded: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(db, "BUSY_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(location, "BUSY_TIMEOUT_SECONDS", 0.2)
     store = Store.open(loaded.engine.url.render_as_string(hide_password=False))
     action_id = store.resolve(ADDRESS)
     try:

@@ -15,9 +15,9 @@ from conftest import SAMPLES
 from pg_support import PgServer
 
 from tracker.cli import main
-from tracker.plans import load_plan_file
-from tracker.rules import RuleSettings
-from tracker.store import Store
+from tracker.domain.rules import RuleSettings
+from tracker.formats.plan_toml import load_plan_file
+from tracker.storage.store import Store
 
 pytestmark = pytest.mark.postgres
 

@@ -18,9 +18,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from tracker import plans
-from tracker.errors import PlanFileError
-from tracker.plans import (
+from tracker.domain.errors import PlanFileError
+from tracker.domain.rules import STATUSES, natural_key
+from tracker.formats import plan_toml as plans
+from tracker.formats.plan_toml import (
     GRADES,
     ActionData,
     JudgementData,
@@ -32,8 +33,7 @@ from tracker.plans import (
     parse_plan_bytes,
     parse_plan_text,
 )
-from tracker.rules import STATUSES, natural_key
-from tracker.store import Store
+from tracker.storage.store import Store
 
 F = "plan.toml"
 

@@ -18,8 +18,8 @@ from board_support import PLAN, tell_story
 from conftest import DATA
 
 from tracker.cli import main
-from tracker.records import ActionChanges
-from tracker.store import Store
+from tracker.domain.records import ActionChanges
+from tracker.storage.store import Store
 
 GOLDEN = DATA / "golden"
 
@@ -161,7 +161,7 @@ def _paper_of(db_url: str, plan: str, fmt: str) -> str:
 
 
 def test_slippage_sentence_tells_later_from_earlier() -> None:
-    from tracker.reporting import _slippage_sentence
+    from tracker.reports.paper import _slippage_sentence
 
     assert (
         _slippage_sentence([91])

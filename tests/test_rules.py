@@ -18,11 +18,11 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 from sqlalchemy import ColumnElement, select
 
-from tracker.cli import _settings, build_parser
-from tracker.errors import UsageError
-from tracker.plans import ActionData, PlanData, RecommendationData
-from tracker.records import ActionRow
-from tracker.rules import (
+from tracker.cli.context import settings_from_args
+from tracker.cli.main import build_parser
+from tracker.domain.errors import UsageError
+from tracker.domain.records import ActionRow
+from tracker.domain.rules import (
     STATUSES,
     Rag,
     RuleSettings,
@@ -35,7 +35,8 @@ from tracker.rules import (
     roll_up,
     sort_key,
 )
-from tracker.store import A, Store, due_soon_clause, overdue_clause, rag_case, rag_clause
+from tracker.formats.plan_toml import ActionData, PlanData, RecommendationData
+from tracker.storage.store import A, Store, due_soon_clause, overdue_clause, rag_case, rag_clause
 
 TODAY = date(2026, 11, 25)
 S = RuleSettings(today=TODAY)
@@ -140,7 +141,7 @@ def test_zero_tolerance_makes_any_overdue_action_red() -> None:
 
 
 def _settings_for(argv: list[str]) -> RuleSettings:
-    return _settings(build_parser().parse_args(argv))
+    return settings_from_args(build_parser()[0].parse_args(argv))
 
 
 def test_thresholds_default_to_14_and_30() -> None:

@@ -16,11 +16,11 @@ import pytest
 from conftest import DATA
 
 from tracker.cli import main
-from tracker.errors import PlanFileError
-from tracker.records import Filters
-from tracker.rules import RuleSettings
-from tracker.sheets import _decode, map_status, read_sheet, read_sheet_file
-from tracker.store import Store
+from tracker.domain.errors import PlanFileError
+from tracker.domain.records import Filters
+from tracker.domain.rules import RuleSettings
+from tracker.formats.sheets import _decode, map_status, read_sheet, read_sheet_file
+from tracker.storage.store import Store
 
 SHEETS = DATA / "sheets"
 CLEAN = SHEETS / "stoke-rag-tracker.csv"

@@ -14,9 +14,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from tui_support import build, settle
 
-from tracker.plans import load_plan_file
-from tracker.rules import RuleSettings
-from tracker.store import Store
+from tracker.domain.rules import RuleSettings
+from tracker.formats.plan_toml import load_plan_file
+from tracker.storage.store import Store
 from tracker.tui.app import TrackerApp
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_plans"

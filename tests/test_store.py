@@ -17,18 +17,18 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from tracker.errors import (
+from tracker.domain.errors import (
     NotFoundError,
     PlanFileError,
     StaleWriteError,
     TrackerError,
     ValidationError,
 )
-from tracker.models import SCHEMA_VERSION
-from tracker.plans import ActionData, PlanData, RecommendationData, load_plan_file
-from tracker.records import ActionChanges, Filters, HistoryEntry
-from tracker.rules import STATUSES, RuleSettings
-from tracker.store import Store
+from tracker.domain.records import ActionChanges, Filters, HistoryEntry
+from tracker.domain.rules import STATUSES, RuleSettings
+from tracker.formats.plan_toml import ActionData, PlanData, RecommendationData, load_plan_file
+from tracker.storage.models import SCHEMA_VERSION
+from tracker.storage.store import Store
 
 KEY = "staffordshire-2024-ilacs"
 R14 = f"{KEY}:R1.4"  # in progress, 80%, deadline 2026-09-30, revised from 2025-03-31
@@ -547,7 +547,7 @@ def test_owner_and_search_ignore_case_beyond_ascii(
         rows = list(empty_store.iter_actions(filters=filters, settings=settings))
         assert [r.ref for r in rows] == ["R1.1"], filters
     if db_url.startswith("sqlite"):
-        from tracker.fastread import FastReader
+        from tracker.storage.fastread import FastReader
 
         reader = FastReader.open(db_url.removeprefix("sqlite:///"))
         assert reader is not None

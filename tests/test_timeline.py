@@ -19,10 +19,10 @@ from conftest import TODAY
 from sqlalchemy import event
 
 from tracker.cli import main
-from tracker.records import ActionChanges, Filters
-from tracker.rules import RuleSettings
-from tracker.store import Store
-from tracker.timeline import actions_as_of, changes_between, monthly_trend
+from tracker.domain.records import ActionChanges, Filters
+from tracker.domain.rules import RuleSettings
+from tracker.storage.store import Store
+from tracker.storage.timeline import actions_as_of, changes_between, monthly_trend
 
 
 def at(settings_today: date) -> RuleSettings:

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import in_ci
 
-from tracker.plans import load_plan_file
-from tracker.rules import RuleSettings
-from tracker.store import Store
+from tracker.domain.rules import RuleSettings
+from tracker.formats.plan_toml import load_plan_file
+from tracker.storage.store import Store
 
 pytestmark = pytest.mark.tmux
 
@@ -93,7 +93,7 @@ def test_keys_in_a_real_terminal(
 ) -> None:
     store = Store.open(str(store_path))
     try:
-        from tracker.records import Filters
+        from tracker.domain.records import Filters
 
         total = store.view_counts(settings=settings).total
         overdue = store.view_counts(filters=Filters(overdue=True), settings=settings).total

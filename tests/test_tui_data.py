@@ -8,9 +8,9 @@ import sys
 from textual.widgets import Input
 from tui_support import SIZE, build, count, main_screen, notifications, settle, table
 
-from tracker.records import Filters
-from tracker.rules import RuleSettings
-from tracker.store import Store
+from tracker.domain.records import Filters
+from tracker.domain.rules import RuleSettings
+from tracker.storage.store import Store
 from tracker.tui.data import StoreAccess
 from tracker.tui.screens.edit import EditScreen
 from tracker.tui.screens.history import HistoryScreen
@@ -107,8 +107,8 @@ def test_the_first_screen_loads_neither_the_orm_nor_the_later_screens() -> None:
     later = (
         "sqlalchemy",
         "sqlmodel",
-        "tracker.store",
-        "tracker.export",
+        "tracker.storage.store",
+        "tracker.formats.snapshot",
         "tracker.tui.screens.edit",
         "tracker.tui.screens.export",
         "tracker.tui.screens.help",

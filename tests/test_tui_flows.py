@@ -25,11 +25,11 @@ from tui_support import (
     visible_lines,
 )
 
-from tracker.errors import StoreError, ValidationError
-from tracker.plans import load_plan_file
-from tracker.records import ActionChanges, ActionRow
-from tracker.rules import RuleSettings
-from tracker.store import MAX_TEXT, Store
+from tracker.domain.errors import StoreError, ValidationError
+from tracker.domain.records import ActionChanges, ActionRow
+from tracker.domain.rules import RuleSettings
+from tracker.formats.plan_toml import load_plan_file
+from tracker.storage.store import MAX_TEXT, Store
 from tracker.tui.app import TrackerApp
 from tracker.tui.screens.edit import EditScreen
 from tracker.tui.screens.export import ExportScreen

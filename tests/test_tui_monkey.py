@@ -25,9 +25,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 from tui_support import build, main_screen, notifications, settle
 
-from tracker.plans import load_plan_file
-from tracker.rules import RuleSettings
-from tracker.store import Store
+from tracker.domain.rules import RuleSettings
+from tracker.formats.plan_toml import load_plan_file
+from tracker.storage.store import Store
 from tracker.tui.app import TrackerApp
 from tracker.tui.screens.edit import EditScreen
 from tracker.tui.screens.export import ExportScreen
@@ -180,6 +180,7 @@ async def _escape_to_main(pilot: Pilot[int], app: TrackerApp) -> None:
     raise AssertionError(f"still on {app.screen!r}, focus on {app.focused!r}, after escapes")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("seed", "size"), RUNS, ids=[f"seed{s}-{w}x{h}" for s, (w, h) in RUNS])
 async def test_random_keys_leave_the_app_whole(
     seed: int,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tracker.records import Filters, ViewCounts
-from tracker.rules import RuleSettings
+from tracker.domain.records import Filters, ViewCounts
+from tracker.domain.rules import RuleSettings
 from tracker.tui.failures import describe_failure
 from tracker.tui.screens.export import check_path
 from tracker.tui.view import ViewState, middle_truncate, summary_text

@@ -7,9 +7,9 @@ import contextlib
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
-from tracker.records import Filters
-from tracker.rules import RuleSettings
-from tracker.store import Store
+from tracker.domain.records import Filters
+from tracker.domain.rules import RuleSettings
+from tracker.storage.store import Store
 from tracker.tui.app import TrackerApp, make_app
 from tracker.tui.screens.main import MainScreen
 from tracker.tui.widgets.action_table import ActionTable

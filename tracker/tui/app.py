@@ -14,12 +14,12 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from tracker.rules import RuleSettings
+from tracker.domain.rules import RuleSettings
 from tracker.tui.data import StoreAccess
 from tracker.tui.screens.main import MainScreen, Session
 
 if TYPE_CHECKING:
-    from tracker.store import Store
+    from tracker.storage.store import Store
 
 __all__ = ["TrackerApp", "make_app", "run_app"]
 

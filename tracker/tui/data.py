@@ -2,7 +2,7 @@
 
 Importing and opening the Store (SQLAlchemy, SQLModel) takes longer than drawing the
 first screen. For a SQLite file, `StoreAccess.open` answers the view's pages and counts
-through the light standard-library reader (tracker.fastread, proven equal to the Store by
+through the light standard-library reader (tracker.storage.fastread, proven equal to the Store by
 tests/test_fastread.py) and opens the Store on first need of anything else: the tree,
 history, writes, the change poll. The main screen asks for it in the background once the
 first rows are drawn. Any other store (PostgreSQL, a URI with options) is opened at once.
@@ -16,8 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tracker.fastread import FastReader, file_writable
-from tracker.records import (
+from tracker.domain.records import (
     ActionChanges,
     ActionRow,
     Filters,
@@ -26,10 +25,12 @@ from tracker.records import (
     UpdateResult,
     ViewCounts,
 )
-from tracker.rules import RuleSettings
+from tracker.domain.rules import RuleSettings
+from tracker.storage.fastread import FastReader
+from tracker.storage.location import file_writable
 
 if TYPE_CHECKING:
-    from tracker.store import Store
+    from tracker.storage.store import Store
 
 __all__ = ["StoreAccess"]
 
@@ -71,7 +72,7 @@ class StoreAccess:
         """
         reader = FastReader.open(db, any_thread=True)
         if reader is None:
-            from tracker.store import Store
+            from tracker.storage.store import Store
 
             return cls(store=Store.open(db, read_only=read_only), db=db, read_only=read_only)
         return cls(reader=reader, db=db, read_only=read_only)
@@ -87,7 +88,7 @@ class StoreAccess:
         """The Store, opened on first call; it may block, so call it from a worker thread."""
         with self._lock:
             if self._store is None:
-                from tracker.store import Store
+                from tracker.storage.store import Store
 
                 self._store = Store.open(self._db, read_only=self._read_only)
                 readers, self._readers = self._readers, []

@@ -8,8 +8,8 @@ import time
 from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState
 
-from tracker.errors import TrackerError
-from tracker.text import one_line
+from tracker.domain.errors import TrackerError
+from tracker.domain.text import one_line
 
 __all__ = ["ReportsFailures", "describe_failure"]
 

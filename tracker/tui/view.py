@@ -12,9 +12,9 @@ from rich.cells import cell_len, get_character_cell_size
 from rich.style import Style
 from rich.text import Text
 
-from tracker.records import ActionRow, Filters, ViewCounts
-from tracker.rules import Rag, RuleSettings
-from tracker.text import one_line
+from tracker.domain.records import ActionRow, Filters, ViewCounts
+from tracker.domain.rules import Rag, RuleSettings
+from tracker.domain.text import one_line
 
 __all__ = [
     "RAG_STYLES",

@@ -1,7 +1,7 @@
 """The board view: each plan and recommendation with its RAG and a progress bar, and a
 month-by-month chart of open, overdue and complete actions drawn from history.
 
-The numbers come from `tracker.reporting.board_view` (read in a thread worker); this
+The numbers come from `tracker.reports.paper.board_view` (read in a thread worker); this
 screen only draws them. Bars are text, so they print, copy and snapshot as they look; the
 RAG is always shown as its word as well as its colour.
 """
@@ -21,11 +21,11 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from tracker.reporting import BoardView, board_view
-from tracker.rules import RuleSettings, roll_up
-from tracker.store import Store
-from tracker.text import one_line, truncate
-from tracker.timeline import TrendPoint
+from tracker.domain.rules import RuleSettings, roll_up
+from tracker.domain.text import one_line, truncate
+from tracker.reports.paper import BoardView, board_view
+from tracker.storage.store import Store
+from tracker.storage.timeline import TrendPoint
 from tracker.tui.failures import ReportsFailures
 from tracker.tui.view import middle_truncate, rag_text
 

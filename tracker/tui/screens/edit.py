@@ -25,11 +25,11 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from textual.widgets.text_area import Document
 
-from tracker.dates import DateError, parse_date
-from tracker.records import ActionChanges, ActionRow
-from tracker.rules import STATUSES, RuleSettings
-from tracker.store import MAX_OWNER, MAX_TEXT
-from tracker.text import one_line, printable
+from tracker.domain.dates import DateError, parse_date
+from tracker.domain.records import ActionChanges, ActionRow
+from tracker.domain.rules import STATUSES, RuleSettings
+from tracker.domain.text import one_line, printable
+from tracker.storage.store import MAX_OWNER, MAX_TEXT
 from tracker.tui.view import status_label
 
 __all__ = ["EditResult", "EditScreen"]

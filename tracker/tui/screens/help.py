@@ -14,7 +14,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
-from tracker.rules import RuleSettings
+from tracker.domain.rules import RuleSettings
 
 __all__ = ["HELP_FILE", "HelpScreen", "help_text"]
 

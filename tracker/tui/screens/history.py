@@ -13,9 +13,9 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from tracker.dates import format_utc
-from tracker.records import ActionRow, HistoryEntry
-from tracker.text import one_line
+from tracker.domain.dates import format_utc
+from tracker.domain.records import ActionRow, HistoryEntry
+from tracker.domain.text import one_line
 from tracker.tui.data import StoreAccess
 from tracker.tui.failures import ReportsFailures
 

@@ -24,10 +24,17 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Tree
 from textual.worker import Worker, WorkerState
 
-from tracker.errors import StaleWriteError, ValidationError
-from tracker.records import ActionChanges, ActionRow, Filters, HistoryEntry, TreeNode, ViewCounts
-from tracker.rules import STATUSES, Rag, RuleSettings
-from tracker.text import one_line
+from tracker.domain.errors import StaleWriteError, ValidationError
+from tracker.domain.records import (
+    ActionChanges,
+    ActionRow,
+    Filters,
+    HistoryEntry,
+    TreeNode,
+    ViewCounts,
+)
+from tracker.domain.rules import STATUSES, Rag, RuleSettings
+from tracker.domain.text import one_line
 from tracker.tui.data import StoreAccess
 from tracker.tui.failures import ReportsFailures
 from tracker.tui.view import SORTS, ViewState, status_label
@@ -593,8 +600,8 @@ class MainScreen(ReportsFailures, Screen[None]):
 
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _export(self, path: Path, state: ViewState) -> None:
-        from tracker.export import write_snapshot
-        from tracker.outfile import open_output
+        from tracker.formats.outfile import open_output
+        from tracker.formats.snapshot import write_snapshot
 
         rows = self.store.iter_actions(filters=state.filters, settings=self.settings)
         with open_output(path) as out:  # whole or not at all

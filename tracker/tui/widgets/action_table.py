@@ -23,9 +23,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tracker.records import ActionRow
-from tracker.rules import RuleSettings
-from tracker.text import one_line
+from tracker.domain.records import ActionRow
+from tracker.domain.rules import RuleSettings
+from tracker.domain.text import one_line
 from tracker.tui.view import (
     DUE_SOON_STYLE,
     OVERDUE_STYLE,
@@ -206,14 +206,6 @@ class ActionTable(ScrollView, can_focus=True):
         """Every cached row, in view order (for tests and quick lookups)."""
         return [r for _, page in sorted(self._pages.items()) for r in page]
 
-    def index_of(self, action_id: int) -> int | None:
-        """The row index of an action among the cached pages."""
-        for number, page in self._pages.items():
-            for i, r in enumerate(page):
-                if r.id == action_id:
-                    return number * PAGE_SIZE + i
-        return None
-
     # --- cursor and scrolling -------------------------------------------------------------
 
     @property
@@ -255,11 +247,6 @@ class ActionTable(ScrollView, can_focus=True):
     def action_jump(self, where: int) -> None:
         if self.total:
             self.cursor = self.total - 1 if where < 0 else 0
-
-    def move_to(self, index: int) -> None:
-        """Put the cursor on a row index (clamped to the view)."""
-        if self.total:
-            self.cursor = max(0, min(index, self.total - 1))
 
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)

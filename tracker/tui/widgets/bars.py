@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from tracker.records import ViewCounts
-from tracker.text import one_line
+from tracker.domain.records import ViewCounts
+from tracker.domain.text import one_line
 from tracker.tui.view import ViewState, summary_text
 
 __all__ = ["SummaryLine", "TopBar"]

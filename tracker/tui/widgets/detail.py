@@ -7,10 +7,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tracker.dates import format_utc
-from tracker.records import ActionRow, HistoryEntry
-from tracker.rules import RuleSettings
-from tracker.text import one_line, printable
+from tracker.domain.dates import format_utc
+from tracker.domain.records import ActionRow, HistoryEntry
+from tracker.domain.rules import RuleSettings
+from tracker.domain.text import one_line, printable
 from tracker.tui.view import flag_text, rag_text, status_label
 
 __all__ = ["DetailPanel", "action_text", "history_line"]

@@ -8,8 +8,8 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode as UINode
 
-from tracker.records import TreeNode
-from tracker.text import one_line
+from tracker.domain.records import TreeNode
+from tracker.domain.text import one_line
 from tracker.tui.view import progress_text, rag_text
 
 __all__ = ["Place", "PlanTree"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from tracker.text import one_line
+from tracker.domain.text import one_line
 
 __all__ = ["Welcome"]
 

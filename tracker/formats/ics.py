@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import IO
 
-from tracker.records import ActionRow
-from tracker.rules import OPEN_STATUSES, RuleSettings
-from tracker.text import one_line, printable
+from tracker.domain.records import ActionRow
+from tracker.domain.rules import OPEN_STATUSES, RuleSettings
+from tracker.domain.text import one_line, printable
 
 __all__ = ["escape_text", "fold", "write_calendar"]
 

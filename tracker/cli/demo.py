@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tracker.errors import TrackerError
+from tracker.domain.errors import TrackerError
 
 __all__ = ["build_demo_store", "sample_plans_dir"]
 
@@ -14,7 +14,7 @@ def sample_plans_dir() -> Path:
     """`TRACKER_SAMPLES`, else the `sample_plans/` folder of the source checkout."""
     override = os.environ.get("TRACKER_SAMPLES", "").strip()
     candidates = [Path(override)] if override else []
-    candidates.append(Path(__file__).resolve().parent.parent / "sample_plans")
+    candidates.append(Path(__file__).resolve().parent.parent.parent / "sample_plans")
     candidates.append(Path.cwd() / "sample_plans")
     for folder in candidates:
         if folder.is_dir() and any(folder.glob("*.toml")):
@@ -26,8 +26,8 @@ def build_demo_store(*, user: str, folder: Path | None = None) -> str:
     """Make a new demo store from the sample plans; return its path."""
     from platformdirs import user_cache_dir
 
-    from tracker.plans import load_plan_file
-    from tracker.store import Store
+    from tracker.formats.plan_toml import load_plan_file
+    from tracker.storage.store import Store
 
     samples = sample_plans_dir()
     target_dir = folder or Path(

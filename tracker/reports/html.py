@@ -1,7 +1,7 @@
 """The board paper as HTML: one self-contained, printable file.
 
 Inline CSS and SVG, no scripts, no links out, every piece of plan text escaped. The
-content comes from `tracker.reporting.build_board_paper`; this module only draws it.
+content comes from `tracker.reports.paper.build_board_paper`; this module only draws it.
 """
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from html import escape
 
-from tracker.dates import format_date, format_utc
-from tracker.reporting import (
+from tracker.domain.dates import format_date, format_utc
+from tracker.domain.rules import Rag
+from tracker.reports.paper import (
     BoardPaper,
     PlanSection,
     as_sentence,
@@ -20,8 +21,7 @@ from tracker.reporting import (
     long_date,
     summary_sentence,
 )
-from tracker.rules import Rag
-from tracker.timeline import ChangeLog, TrendPoint
+from tracker.storage.timeline import ChangeLog, TrendPoint
 
 __all__ = ["board_paper_html", "progress_bar", "rag_chip"]
 
@@ -93,7 +93,7 @@ footer { margin-top: 28px; border-top: 1px solid var(--rule); padding-top: 8px;
 
 def _h(value: object) -> str:
     """Plan text as HTML text: escaped, control characters removed."""
-    from tracker.text import printable
+    from tracker.domain.text import printable
 
     return escape(printable(str(value) if value is not None else ""), quote=True)
 

@@ -2,7 +2,7 @@
 
 The board paper gathers, per plan, the inspection's judgements, each recommendation's
 RAG and progress, the exceptions a board must see (overdue, blocked, slipped deadlines)
-and the changes since the last board. `tracker.paper_html` draws the same paper as HTML.
+and the changes since the last board. `tracker.reports.html` draws the same paper as HTML.
 """
 
 from __future__ import annotations
@@ -15,14 +15,20 @@ from typing import IO
 
 from sqlalchemy import select
 
-from tracker.dates import format_date, format_utc
-from tracker.export import neutralise
-from tracker.models import JUDGEMENT, PLAN
-from tracker.records import ActionRow, Filters, TreeNode
-from tracker.rules import OPEN_STATUSES, Rag, RuleSettings, roll_up
-from tracker.store import Store
-from tracker.text import json_text, one_line
-from tracker.timeline import ChangeEntry, ChangeLog, TrendPoint, change_records, changes_between
+from tracker.domain.dates import format_date, format_utc
+from tracker.domain.records import ActionRow, Filters, TreeNode
+from tracker.domain.rules import OPEN_STATUSES, Rag, RuleSettings, roll_up
+from tracker.domain.text import json_text, one_line
+from tracker.formats.snapshot import neutralise
+from tracker.storage.models import JUDGEMENT, PLAN
+from tracker.storage.store import Store
+from tracker.storage.timeline import (
+    ChangeEntry,
+    ChangeLog,
+    TrendPoint,
+    change_records,
+    changes_between,
+)
 
 __all__ = [
     "BoardPaper",
@@ -96,7 +102,7 @@ def _period(log: ChangeLog) -> str:
 
 
 def _changes_text(log: ChangeLog, out: IO[str]) -> None:
-    from tracker.text import truncate
+    from tracker.domain.text import truncate
 
     out.write(f"Changes {_period(log)}\n")
     out.write(summary_sentence(log) + "\n")
@@ -271,8 +277,8 @@ def build_board_paper(
     With `historical`, the actions are read as they stood at the end of that day
     (rolled back through history), so last month's paper can be produced again.
     """
-    from tracker.errors import NotFoundError
-    from tracker.timeline import monthly_trends
+    from tracker.domain.errors import NotFoundError
+    from tracker.storage.timeline import monthly_trends
 
     nodes = [n for n in store.tree(settings=settings) if plan is None or n.plan_key == plan]
     if plan is not None and not nodes:
@@ -348,7 +354,7 @@ def _classify(
 ) -> None:
     """Count each plan's actions, roll up its recommendations and pick out its exceptions,
     in one pass over the actions (as they are, or as they stood at `settings.today`)."""
-    from tracker.timeline import actions_as_of
+    from tracker.storage.timeline import actions_as_of
 
     if historical:
         rows = actions_as_of(
@@ -505,7 +511,7 @@ class BoardView:
 
 def board_view(store: Store, *, settings: RuleSettings, months: int = 12) -> BoardView:
     """Plans and recommendations with RAG and progress, and each plan's monthly trend."""
-    from tracker.timeline import monthly_trends
+    from tracker.storage.timeline import monthly_trends
 
     return BoardView(
         today=settings.today,

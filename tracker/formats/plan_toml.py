@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from tracker.dates import DateError, parse_date
-from tracker.errors import PlanFileError
-from tracker.rules import STATUSES
+from tracker.domain.dates import DateError, parse_date
+from tracker.domain.errors import PlanFileError
+from tracker.domain.plan import (
+    GRADES,
+    LONG,
+    MEDIUM,
+    SHORT,
+    ActionData,
+    JudgementData,
+    PlanData,
+    RecommendationData,
+)
+from tracker.domain.rules import STATUSES
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -31,76 +40,6 @@ __all__ = [
 ]
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
-GRADES = (
-    "Outstanding",
-    "Good",
-    "Requires improvement to be good",
-    "Inadequate",
-    "Not graded",
-)
-
-# The longest text each field may hold: generous for real plans, refusing runaway data.
-SHORT = 300
-MEDIUM = 2_000
-LONG = 20_000
-
-
-@dataclass(slots=True)
-class ActionData:
-    """One action as a plan file describes it."""
-
-    ref: str
-    description: str
-    owner: str
-    deadline: date
-    status: str
-    progress: int
-    partner: str | None = None
-    start: date | None = None
-    original_deadline: date | None = None
-    measure: str | None = None
-    evidence: str | None = None
-    notes: str | None = None
-
-
-@dataclass(slots=True)
-class RecommendationData:
-    """One recommendation and its actions."""
-
-    ref: str
-    title: str
-    text: str | None = None
-    area: str | None = None
-    actions: list[ActionData] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class JudgementData:
-    """One row of the judgement table."""
-
-    area: str
-    grade: str
-
-
-@dataclass(slots=True)
-class PlanData:
-    """A whole plan as a file describes it."""
-
-    key: str
-    authority: str
-    title: str
-    inspection_type: str | None = None
-    framework: str | None = None
-    inspection_start: date | None = None
-    inspection_end: date | None = None
-    published: date | None = None
-    plan_due: date | None = None
-    overall_judgement: str | None = None
-    judgements: list[JudgementData] = field(default_factory=list)
-    recommendations: list[RecommendationData] = field(default_factory=list)
-
-    def action_count(self) -> int:
-        return sum(len(r.actions) for r in self.recommendations)
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -392,7 +331,7 @@ def _read_plan(raw: dict[str, Any], check: _Checker, default_key: str) -> PlanDa
         if start and end and start > end:
             check.fail("plan.inspection_end", f"{end} is before inspection_start {start}")
     key = values.get("key") or default_key
-    if not _valid_key(key):
+    if not valid_key(key):
         where = "plan.key" if values.get("key") else "the file name"
         check.fail(where, f"{key!r} is not a usable plan key: use letters, digits, '-', '_' or '.'")
 
@@ -416,7 +355,7 @@ def _read_plan(raw: dict[str, Any], check: _Checker, default_key: str) -> PlanDa
     )
 
 
-def _valid_key(key: str) -> bool:
+def valid_key(key: str) -> bool:
     return (
         0 < len(key) <= _KEY_MAX
         and key[0].isalnum()

@@ -12,10 +12,10 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import IO, Any
 
-from tracker.dates import format_date, format_utc
-from tracker.records import ActionRow
-from tracker.rules import OPEN_STATUSES, RuleSettings, days_overdue, is_due_soon, rag
-from tracker.text import json_text
+from tracker.domain.dates import format_date, format_utc
+from tracker.domain.records import ActionRow
+from tracker.domain.rules import OPEN_STATUSES, RuleSettings, days_overdue, is_due_soon, rag
+from tracker.domain.text import json_text
 
 __all__ = [
     "COLUMNS",

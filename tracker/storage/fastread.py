@@ -11,16 +11,15 @@ anything else (PostgreSQL, a missing file, another schema) the caller uses the S
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from tracker.errors import StoreBusyError, StoreError, ValidationError
-from tracker.records import ActionRow, Filters, ViewCounts
-from tracker.rules import (
+from tracker.domain.errors import StoreBusyError, StoreError, ValidationError
+from tracker.domain.records import ActionRow, Filters, ViewCounts
+from tracker.domain.rules import (
     RAG_RANKS,
     RAG_UNRATED_RANK,
     RAG_UNRATED_RANK_DESCENDING,
@@ -30,34 +29,22 @@ from tracker.rules import (
     is_due_soon,
     rag,
 )
+from tracker.storage.location import (
+    BUSY_TIMEOUT_SECONDS,
+    read_only_query,
+    store_file,
+    use_unicode_lower,
+)
 
 __all__ = [
     "READS_SCHEMA",
     "FastReader",
     "Reader",
-    "file_writable",
-    "read_only_query",
-    "store_file",
-    "use_unicode_lower",
 ]
-
-
-def _unicode_lower(value: str | None) -> str | None:
-    return value.lower() if isinstance(value, str) else value
-
-
-def use_unicode_lower(conn: sqlite3.Connection) -> None:
-    """Make SQLite's `lower()` fold every letter, as PostgreSQL's does, not ASCII alone.
-
-    Case-insensitive filters (`--owner`, search) compare `lower(column)`, so "équipe"
-    finds "Équipe Sécurité" on both engines. The Store's SQLite engine uses it too.
-    """
-    conn.create_function("lower", 1, _unicode_lower, deterministic=True)
 
 
 # The store schema this reader understands (models.SCHEMA_VERSION when it was written).
 READS_SCHEMA = 1
-BUSY_TIMEOUT_SECONDS = 15.0
 
 _OPEN = ("blocked", "in_progress", "not_started")
 _WORKING = ("not_started", "in_progress")
@@ -104,50 +91,6 @@ class Reader(Protocol):
     def plan_keys(self) -> list[str]: ...
 
     def close(self) -> None: ...
-
-
-def store_file(db: str | None) -> Path | None:
-    """The SQLite file `--db`, `TRACKER_DB` or the default names, as db.resolve_db reads them.
-
-    None when the store is not a plain SQLite file (a PostgreSQL URL, a URI with options).
-    """
-    value = db or os.environ.get("TRACKER_DB", "").strip() or None
-    if value is None:
-        from platformdirs import user_data_dir
-
-        return Path(user_data_dir("tracker", appauthor=False)) / "tracker.db"
-    if "://" not in value:
-        return Path(value).expanduser().resolve()
-    prefix = "sqlite:///"
-    if not value.startswith(prefix) or "?" in value:
-        return None
-    rest = value[len(prefix) :]
-    if not rest or rest == ":memory:" or rest.startswith("file:"):
-        return None
-    return Path(rest)
-
-
-def read_only_query(path: Path) -> str:
-    """The URI query that opens a SQLite store file for reading only.
-
-    A store in WAL mode needs its `-shm` file beside it even to read. In a folder this
-    user may not write to, with no writer at work (no `-shm`, an empty or missing `-wal`),
-    the file is opened as immutable: nobody can be changing it through this folder then.
-    """
-    query = "mode=ro"
-    shm = path.with_name(path.name + "-shm")
-    wal = path.with_name(path.name + "-wal")
-    idle = not shm.exists() and (not wal.exists() or wal.stat().st_size == 0)
-    if idle and not os.access(path.parent, os.W_OK):
-        query += "&immutable=1"
-    return query
-
-
-def file_writable(path: Path) -> bool:
-    """Whether this user may change a SQLite store file (and its journal beside it)."""
-    if path.exists() and not os.access(path, os.W_OK):
-        return False
-    return os.access(path.parent, os.W_OK)
 
 
 def _like(term: str) -> str:

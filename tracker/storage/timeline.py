@@ -17,11 +17,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from tracker.dates import format_date
-from tracker.models import ACTION, HISTORY, PLAN, Action, History, Plan
-from tracker.records import ActionRow, Filters, ViewCounts
-from tracker.rules import OPEN_STATUSES, STATUSES, RuleSettings, is_due_soon, is_overdue, rag
-from tracker.store import Store
+from tracker.domain.records import ActionRow, Filters, ViewCounts
+from tracker.domain.rules import OPEN_STATUSES, STATUSES, RuleSettings, is_due_soon, is_overdue, rag
+from tracker.storage.models import ACTION, HISTORY, PLAN, Action, History, Plan
+from tracker.storage.store import Store
 
 __all__ = [
     "AsOfReader",
@@ -93,7 +92,7 @@ def row_matches(row: ActionRow, filters: Filters, settings: RuleSettings) -> boo
 
 
 def _check_statuses(filters: Filters) -> None:
-    from tracker.errors import ValidationError
+    from tracker.domain.errors import ValidationError
 
     for status in filters.statuses:
         if status not in STATUSES:
@@ -201,7 +200,7 @@ class AsOfReader:
         descending: bool = False,
     ) -> Iterator[ActionRow]:
         if sort not in (None, "ref") or descending:
-            from tracker.errors import ValidationError
+            from tracker.domain.errors import ValidationError
 
             raise ValidationError("a view as at a date is shown in natural order only")
         return actions_as_of(self.store, day=self.day, filters=filters, settings=settings)
@@ -306,7 +305,7 @@ def changes_between(
     The summary's states are judged as at `until` with `settings`' thresholds.
     """
     if until < since:
-        from tracker.errors import UsageError
+        from tracker.domain.errors import UsageError
 
         raise UsageError(f"--until {until} is before --since {since}")
     start, stop = datetime.combine(since, time()), end_of_day(until)
@@ -344,7 +343,7 @@ def changes_between(
 
 def change_records(log: ChangeLog) -> list[dict[str, str | None]]:
     """The entries as flat records: the columns of `changes --format csv|json`."""
-    from tracker.dates import format_utc
+    from tracker.domain.dates import format_utc
 
     return [
         {
@@ -484,8 +483,3 @@ def _count_at(
         key: TrendPoint(month=month, as_at=day, open=o, overdue=d, complete=k, total=t)
         for key, (o, d, k, t) in counts.items()
     }
-
-
-def describe_period(since: date, until: date) -> str:
-    """`from 2026-10-28 to 2026-11-25`, as headings say it."""
-    return f"from {format_date(since)} to {format_date(until)}"

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from tracker.errors import TrackerError
+from tracker.domain.errors import TrackerError
 
 __all__ = ["open_output"]
 

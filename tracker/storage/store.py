@@ -37,9 +37,41 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from tracker import dates
-from tracker import db as _db_setup
-from tracker.db import (
+from tracker.domain import dates
+from tracker.domain.errors import (
+    NotFoundError,
+    PlanFileError,
+    ReadOnlyError,
+    StaleWriteError,
+    StoreBusyError,
+    StoreError,
+    TrackerError,
+    ValidationError,
+)
+from tracker.domain.plan import ActionData, JudgementData, PlanData, RecommendationData
+from tracker.domain.records import (
+    ActionChanges,
+    ActionRow,
+    Filters,
+    HistoryEntry,
+    PlanSummary,
+    TreeNode,
+    UpdateResult,
+    ViewCounts,
+)
+from tracker.domain.rules import (
+    OPEN_STATUSES,
+    RAG_RANKS,
+    RAG_UNRATED_RANK,
+    RAG_UNRATED_RANK_DESCENDING,
+    STATUSES,
+    Rag,
+    RuleSettings,
+    roll_up,
+    sort_key,
+)
+from tracker.storage import location as _location
+from tracker.storage.engine import (
     WRITE_OPTION,
     can_write,
     db_message,
@@ -51,18 +83,8 @@ from tracker.db import (
     refresh_statistics,
     resolve_db,
 )
-from tracker.errors import (
-    NotFoundError,
-    PlanFileError,
-    ReadOnlyError,
-    StaleWriteError,
-    StoreBusyError,
-    StoreError,
-    TrackerError,
-    ValidationError,
-)
-from tracker.fastread import file_writable, store_file
-from tracker.models import (
+from tracker.storage.location import file_writable, store_file
+from tracker.storage.models import (
     ACTION,
     HISTORY,
     JUDGEMENT,
@@ -77,28 +99,6 @@ from tracker.models import (
     Plan,
     Recommendation,
     bytewise,
-)
-from tracker.plans import ActionData, JudgementData, PlanData, RecommendationData
-from tracker.records import (
-    ActionChanges,
-    ActionRow,
-    Filters,
-    HistoryEntry,
-    PlanSummary,
-    TreeNode,
-    UpdateResult,
-    ViewCounts,
-)
-from tracker.rules import (
-    OPEN_STATUSES,
-    RAG_RANKS,
-    RAG_UNRATED_RANK,
-    RAG_UNRATED_RANK_DESCENDING,
-    STATUSES,
-    Rag,
-    RuleSettings,
-    roll_up,
-    sort_key,
 )
 
 __all__ = ["ImportResult", "Store", "order_key"]
@@ -379,7 +379,7 @@ class Store:
                 # is worth another try; one that came after waiting the whole busy timeout
                 # means someone holds the store, and the user hears so now, not minutes on.
                 waited = time.monotonic() - started
-                patient = waited < 0.5 * _db_setup.BUSY_TIMEOUT_SECONDS
+                patient = waited < 0.5 * _location.BUSY_TIMEOUT_SECONDS
                 if _is_busy(exc) and patient and attempt < attempts - 1:
                     self.busy_retries += 1
                     time.sleep(0.05 * (attempt + 1))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
 
-from tracker.rules import Rag, RuleSettings, days_overdue, is_due_soon, is_overdue, rag
+from tracker.domain.rules import Rag, RuleSettings, days_overdue, is_due_soon, is_overdue, rag
 
 __all__ = [
     "ActionChanges",

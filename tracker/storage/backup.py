@@ -11,10 +11,10 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tracker.errors import StoreError, TrackerError
+from tracker.domain.errors import StoreError, TrackerError
 
 if TYPE_CHECKING:
-    from tracker.store import Store
+    from tracker.storage.store import Store
 
 __all__ = ["backup_store"]
 

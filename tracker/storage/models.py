@@ -25,7 +25,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Field, SQLModel
 
-from tracker.rules import OPEN_STATUSES, STATUSES
+from tracker.domain.rules import OPEN_STATUSES, STATUSES
 
 __all__ = [
     "ACTION",

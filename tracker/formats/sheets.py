@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from tracker.dates import DateError, parse_date
-from tracker.errors import PlanFileError
-from tracker.plans import ActionData, PlanData, RecommendationData, read_input_file
+from tracker.domain.dates import DateError, parse_date
+from tracker.domain.errors import PlanFileError
+from tracker.formats.plan_toml import ActionData, PlanData, RecommendationData, read_input_file
 
 __all__ = ["FIELDS", "SheetResult", "map_status", "read_sheet", "read_sheet_file"]
 
@@ -703,7 +703,7 @@ def check_plan(result: SheetResult, name: str) -> PlanData:
     The plan is written out as a plan file and read back, so a sheet import meets exactly
     the rules `tracker import` does.
     """
-    from tracker.plans import dump_plan, parse_plan_text
+    from tracker.formats.plan_toml import dump_plan, parse_plan_text
 
     if result.problems:
         raise PlanFileError([*result.problems, "nothing was imported"])

@@ -7,7 +7,6 @@ PostgreSQL URL can take SQLite's place.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -17,25 +16,29 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlmodel import SQLModel
 
-from tracker.errors import StoreError
-from tracker.fastread import file_writable, read_only_query, use_unicode_lower
-from tracker.models import META, PLAN_IMPORTS, SCHEMA_VERSION, Meta
+from tracker.domain.errors import StoreError
+from tracker.storage import location
+from tracker.storage.location import (
+    default_db_path,
+    file_writable,
+    read_only_query,
+    resolve_db,
+    use_unicode_lower,
+)
+from tracker.storage.models import META, PLAN_IMPORTS, SCHEMA_VERSION, Meta
 
 __all__ = [
-    "BUSY_TIMEOUT_SECONDS",
     "WRITE_OPTION",
     "can_write",
     "default_db_path",
     "ensure_schema",
     "is_busy",
     "is_conflict",
-    "is_sqlite",
     "make_engine",
     "refresh_statistics",
     "resolve_db",
 ]
 
-BUSY_TIMEOUT_SECONDS = 15.0
 NO_STORE_YET = "no tracker store here yet: load a plan with 'tracker import FILE.toml'"
 
 # History is evidence: the database itself refuses to change or delete an entry, so no
@@ -60,29 +63,6 @@ _HISTORY_GUARDS: dict[str, tuple[str, ...]] = {
 # Execution option a Store sets on connections that will write: SQLite then takes the
 # write lock at BEGIN, so a read-then-write never deadlocks with another writer.
 WRITE_OPTION = "tracker_write"
-
-
-def default_db_path() -> Path:
-    """`tracker.db` in the user's data directory (the folder is made on first use)."""
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("tracker", appauthor=False)) / "tracker.db"
-
-
-def resolve_db(db: str | None) -> str:
-    """The SQLAlchemy URL for `--db`, else `TRACKER_DB`, else the default store."""
-    value = db or os.environ.get("TRACKER_DB", "").strip() or None
-    if value is None:
-        path = default_db_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{path}"
-    if "://" in value:
-        return value
-    return f"sqlite:///{Path(value).expanduser().resolve()}"
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -135,7 +115,7 @@ def _set_up_postgresql(engine: Engine, *, read_only: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: object) -> None:
         with dbapi_conn.cursor() as cur:
-            cur.execute(f"SET lock_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            cur.execute(f"SET lock_timeout = {int(location.BUSY_TIMEOUT_SECONDS * 1000)}")
             cur.execute(
                 "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ"
             )
@@ -212,7 +192,10 @@ def _sqlite_engine(url: str, *, read_only: bool, create: bool) -> Engine:
             raise StoreError(f"{path}: no store here to open read-only")
         if not create and not path.exists():
             raise StoreError(f"{path}: {NO_STORE_YET}")
-    connect_args: dict[str, Any] = {"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
+    connect_args: dict[str, Any] = {
+        "timeout": location.BUSY_TIMEOUT_SECONDS,
+        "check_same_thread": False,
+    }
     if read_only and path is not None:
         url = f"sqlite:///file:{path}?{read_only_query(path)}&uri=true"
     engine = create_engine(url, connect_args=connect_args)
@@ -226,7 +209,7 @@ def _sqlite_engine(url: str, *, read_only: bool, create: bool) -> Engine:
         cur = dbapi_conn.cursor()
         try:
             cur.execute("PRAGMA foreign_keys = ON")
-            cur.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            cur.execute(f"PRAGMA busy_timeout = {int(location.BUSY_TIMEOUT_SECONDS * 1000)}")
             if writable:
                 # WAL itself is switched on by ensure_schema, once the file has proved to
                 # be a tracker store: opening someone else's database must not change it.

@@ -1,0 +1,228 @@
+"""Commands that move plans and snapshots in and out: `import`, `import-sheet`, `export`,
+`export-plan`, `calendar` and `backup`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tracker.cli.args import CommandAdder, add_filters, add_snapshot_options
+from tracker.cli.context import (
+    Command,
+    Context,
+    check_plan,
+    filters_from_args,
+    output,
+    snapshot_source,
+)
+from tracker.domain.errors import TrackerError, UsageError
+from tracker.domain.records import Filters
+from tracker.domain.rules import (
+    OPEN_STATUSES,
+)
+
+if TYPE_CHECKING:
+    from tracker.domain.plan import PlanData
+
+
+def cmd_import(ctx: Context) -> int:
+    from tracker.formats.plan_toml import check_unique_keys, load_plan_file
+
+    loaded = []
+    problems: list[str] = []
+    from tracker.domain.errors import PlanFileError
+
+    for name in ctx.args.files:
+        try:
+            loaded.append((name, load_plan_file(Path(name), display=name)))
+        except PlanFileError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise PlanFileError([*problems, "nothing was imported"])
+    check_unique_keys(loaded)
+    return import_and_report(ctx, loaded, replace=ctx.args.replace)
+
+
+def import_and_report(
+    ctx: Context,
+    plans: Sequence[tuple[str, PlanData]],
+    *,
+    replace: bool,
+    detail: Callable[[PlanData], str] | None = None,
+) -> int:
+    """Load checked plans in one transaction and say, per file, what was added or replaced.
+
+    `detail` may add to the line of a newly imported plan (e.g. how many recommendations).
+    """
+    store = ctx.open_store()
+    try:
+        results = store.import_plans(plans, replace=replace, user=ctx.user)
+    finally:
+        store.close()
+    by_source = dict(plans)
+    for result in results:
+        if result.replaced:
+            ctx.out.write(
+                f"{result.source}: replaced plan {result.plan_key}: {result.added} added, "
+                f"{result.updated} updated, {result.cancelled} cancelled\n"
+            )
+        else:
+            extra = detail(by_source[result.source]) if detail else ""
+            ctx.out.write(
+                f"{result.source}: imported plan {result.plan_key}: {result.added} actions{extra}\n"
+            )
+    return 0
+
+
+def cmd_import_sheet(ctx: Context) -> int:
+    from tracker.formats.plan_toml import valid_key
+    from tracker.formats.sheets import check_plan, describe_mapping, read_sheet_file
+
+    args = ctx.args
+    name = args.file
+    if not valid_key(args.plan):
+        raise UsageError(
+            f"--plan: {args.plan!r} is not a usable plan key: use letters, digits, '-', '_' or '.'"
+        )
+    result = read_sheet_file(
+        Path(name), key=args.plan, authority=args.authority, title=args.title, display=name
+    )
+    if args.dry_run:
+        out = ctx.out
+        out.write(f"{name}: dry run, nothing is imported\n")
+        for line in describe_mapping(result):
+            out.write(line + "\n")
+        problems = list(result.problems)
+        if not problems:
+            try:
+                check_plan(result, name)
+            except TrackerError as exc:
+                problems = [p for p in exc.lines() if p != "nothing was imported"]
+        if problems:
+            out.write(
+                f"{len(problems)} rows or columns cannot be read; nothing would be imported:\n"
+            )
+            for problem in problems:
+                out.write(f"  {problem}\n")
+            return 1
+        out.write(f"ready: {len(result.rows)} actions would be imported as plan {args.plan}\n")
+        return 0
+
+    plan = check_plan(result, name)
+    return import_and_report(
+        ctx,
+        [(name, plan)],
+        replace=args.replace,
+        detail=lambda p: f" under {len(p.recommendations)} recommendations",
+    )
+
+
+def cmd_export(ctx: Context) -> int:
+    from tracker.formats.snapshot import write_snapshot
+
+    store, settings = snapshot_source(ctx)
+    try:
+        filters = filters_from_args(ctx.args)
+        check_plan(store, filters.plan)
+        rows = store.iter_actions(filters=filters, settings=settings)
+        with output(ctx.args.output, ctx.out) as out:
+            count = write_snapshot(rows, settings, out, slippage=ctx.args.slippage)
+    finally:
+        store.close()
+    if ctx.args.output and ctx.args.output != "-":
+        sys.stderr.write(f"wrote {count} actions to {ctx.args.output} (as at {settings.today})\n")
+    return 0
+
+
+def cmd_export_plan(ctx: Context) -> int:
+    from tracker.formats.plan_toml import dump_plan
+
+    store = ctx.open_store(create=False)
+    try:
+        plan = store.plan_data(ctx.args.key)
+    finally:
+        store.close()
+    with output(ctx.args.output, ctx.out) as out:
+        out.write(dump_plan(plan))
+    return 0
+
+
+def cmd_calendar(ctx: Context) -> int:
+    from tracker.domain.dates import now_utc
+    from tracker.formats.ics import write_calendar
+
+    args, settings = ctx.args, ctx.settings
+    filters = Filters(plan=args.plan, owner=args.owner, statuses=tuple(sorted(OPEN_STATUSES)))
+    store = ctx.open_store(create=False)
+    try:
+        if args.plan and args.plan not in store.plan_keys():
+            raise TrackerError(f"no plan {args.plan!r} in the store")
+        rows = store.iter_actions(filters=filters, settings=settings)
+        name = "Improvement plan deadlines" + (f": {args.owner}" if args.owner else "")
+        with output(args.output, ctx.out) as out:
+            count = write_calendar(rows, settings, out, now=now_utc(), name=name)
+    finally:
+        store.close()
+    if args.output and args.output != "-":
+        sys.stderr.write(f"wrote {count} deadlines to {args.output}\n")
+    return 0
+
+
+def cmd_backup(ctx: Context) -> int:
+    from tracker.storage.backup import backup_store
+
+    store = ctx.open_store(create=False)
+    try:
+        target = backup_store(store, Path(ctx.args.file), force=ctx.args.force)
+    finally:
+        store.close()
+    ctx.out.write(f"backed up {store.location} to {target}\n")
+    return 0
+
+
+def add_commands(command: CommandAdder) -> dict[str, Command]:
+    """Add this group's subcommands; return what runs each."""
+    p = command("import", "load plan files (all of them or none)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--replace", action="store_true", help="update plans already in the store")
+
+    p = command("import-sheet", "load a plan from the CSV a spreadsheet RAG tracker saves")
+    p.add_argument("file", metavar="FILE.csv")
+    p.add_argument("--plan", metavar="KEY", required=True, help="the new plan's key")
+    p.add_argument("--authority", metavar="NAME", required=True, help="the council's name")
+    p.add_argument("--title", metavar="TEXT", required=True, help="the plan's title")
+    p.add_argument(
+        "--dry-run", action="store_true", help="show how the sheet reads; change nothing"
+    )
+    p.add_argument("--replace", action="store_true", help="update the plan if already stored")
+
+    p = command("export", "CSV status snapshot")
+    add_filters(p)
+    add_snapshot_options(p)
+    p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (else standard output)")
+
+    p = command("export-plan", "the plan as TOML")
+    p.add_argument("key", metavar="KEY")
+    p.add_argument("--output", "-o", metavar="FILE")
+
+    p = command("calendar", "open actions' deadlines as an iCalendar (.ics) file")
+    p.add_argument("--owner", metavar="TEXT", help="owner contains TEXT (any case)")
+    p.add_argument("--plan", metavar="KEY", help="only this plan")
+    p.add_argument(
+        "--output", "-o", metavar="FILE.ics", help="write to FILE (else standard output)"
+    )
+
+    p = command("backup", "a consistent copy of the store, safe while others use it")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    return {
+        "import": cmd_import,
+        "import-sheet": cmd_import_sheet,
+        "export": cmd_export,
+        "export-plan": cmd_export_plan,
+        "calendar": cmd_calendar,
+        "backup": cmd_backup,
+    }

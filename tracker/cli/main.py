@@ -1,0 +1,141 @@
+"""The command line: the parser, the entry point and the door to the terminal UI.
+
+Exit status 0 when done, 1 when the data or the store said no, 2 when the command line
+was wrong. Problems go to stderr, one line each, beginning `tracker: error:`. No
+traceback ever reaches a user: an unexpected failure is written to a log file and
+reported in one line. Heavy modules (SQLAlchemy, Textual) are imported only by the
+commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from tracker import __version__
+from tracker.cli import actions, board, files
+from tracker.cli.args import Parser, add_globals
+from tracker.cli.context import Command, Context, settings_from_args, user_from_args
+from tracker.domain.dates import format_utc
+from tracker.domain.errors import TrackerError
+from tracker.domain.text import one_line
+
+if TYPE_CHECKING:
+    pass
+
+
+PROG = "tracker"
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
+    """The parser, and the function that runs each command name."""
+    parser = Parser(
+        prog=PROG,
+        description="Track an Ofsted improvement plan: recommendations, actions, owners, "
+        "deadlines, RAG and history. With no command, opens the terminal UI.",
+    )
+    parser.add_argument("--version", action="version", version=f"tracker {__version__}")
+    parser.add_argument("--read-only", action="store_true", help="open the UI without changes")
+    add_globals(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        add_globals(p, top=False)
+        return p
+
+    p = command("demo", "open the UI on a demo store made from sample_plans/")
+    p.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS)
+    commands: dict[str, Command] = {"demo": lambda ctx: cmd_tui(ctx, demo=True)}
+    for group in (files, actions, board):
+        commands.update(group.add_commands(command))
+    return parser, commands
+
+
+def cmd_tui(ctx: Context, *, demo: bool = False) -> int:
+    read_only = bool(getattr(ctx.args, "read_only", False))
+    if demo:
+        from tracker.cli.demo import build_demo_store
+
+        db = build_demo_store(user=ctx.user)
+    else:
+        db = ctx.args.db
+    try:
+        from tracker.tui.app import run_app
+    except ImportError as exc:
+        raise TrackerError(f"the terminal UI is not available: {exc}") from None
+    return run_app(db=db, settings=ctx.settings, user=ctx.user, read_only=read_only, demo=demo)
+
+
+def _report_crash(exc: BaseException) -> str:
+    """Write the full report of an unexpected failure to the log; return where it went."""
+    import traceback
+
+    from tracker.domain.dates import now_utc
+
+    try:
+        from platformdirs import user_state_dir
+
+        folder = Path(
+            os.environ.get("TRACKER_LOG_DIR") or user_state_dir("tracker", appauthor=False)
+        )
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "tracker.log"
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(f"--- {format_utc(now_utc())} tracker {__version__} argv={sys.argv!r}\n")
+            log.write("".join(traceback.format_exception(exc)))
+        return str(path)
+    except Exception:
+        return "(the log could not be written)"
+
+
+def _error(lines: Iterable[str]) -> None:
+    for line in lines:
+        sys.stderr.write(f"{PROG}: error: {one_line(line)}\n")
+
+
+_WRITE_FAILURES = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO}
+
+
+def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> int:
+    """Run one command; return its exit status."""
+    stream = out if out is not None else sys.stdout
+    try:
+        parser, commands = build_parser()
+        args = parser.parse_args(list(argv) if argv is not None else None)
+        ctx = Context(
+            args=args, settings=settings_from_args(args), user=user_from_args(args), out=stream
+        )
+        if args.command is None:
+            return cmd_tui(ctx)
+        return commands[args.command](ctx)
+    except TrackerError as exc:
+        _error(exc.lines())
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `tracker list | head`): not an error for the user.
+        with suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 0
+    except OSError as exc:
+        if exc.errno not in _WRITE_FAILURES:
+            where = _report_crash(exc)
+            _error(
+                [f"unexpected failure ({type(exc).__name__}: {exc}); the full report is in {where}"]
+            )
+            return 1
+        _error([f"cannot write the output: {exc.strerror or exc}; what was written is incomplete"])
+        return 1
+    except Exception as exc:  # a bug: report it in one line, the details in the log
+        where = _report_crash(exc)
+        _error([f"unexpected failure ({type(exc).__name__}: {exc}); the full report is in {where}"])
+        return 1

@@ -1,0 +1,1 @@
+"""The domain: pure rules, records, dates, text and errors. No I/O, no database, no screen."""

@@ -1,0 +1,92 @@
+"""A plan as plain records (what a plan file or a sheet describes), and the text limits.
+
+Every door that brings a plan in (plan TOML, a sheet, the store's import) builds these;
+the store loads them. Pure data: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+__all__ = [
+    "GRADES",
+    "LONG",
+    "MEDIUM",
+    "SHORT",
+    "ActionData",
+    "JudgementData",
+    "PlanData",
+    "RecommendationData",
+]
+
+GRADES = (
+    "Outstanding",
+    "Good",
+    "Requires improvement to be good",
+    "Inadequate",
+    "Not graded",
+)
+
+# The longest text each field may hold: generous for real plans, refusing runaway data.
+SHORT = 300
+MEDIUM = 2_000
+LONG = 20_000
+
+
+@dataclass(slots=True)
+class ActionData:
+    """One action as a plan file describes it."""
+
+    ref: str
+    description: str
+    owner: str
+    deadline: date
+    status: str
+    progress: int
+    partner: str | None = None
+    start: date | None = None
+    original_deadline: date | None = None
+    measure: str | None = None
+    evidence: str | None = None
+    notes: str | None = None
+
+
+@dataclass(slots=True)
+class RecommendationData:
+    """One recommendation and its actions."""
+
+    ref: str
+    title: str
+    text: str | None = None
+    area: str | None = None
+    actions: list[ActionData] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class JudgementData:
+    """One row of the judgement table."""
+
+    area: str
+    grade: str
+
+
+@dataclass(slots=True)
+class PlanData:
+    """A whole plan as a file describes it."""
+
+    key: str
+    authority: str
+    title: str
+    inspection_type: str | None = None
+    framework: str | None = None
+    inspection_start: date | None = None
+    inspection_end: date | None = None
+    published: date | None = None
+    plan_due: date | None = None
+    overall_judgement: str | None = None
+    judgements: list[JudgementData] = field(default_factory=list)
+    recommendations: list[RecommendationData] = field(default_factory=list)
+
+    def action_count(self) -> int:
+        return sum(len(r.actions) for r in self.recommendations)

@@ -1,0 +1,1 @@
+"""Files in and out: plan TOML, spreadsheets, CSV snapshots, iCalendar, output files."""

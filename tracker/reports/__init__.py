@@ -1,0 +1,1 @@
+"""The board paper: its content from the store, written as Markdown or HTML."""
