@@ -11,7 +11,17 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, inspect, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlmodel import SQLModel
@@ -242,7 +252,7 @@ def ensure_schema(engine: Engine, *, create: bool = True, writable: bool = True)
     A writable SQLite store is put in WAL mode (readers never wait for a writer); a
     store restored from a backup copy, which is in rollback-journal mode, comes back to it.
     """
-    _check_schema(engine, create=create)
+    _check_schema(engine, create=create, writable=writable)
     if writable and engine.dialect.name == "sqlite":
         _use_wal(engine)
 
@@ -263,7 +273,7 @@ def _use_wal(engine: Engine) -> None:
         raw.close()
 
 
-def _check_schema(engine: Engine, *, create: bool) -> None:
+def _check_schema(engine: Engine, *, create: bool, writable: bool = True) -> None:
     where = describe(engine)
     try:
         with engine.connect() as conn:
@@ -278,6 +288,10 @@ def _check_schema(engine: Engine, *, create: bool) -> None:
                     )
                 if version < 1:
                     raise StoreError(f"{where}: not a tracker store (no schema version)")
+                missing = set(SQLModel.metadata.tables) - tables
+                if writable and (missing or version < SCHEMA_VERSION):
+                    conn.rollback()
+                    _upgrade(engine)
                 return
             if tables:
                 raise StoreError(f"{where}: not a tracker store (it has other tables)")
@@ -307,6 +321,32 @@ def _check_schema(engine: Engine, *, create: bool) -> None:
         raise StoreError(f"{where}: {_db_message(exc)}") from None
     except DBAPIError as exc:
         raise StoreError(f"{where}: {_db_message(exc)}") from None
+
+
+# Columns added to existing tables, by the schema version that added them: (version, table,
+# column DDL). A store at an older version gets them when it is next opened for writing.
+ADDED_COLUMNS: tuple[tuple[int, str, str], ...] = ()
+
+
+def _upgrade(engine: Engine) -> None:
+    """Bring a store written by an older tracker up to this schema, in one transaction.
+
+    New tables are created; columns listed in ADDED_COLUMNS are added; nothing is dropped,
+    so an older store's data and history stay as they were.
+    """
+    with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+        row = conn.execute(select(META.value).where(META.key == "schema_version")).first()
+        version = int(row[0]) if row is not None else SCHEMA_VERSION
+        SQLModel.metadata.create_all(conn)  # only the tables that are missing
+        for added_in, table, column in ADDED_COLUMNS:
+            if version < added_in:
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column}")
+        if version < SCHEMA_VERSION:
+            conn.execute(
+                update(Meta).where(META.key == "schema_version").values(value=str(SCHEMA_VERSION))
+            )
 
 
 # Key of the advisory lock that serialises creating the tables in a new PostgreSQL store.
