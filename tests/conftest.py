@@ -39,7 +39,12 @@ def _pinned_environment(
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("TRACKER_LOG_DIR", str(home / "log"))
-    for name in ("TRACKER_DB", "TRACKER_DUE_SOON_DAYS", "TRACKER_TOLERANCE_DAYS"):
+    for name in (
+        "TRACKER_DB",
+        "TRACKER_DUE_SOON_DAYS",
+        "TRACKER_TOLERANCE_DAYS",
+        "TRACKER_UPDATE_DAYS",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -13,6 +13,7 @@ from tracker.domain.errors import UsageError
 from tracker.domain.rules import (
     DEFAULT_DUE_SOON_DAYS,
     DEFAULT_TOLERANCE_DAYS,
+    DEFAULT_UPDATE_DAYS,
     STATUSES,
 )
 
@@ -90,6 +91,14 @@ def add_globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
         default=default,
         help=f"days overdue before an action turns RED (default {DEFAULT_TOLERANCE_DAYS})",
     )
+    group.add_argument(
+        "--update-days",
+        type=int_arg("--update-days", 0, 3650),
+        metavar="N",
+        default=default,
+        help=f"days without an update before an open action is stale (default "
+        f"{DEFAULT_UPDATE_DAYS})",
+    )
 
 
 def add_filters(parser: argparse.ArgumentParser) -> None:
@@ -104,6 +113,9 @@ def add_filters(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--overdue", action="store_true", help="only overdue actions")
     group.add_argument("--due-soon", action="store_true", help="only actions due soon")
     group.add_argument("--search", metavar="TEXT", help="ref, description or owner contains TEXT")
+    group.add_argument(
+        "--stale", action="store_true", help="only open actions not updated within --update-days"
+    )
 
 
 def add_snapshot_options(parser: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ import io
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import IO, TYPE_CHECKING, cast
 
@@ -19,6 +19,7 @@ from tracker.domain.records import ActionRow, Filters
 from tracker.domain.rules import (
     DEFAULT_DUE_SOON_DAYS,
     DEFAULT_TOLERANCE_DAYS,
+    DEFAULT_UPDATE_DAYS,
     RuleSettings,
 )
 from tracker.domain.text import printable, truncate
@@ -86,7 +87,12 @@ def settings_from_args(args: argparse.Namespace) -> RuleSettings:
     tolerance = args.tolerance_days
     if tolerance is None:
         tolerance = _env_int("TRACKER_TOLERANCE_DAYS", DEFAULT_TOLERANCE_DAYS)
-    return RuleSettings(today=today, due_soon_days=due_soon, tolerance_days=tolerance)
+    update_days = getattr(args, "update_days", None)
+    if update_days is None:
+        update_days = _env_int("TRACKER_UPDATE_DAYS", DEFAULT_UPDATE_DAYS)
+    return RuleSettings(
+        today=today, due_soon_days=due_soon, tolerance_days=tolerance, update_days=update_days
+    )
 
 
 def user_from_args(args: argparse.Namespace) -> str:
@@ -113,6 +119,7 @@ def filters_from_args(args: argparse.Namespace, *, overdue: bool = False) -> Fil
         overdue=overdue or args.overdue,
         due_soon=args.due_soon,
         search=args.search,
+        stale=bool(getattr(args, "stale", False)),
     )
 
 
@@ -195,6 +202,8 @@ def flag(row: ActionRow, settings: RuleSettings) -> str:
         return f"OVERDUE {late}d"
     if row.due_soon(settings):
         return "due soon"
+    if row.stale(settings):
+        return f"no update {row.days_since_update(settings.today)}d"
     return ""
 
 
@@ -212,9 +221,7 @@ def option_date(option: str, text: str, today: date) -> date:
 
 
 def as_at(settings: RuleSettings, day: date) -> RuleSettings:
-    return RuleSettings(
-        today=day, due_soon_days=settings.due_soon_days, tolerance_days=settings.tolerance_days
-    )
+    return replace(settings, today=day)
 
 
 def snapshot_source(ctx: Context) -> tuple[Reader, RuleSettings]:

@@ -10,7 +10,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
 
-from tracker.domain.rules import Rag, RuleSettings, days_overdue, is_due_soon, is_overdue, rag
+from tracker.domain.rules import (
+    Rag,
+    RuleSettings,
+    days_overdue,
+    days_since_update,
+    is_due_soon,
+    is_overdue,
+    is_stale,
+    rag,
+)
 
 __all__ = [
     "ActionChanges",
@@ -66,6 +75,13 @@ class ActionRow(NamedTuple):
     def due_soon(self, settings: RuleSettings) -> bool:
         return is_due_soon(self.status, self.deadline, settings)
 
+    def stale(self, settings: RuleSettings) -> bool:
+        """Open with no update for more than `update_days` (see rules.is_stale)."""
+        return is_stale(self.status, self.updated_at, settings)
+
+    def days_since_update(self, today: date) -> int:
+        return days_since_update(self.updated_at, today)
+
     @property
     def slippage_days(self) -> int:
         """Days the deadline has moved from its original date (0 if never revised)."""
@@ -86,6 +102,7 @@ class Filters:
     overdue: bool = False
     due_soon: bool = False
     search: str | None = None
+    stale: bool = False
 
 
 @dataclass(frozen=True, slots=True)

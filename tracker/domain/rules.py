@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 __all__ = [
     "DEFAULT_DUE_SOON_DAYS",
     "DEFAULT_TOLERANCE_DAYS",
+    "DEFAULT_UPDATE_DAYS",
     "OPEN_STATUSES",
     "RAG_RANKS",
     "RAG_UNRATED_RANK",
@@ -24,9 +25,11 @@ __all__ = [
     "RuleSettings",
     "Status",
     "days_overdue",
+    "days_since_update",
     "is_due_soon",
     "is_open",
     "is_overdue",
+    "is_stale",
     "natural_key",
     "rag",
     "roll_up",
@@ -35,6 +38,7 @@ __all__ = [
 
 DEFAULT_DUE_SOON_DAYS = 14
 DEFAULT_TOLERANCE_DAYS = 30
+DEFAULT_UPDATE_DAYS = 31
 
 # A view sorted by RAG: worst first. An action with no RAG (cancelled) comes after every
 # rated action whichever way the view is ordered, so it ranks 5 going up and 0 going down.
@@ -68,11 +72,12 @@ OPEN_STATUSES: frozenset[str] = frozenset({"not_started", "in_progress", "blocke
 
 @dataclass(frozen=True, slots=True)
 class RuleSettings:
-    """The date the rules are judged at and the two thresholds users may change."""
+    """The date the rules are judged at and the thresholds users may change."""
 
     today: date
     due_soon_days: int = DEFAULT_DUE_SOON_DAYS
     tolerance_days: int = DEFAULT_TOLERANCE_DAYS
+    update_days: int = DEFAULT_UPDATE_DAYS
 
     @property
     def due_soon_limit(self) -> date:
@@ -90,6 +95,19 @@ class RuleSettings:
         except OverflowError:  # a today near the start of the calendar
             return date.min
 
+    @property
+    def stale_before(self) -> datetime:
+        """Open actions last touched before this moment (naive UTC) are stale.
+
+        Days are whole days in UTC, the clock history is kept in: an action last touched
+        on any time of the day `update_days` before today is exactly `update_days` old and
+        not yet stale; one touched the day before that is.
+        """
+        try:
+            return datetime.combine(self.today - timedelta(days=self.update_days), time())
+        except OverflowError:  # a today near the start of the calendar
+            return datetime.min
+
 
 def is_open(status: str) -> bool:
     """Not started, in progress or blocked."""
@@ -106,6 +124,20 @@ def days_overdue(status: str, deadline: date, today: date) -> int:
     if status in OPEN_STATUSES and deadline < today:
         return (today - deadline).days
     return 0
+
+
+def days_since_update(last_touched: datetime, today: date) -> int:
+    """Whole days from the day an action was last touched (UTC) to `today`; never negative."""
+    return max((today - last_touched.date()).days, 0)
+
+
+def is_stale(status: str, last_touched: datetime, settings: RuleSettings) -> bool:
+    """Open and not touched (no history entry of any kind) for more than `update_days`.
+
+    `last_touched` is the time of the action's latest history entry, or of its creation
+    or import: the action's `updated_at`, which every write sets with its entries.
+    """
+    return status in OPEN_STATUSES and last_touched < settings.stale_before
 
 
 def is_due_soon(status: str, deadline: date, settings: RuleSettings) -> bool:

@@ -12,6 +12,7 @@ from html import escape
 from tracker.domain.dates import format_date, format_utc
 from tracker.domain.rules import Rag
 from tracker.reports.paper import (
+    STALE_HEADING,
     BoardPaper,
     PlanSection,
     as_sentence,
@@ -19,6 +20,8 @@ from tracker.reports.paper import (
     inspection_line,
     key_points,
     long_date,
+    stale_groups,
+    stale_intro,
     summary_sentence,
 )
 from tracker.storage.timeline import ChangeLog, TrendPoint
@@ -374,6 +377,29 @@ def _html_plan(p: PlanSection, paper: BoardPaper) -> str:
         if p.slipped
         else _none()
     )
+    parts.append(f"<h4>{STALE_HEADING} ({len(p.stale)})</h4>")
+    if p.stale:
+        parts.append(f"<p>{_h(stale_intro(paper.settings))}</p>")
+        parts.append(
+            _html_table(
+                ("Owner", "Action", "Description", "Deadline", "Last update", "Days"),
+                (
+                    (
+                        f"<strong>{_h(owner)}</strong>" if i == 0 else "",
+                        f'<span class="nowrap">{_h(r.ref)}</span>',
+                        _h(r.description),
+                        f'<span class="nowrap">{format_date(r.deadline)}</span>',
+                        f'<span class="nowrap">{format_date(r.updated_at.date())}</span>',
+                        f"no update {r.days_since_update(today)}d",
+                    )
+                    for owner, rows in stale_groups(p.stale)
+                    for i, r in enumerate(rows)
+                ),
+                numeric=(5,),
+            )
+        )
+    else:
+        parts.append(_none())
     if p.changes is not None:
         parts.append(f"<h3>Changes since {long_date(paper.since)}</h3>")
         parts.append(_html_changes(p.changes))

@@ -47,6 +47,7 @@ _SUMMARY_WORDS = (
     ("deadlines_moved", "deadline moved", "deadlines moved"),
     ("status_changes", "status change", "status changes"),
     ("actions_added", "action added", "actions added"),
+    ("stale", "stale (not updated)", "stale (not updated)"),
 )
 
 
@@ -86,6 +87,7 @@ def write_changes(log: ChangeLog, fmt: str, out: IO[str]) -> None:
             "completed": [r.address for r in log.completed],
             "newly_overdue": [r.address for r in log.newly_overdue],
             "actions_added": [r.address for r in log.added],
+            "stale": [r.address for r in log.stale],
             "changes": records,
         }
         out.write(json_text(obj, indent=1) + "\n")
@@ -110,6 +112,7 @@ def _changes_text(log: ChangeLog, out: IO[str]) -> None:
         ("Completed", log.completed),
         ("Newly overdue", log.newly_overdue),
         ("Actions added", log.added),
+        ("Stale (not updated)", log.stale),
     )
     for title, found in groups:
         if found:
@@ -241,6 +244,7 @@ class PlanSection:
     overdue: list[ActionRow] = field(default_factory=list)
     blocked: list[ActionRow] = field(default_factory=list)
     slipped: list[ActionRow] = field(default_factory=list)
+    stale: list[ActionRow] = field(default_factory=list)
     changes: ChangeLog | None = None
     trend: list[TrendPoint] = field(default_factory=list)
 
@@ -386,6 +390,8 @@ def _classify(
             section.blocked.append(row)
         if row.revisions or row.slippage_days:
             section.slipped.append(row)
+        if row.stale(settings):
+            section.stale.append(row)
         ratings, sums = recs.setdefault((row.plan_key, row.rec_ref), ([], [0, 0, 0, 0]))
         ratings.append(rating)
         live = row.status != "cancelled"
@@ -396,6 +402,8 @@ def _classify(
     for section in sections.values():
         section.overdue.sort(key=lambda r: -r.days_overdue(settings.today))
         section.slipped.sort(key=lambda r: -r.slippage_days)
+        # Grouped by owner; each owner's longest silence first.
+        section.stale.sort(key=lambda r: (r.owner.casefold(), r.owner, r.updated_at))
         _roll_up(section, recs)
 
 
@@ -418,6 +426,28 @@ def _roll_up(
     plan.progress = total_progress / total_live if total_live else None
     plan.actions = sum(r.actions for r in plan.children)
     plan.overdue = sum(r.overdue for r in plan.children)
+
+
+STALE_HEADING = "Not updated since the last board"
+
+
+def stale_intro(settings: RuleSettings) -> str:
+    """The sentence under the stale section's heading."""
+    return (
+        f"Open actions with no update of any kind for more than {settings.update_days} days, "
+        "by owner."
+    )
+
+
+def stale_groups(rows: Sequence[ActionRow]) -> list[tuple[str, list[ActionRow]]]:
+    """Stale actions (already sorted by owner) as (owner, that owner's actions)."""
+    groups: list[tuple[str, list[ActionRow]]] = []
+    for row in rows:
+        if groups and groups[-1][0] == row.owner:
+            groups[-1][1].append(row)
+        else:
+            groups.append((row.owner, [row]))
+    return groups
 
 
 def key_points(p: PlanSection, paper: BoardPaper) -> list[str]:
@@ -671,6 +701,28 @@ def board_paper_markdown(paper: BoardPaper) -> str:
                             str(r.revisions),
                         )
                         for r in p.slipped
+                    ),
+                )
+            )
+        else:
+            out.append("None.\n")
+        out.append(f"\n#### {STALE_HEADING} ({len(p.stale)})\n\n")
+        if p.stale:
+            out.append(stale_intro(paper.settings) + "\n\n")
+            out.append(
+                _md_table(
+                    ("Owner", "Action", "Deadline", "Status", "Last update", "Days"),
+                    (
+                        (
+                            md(owner) if i == 0 else "",
+                            md(r.ref),
+                            format_date(r.deadline),
+                            r.status,
+                            format_date(r.updated_at.date()),
+                            str(r.days_since_update(today)),
+                        )
+                        for owner, rows in stale_groups(p.stale)
+                        for i, r in enumerate(rows)
                     ),
                 )
             )

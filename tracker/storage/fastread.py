@@ -165,6 +165,9 @@ def where_clause(filters: Filters, settings: RuleSettings) -> tuple[str, list[An
     if filters.due_soon:
         parts.append(f"a.status IN ({_marks(_OPEN)}) AND a.deadline >= ? AND a.deadline <= ?")
         params.extend((*_OPEN, settings.today.isoformat(), settings.due_soon_limit.isoformat()))
+    if filters.stale:
+        parts.append(f"a.status IN ({_marks(_OPEN)}) AND a.updated_at < ?")
+        params.extend((*_OPEN, _stamp(settings.stale_before)))
     if filters.search:
         term = _like(filters.search)
         parts.append(
@@ -174,6 +177,11 @@ def where_clause(filters: Filters, settings: RuleSettings) -> tuple[str, list[An
     if not parts:
         return "", params
     return " WHERE " + " AND ".join(parts), params
+
+
+def _stamp(moment: datetime) -> str:
+    """A naive UTC time as SQLAlchemy stores a DateTime in SQLite, so text compares as time."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _rag_rank(settings: RuleSettings, descending: bool) -> tuple[str, list[Any]]:

@@ -182,6 +182,11 @@ def due_soon_clause(settings: RuleSettings) -> ColumnElement[bool]:
     )
 
 
+def stale_clause(settings: RuleSettings) -> ColumnElement[bool]:
+    """Open and not touched since `settings.stale_before` (rules.is_stale)."""
+    return and_(A.status.in_(_OPEN), A.updated_at < settings.stale_before)
+
+
 def rag_clause(value: str, settings: RuleSettings) -> ColumnElement[bool]:
     """Actions whose RAG is `value`, written to agree with rules.rag."""
     today, red_before, limit = settings.today, settings.red_before, settings.due_soon_limit
@@ -277,6 +282,8 @@ def filter_clauses(filters: Filters, settings: RuleSettings) -> list[ColumnEleme
         clauses.append(overdue_clause(settings))
     if filters.due_soon:
         clauses.append(due_soon_clause(settings))
+    if filters.stale:
+        clauses.append(stale_clause(settings))
     if filters.search:
         term = filters.search
         clauses.append(

@@ -11,7 +11,7 @@ Days end at midnight UTC, the clock history is kept in.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -83,6 +83,8 @@ def row_matches(row: ActionRow, filters: Filters, settings: RuleSettings) -> boo
     if filters.overdue and not is_overdue(row.status, row.deadline, settings.today):
         return False
     if filters.due_soon and not is_due_soon(row.status, row.deadline, settings):
+        return False
+    if filters.stale and not row.stale(settings):
         return False
     if filters.search:
         term = filters.search.casefold()
@@ -256,7 +258,9 @@ class ChangeLog:
       `since`; they became overdue during the period;
     - deadlines_moved: every deadline change in the period;
     - status_changes: every status change in the period;
-    - added: actions created in the period.
+    - added: actions created in the period;
+    - stale: actions open at the end of `until` with no update for more than the update
+      window as at `until` (rules.is_stale).
     """
 
     since: date
@@ -265,6 +269,7 @@ class ChangeLog:
     completed: list[ActionRow] = field(default_factory=list)
     newly_overdue: list[ActionRow] = field(default_factory=list)
     added: list[ActionRow] = field(default_factory=list)
+    stale: list[ActionRow] = field(default_factory=list)
 
     @property
     def deadlines_moved(self) -> list[ChangeEntry]:
@@ -283,6 +288,7 @@ class ChangeLog:
             completed=[r for r in self.completed if r.plan_key == key],
             newly_overdue=[r for r in self.newly_overdue if r.plan_key == key],
             added=[r for r in self.added if r.plan_key == key],
+            stale=[r for r in self.stale if r.plan_key == key],
         )
 
     def summary(self) -> dict[str, int]:
@@ -294,6 +300,7 @@ class ChangeLog:
             "deadlines_moved": len(self.deadlines_moved),
             "status_changes": len(self.status_changes),
             "actions_added": len(self.added),
+            "stale": len(self.stale),
         }
 
 
@@ -328,9 +335,7 @@ def changes_between(
             if name == "status" and new == "complete":
                 completed_ids.add(action_id)
         added_ids = {aid for (aid,) in session.execute(added_ids_stmt)}
-    at_end = RuleSettings(
-        today=until, due_soon_days=settings.due_soon_days, tolerance_days=settings.tolerance_days
-    )
+    at_end = replace(settings, today=until)
     for row in actions_as_of(store, day=until, filters=Filters(plan=plan), settings=at_end):
         if row.id in completed_ids and row.status == "complete":
             log.completed.append(row)
@@ -338,6 +343,8 @@ def changes_between(
             log.newly_overdue.append(row)
         if row.id in added_ids:
             log.added.append(row)
+        if row.stale(at_end):
+            log.stale.append(row)
     return log
 
 

@@ -20,11 +20,13 @@ __all__ = [
     "RAG_STYLES",
     "SORTS",
     "SORT_LABELS",
+    "STALE_STYLE",
     "ViewState",
     "flag_text",
     "middle_truncate",
     "progress_text",
     "rag_text",
+    "stale_label",
     "status_label",
     "summary_text",
 ]
@@ -42,6 +44,7 @@ RAG_STYLES: dict[str, Style] = {
 }
 OVERDUE_STYLE = Style(color="#ff6b6b", bold=True)
 DUE_SOON_STYLE = Style(color="#ffb347")
+STALE_STYLE = Style(color="#b0b0b0", italic=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,8 @@ class ViewState:
             parts.append("overdue only")
         if f.due_soon:
             parts.append("due soon")
+        if f.stale:
+            parts.append("not updated")
         if f.plan:
             parts.append(f"plan {f.plan}" + (f" {f.rec}" if f.rec else ""))
         if f.owner:
@@ -129,13 +134,20 @@ def progress_text(progress: float | None) -> str:
 
 
 def flag_text(row: ActionRow, settings: RuleSettings) -> Text:
-    """`OVERDUE 45d`, `due soon` or nothing."""
+    """`OVERDUE 45d`, `due soon`, `no update 45d` (stale) or nothing."""
     late = row.days_overdue(settings.today)
     if late:
         return Text(f"OVERDUE {late}d", style=OVERDUE_STYLE)
     if row.due_soon(settings):
         return Text("due soon", style=DUE_SOON_STYLE)
+    if row.stale(settings):
+        return Text(stale_label(row, settings), style=STALE_STYLE)
     return Text("")
+
+
+def stale_label(row: ActionRow, settings: RuleSettings) -> str:
+    """`no update 45d`: the days since the action's latest history entry."""
+    return f"no update {row.days_since_update(settings.today)}d"
 
 
 def summary_text(counts: ViewCounts, state: ViewState) -> Text:

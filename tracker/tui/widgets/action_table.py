@@ -30,7 +30,9 @@ from tracker.tui.view import (
     DUE_SOON_STYLE,
     OVERDUE_STYLE,
     RAG_STYLES,
+    STALE_STYLE,
     middle_truncate,
+    stale_label,
     status_label,
 )
 
@@ -398,6 +400,9 @@ class ActionTable(ScrollView, can_focus=True):
                 elif row.due_soon(settings):
                     value = "due soon"
                     cell_style = style + DUE_SOON_STYLE
+                elif row.stale(settings):
+                    value = stale_label(row, settings)
+                    cell_style = style + STALE_STYLE
                 else:
                     value = ""
             segments.append(Segment(_fit(value, col_width), cell_style))

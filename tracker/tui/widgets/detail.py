@@ -11,7 +11,7 @@ from tracker.domain.dates import format_utc
 from tracker.domain.records import ActionRow, HistoryEntry
 from tracker.domain.rules import RuleSettings
 from tracker.domain.text import one_line, printable
-from tracker.tui.view import flag_text, rag_text, status_label
+from tracker.tui.view import STALE_STYLE, flag_text, rag_text, stale_label, status_label
 
 __all__ = ["DetailPanel", "action_text", "history_line"]
 
@@ -74,7 +74,11 @@ def action_text(row: ActionRow, settings: RuleSettings, history: list[HistoryEnt
     _field(text, "Evidence", row.evidence, multiline=True)
     _field(text, "Notes", row.notes, multiline=True)
     text.append("Updated: ", style="bold")
-    text.append(f"{format_utc(row.updated_at)} by {one_line(row.updated_by)}\n")
+    text.append(f"{format_utc(row.updated_at)} by {one_line(row.updated_by)}")
+    if row.stale(settings):
+        text.append("  ")
+        text.append(stale_label(row, settings), style=STALE_STYLE)
+    text.append("\n")
     text.append("Latest history:", style="bold")
     if history is None:
         text.append(" …", style="dim")
