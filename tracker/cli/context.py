@@ -22,7 +22,7 @@ from tracker.domain.rules import (
     DEFAULT_UPDATE_DAYS,
     RuleSettings,
 )
-from tracker.domain.text import printable, truncate
+from tracker.domain.text import truncate
 
 if TYPE_CHECKING:
     from tracker.storage.fastread import Reader
@@ -123,28 +123,6 @@ def filters_from_args(args: argparse.Namespace, *, overdue: bool = False) -> Fil
     )
 
 
-class _ForTerminal(io.TextIOBase):
-    """Writes text with escape sequences and control characters taken out.
-
-    CSV and TOML carry plan text exactly, for files and pipes; when they are printed on a
-    terminal, the terminal must not act on an escape sequence hidden in a description.
-    """
-
-    def __init__(self, stream: IO[str]) -> None:
-        super().__init__()
-        self._stream = stream
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text: str) -> int:
-        self._stream.write(printable(text))
-        return len(text)
-
-    def flush(self) -> None:
-        self._stream.flush()
-
-
 @contextmanager
 def output(path: str | None, fallback: IO[str]) -> Iterator[IO[str]]:
     """A text stream for CSV/JSON/TOML: a file written atomically, or standard output."""
@@ -156,7 +134,9 @@ def output(path: str | None, fallback: IO[str]) -> Iterator[IO[str]]:
         stream = io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=False)
         try:
             if fallback.isatty():
-                yield cast(IO[str], _ForTerminal(stream))
+                from tracker.formats.outfile import ForTerminal
+
+                yield cast(IO[str], ForTerminal(stream))
             else:
                 yield stream
             stream.flush()

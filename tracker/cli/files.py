@@ -176,7 +176,7 @@ def cmd_backup(ctx: Context) -> int:
 
     store = ctx.open_store(create=False)
     try:
-        target = backup_store(store, Path(ctx.args.file), force=ctx.args.force)
+        target = backup_store(store, ctx.args.file, force=ctx.args.force)
     finally:
         store.close()
     ctx.out.write(f"backed up {store.location} to {target}\n")

@@ -1,52 +1,60 @@
-"""Writing an output file a user named: whole or not at all, and never over a device.
+"""Writing an output file a user named (`--output`, the TUI's export): text on top of the
+safe target rules in tracker.safewrite.
 
-A regular file is written beside its target and moved into place when complete, so a
-failure (a full disk, an interrupted export) leaves the old file as it was. A symbolic
-link is followed, so the file it points to is the one replaced. A device, a named pipe or
-a socket (`/dev/stdout`, a FIFO another program reads) is written in place: it cannot be
-replaced, and must never be swapped for a regular file.
+A regular file is written whole or not at all and keeps its permissions; a device, a
+named pipe or a standard stream is written into, never replaced; a terminal, whatever
+its name (`/dev/tty`, `/dev/stdout` on a terminal, `/dev/pts/3`), gets the text with
+escape sequences and control characters taken out, as standard output on a terminal does.
 """
 
 from __future__ import annotations
 
+import io
 import os
-import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
-from tracker.domain.errors import TrackerError
+from tracker.domain.text import printable
+from tracker.safewrite import examine, write_target
 
-__all__ = ["open_output"]
+__all__ = ["ForTerminal", "open_output"]
+
+
+class ForTerminal(io.TextIOBase):
+    """Writes text with escape sequences and control characters taken out.
+
+    CSV and TOML carry plan text exactly, for files and pipes; when they are shown on a
+    terminal, the terminal must not act on an escape sequence hidden in a description.
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._stream.write(printable(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
 
 
 @contextmanager
 def open_output(path: Path | str, *, shown: str | None = None) -> Iterator[IO[str]]:
     """A UTF-8 text stream (newlines as written) into the file at `path`."""
-    name = shown or str(path)
-    target = Path(path).expanduser()
-    if target.is_symlink():
-        target = target.resolve()
-    if target.is_dir():
-        raise TrackerError(f"{name}: is a folder; give a file name")
-    if not target.parent.is_dir():
-        raise TrackerError(f"{name}: the folder {target.parent} does not exist")
-    try:
-        special = target.exists() and not stat.S_ISREG(target.stat().st_mode)
-        if special:
-            with open(target, "w", encoding="utf-8", newline="") as handle:
-                yield handle
-            return
-    except PermissionError:
-        raise TrackerError(f"{name}: cannot write here (permission denied)") from None
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with open(temp, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.replace(temp, target)
-    except PermissionError:
-        raise TrackerError(f"{name}: cannot write here (permission denied)") from None
-    finally:
-        if temp.exists():
-            temp.unlink()
+    target = examine(path, shown=shown)
+    with write_target(target) as raw:
+        text = io.TextIOWrapper(cast(IO[bytes], raw), encoding="utf-8", newline="")
+        try:
+            if target.kind == "stream" and os.isatty(raw.fileno()):
+                yield cast(IO[str], ForTerminal(text))
+            else:
+                yield text
+            text.flush()
+        finally:
+            text.detach()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracker.domain.errors import StoreError, TrackerError
+from tracker.safewrite import examine, install_file
 
 if TYPE_CHECKING:
     from tracker.storage.store import Store
@@ -19,46 +20,48 @@ if TYPE_CHECKING:
 __all__ = ["backup_store"]
 
 
-def backup_store(store: Store, target: Path, *, force: bool = False) -> Path:
-    """Copy the store to `target`; refuse to overwrite an existing file unless `force`."""
+def backup_store(store: Store, target: Path | str, *, force: bool = False) -> Path:
+    """Copy the store to `target`; refuse to overwrite an existing file unless `force`.
+
+    The target follows the same rules as every `--output` (tracker.safewrite): a device or
+    a pipe is written into, never replaced; a file is replaced whole, keeping its
+    permissions; the copy is built in a private folder nobody else can plant files in.
+    """
     if store.engine.dialect.name != "sqlite":
         raise TrackerError(
             "backup copies SQLite stores; back up a PostgreSQL store with pg_dump (see README)"
         )
-    target = target.expanduser()
-    if target.is_dir():
-        raise TrackerError(f"{target}: is a folder; give a file name")
-    if not target.parent.is_dir():
-        raise TrackerError(f"{target}: the folder {target.parent} does not exist")
+    shown = str(target)  # as given: a trailing "/" (a folder) must survive
     source_path = Path(store.location)
-    if _same_file(target, source_path):
-        raise TrackerError(f"{target}: is the store itself; give another file name")
-    if target.exists() and not force:
-        raise TrackerError(f"{target}: already exists; use --force to overwrite it")
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    if _same_file(Path(target).expanduser(), source_path):
+        raise TrackerError(f"{shown}: is the store itself; give another file name")
+    place = examine(target, shown=shown)
+    if place.kind == "file" and not force:
+        raise TrackerError(f"{shown}: already exists; use --force to overwrite it")
     try:
-        source = sqlite3.connect(f"{source_path.resolve().as_uri()}?mode=ro", uri=True, timeout=15)
-        try:
-            dest = sqlite3.connect(temp)
+        with install_file(place, binary_name="backup.db") as temp:
+            source = sqlite3.connect(
+                f"{source_path.resolve().as_uri()}?mode=ro", uri=True, timeout=15
+            )
             try:
-                source.backup(dest)
-                dest.execute("PRAGMA journal_mode = DELETE")
-                ok = dest.execute("PRAGMA integrity_check").fetchone()
+                dest = sqlite3.connect(temp)
+                try:
+                    source.backup(dest)
+                    dest.execute("PRAGMA journal_mode = DELETE")
+                    ok = dest.execute("PRAGMA integrity_check").fetchone()
+                finally:
+                    dest.close()
             finally:
-                dest.close()
-        finally:
-            source.close()
-        if not ok or ok[0] != "ok":
-            raise StoreError(f"{target}: the copy failed its integrity check; nothing was written")
-        os.replace(temp, target)
+                source.close()
+            if not ok or ok[0] != "ok":
+                raise StoreError(
+                    f"{shown}: the copy failed its integrity check; nothing was written"
+                )
     except sqlite3.Error as exc:
-        raise StoreError(f"{target}: backup failed: {exc}") from None
+        raise StoreError(f"{shown}: backup failed: {exc}") from None
     except PermissionError:
-        raise TrackerError(f"{target}: cannot write here (permission denied)") from None
-    finally:
-        if temp.exists():
-            temp.unlink()
-    return target
+        raise TrackerError(f"{shown}: cannot write here (permission denied)") from None
+    return Path(target)
 
 
 def _same_file(target: Path, source: Path) -> bool:

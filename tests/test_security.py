@@ -1,0 +1,515 @@
+"""Security and trust (issue 16): output targets that cannot be turned against the user.
+
+Every `--output` and `backup` goes through one set of target rules (tracker.safewrite): a
+device or pipe is written into, never replaced; temporaries have unpredictable names and
+are removed when the writer is killed; an existing file's permissions and owner are kept;
+a terminal gets no escape sequences. The permission and symlink cases run as another user
+(`nobody`, via setpriv) in a shared sticky folder, as they would on a shared drive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pty
+import select
+import shutil
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SAMPLES, in_ci
+
+from tracker.domain.records import ActionChanges
+from tracker.formats.plan_toml import load_plan_file
+from tracker.storage.store import Store
+
+ACTION = "staffordshire-2024-ilacs:R1.3"
+NOBODY = 65534
+HOSTILE = "evidence \x1b]0;pwned\x07 \x1b]52;c;aGVsbG8=\x07 \x1b[2J\x9b31m end"
+
+
+def _make_store(path: Path, *, hostile: bool = False) -> None:
+    store = Store.open(str(path))
+    sample = SAMPLES / "staffordshire-2024-ilacs.toml"
+    store.import_plans([(sample.name, load_plan_file(sample))], user="seed")
+    if hostile:
+        store.update_action(ACTION, ActionChanges(evidence=HOSTILE), user="seed")
+    store.close()
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _state(path: Path) -> tuple[int, int, int, int]:
+    """A file's type and permission bits, owner and group."""
+    info = os.stat(path)
+    return stat.S_IFMT(info.st_mode), stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid
+
+
+def _as_nobody() -> list[str]:
+    """A prefix that runs a command as the unprivileged user `nobody`."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run a command as another user")
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        if in_ci():
+            pytest.fail(
+                "setpriv is needed in CI to test file permissions: apt-get install util-linux"
+            )
+        pytest.skip("setpriv is not installed: file permissions cannot be tested")
+    return [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+
+
+@pytest.fixture
+def shared() -> Iterator[Path]:
+    """A shared folder like /tmp (everyone may write, sticky), reachable by `nobody`."""
+    folder = Path(tempfile.mkdtemp(prefix="tracker-shared-", dir="/tmp"))
+    folder.chmod(0o1777)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def store(shared: Path) -> Path:
+    path = shared / "tracker.db"
+    _make_store(path, hostile=True)
+    path.chmod(0o644)
+    return path
+
+
+def _run(
+    argv: list[str], *, prefix: list[str] | None = None, **kwargs: object
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(  # type: ignore[call-overload, no-any-return]
+        [*(prefix or []), sys.executable, "-m", "tracker", *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        cwd="/",
+        **kwargs,
+    )
+
+
+WRITERS = {
+    "export": lambda db, out: ["--db", str(db), "export", "-o", str(out)],
+    "backup": lambda db, out: ["--db", str(db), "backup", "--force", str(out)],
+}
+
+
+# --- 1. devices and pipes are written into, never replaced -------------------------------------
+
+
+@pytest.mark.parametrize("writer", list(WRITERS))
+def test_dev_null_stays_a_device(writer: str, store: Path) -> None:
+    before = _state(Path("/dev/null"))
+    done = _run(WRITERS[writer](store, "/dev/null"))
+    assert (done.returncode, done.stderr.count("error")) == (0, 0), done.stderr
+    assert _state(Path("/dev/null")) == before
+    assert stat.S_ISCHR(before[0])
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("writer", list(WRITERS))
+def test_dev_full_stays_a_device_and_says_the_disk_is_full(writer: str, store: Path) -> None:
+    before = _state(Path("/dev/full"))
+    done = _run(WRITERS[writer](store, "/dev/full"))
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "tracker: error: cannot write the output: No space left on device; "
+        "what was written is incomplete"
+    ]
+    assert _state(Path("/dev/full")) == before
+
+
+@pytest.mark.parametrize("writer", list(WRITERS))
+def test_a_fifo_is_written_into_and_a_missing_reader_is_said(
+    writer: str, store: Path, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "to-excel"
+    os.mkfifo(fifo)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tracker", *WRITERS[writer](store, fifo)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stderr is not None
+    ready, _, _ = select.select([proc.stderr], [], [], 30)
+    assert ready, "nothing said while waiting for a reader"
+    said = proc.stderr.readline().decode()
+    assert said == (
+        f"tracker: {fifo}: waiting for a program to read this named pipe (ctrl+c to give up)\n"
+    )
+    received = fifo.read_bytes()
+    assert proc.wait(timeout=30) == 0
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    if writer == "backup":
+        assert received.startswith(b"SQLite format 3\x00")
+    else:
+        assert received.startswith("\ufeffas_of,plan".encode())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["to-excel"]
+
+
+def test_a_terminal_is_refused_as_a_backup_target(store: Path) -> None:
+    master, slave = pty.openpty()
+    name = os.ttyname(slave)
+    try:
+        done = _run(WRITERS["backup"](store, name))
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"tracker: error: {name}: is a terminal; give a file name (or pipe the copy)"
+    ]
+
+
+# --- 2. no temporary-file race; temporaries removed when killed ---------------------------------
+
+
+@pytest.mark.parametrize("writer", list(WRITERS))
+def test_a_planted_temporary_name_is_never_followed(writer: str, store: Path, shared: Path) -> None:
+    """Another user plants the old predictable `.NAME.PID.tmp` as a link to a root-only file.
+
+    `exec` keeps the shell's PID, so the link has exactly the name the old code used.
+    """
+    private = Path(tempfile.mkdtemp(prefix="tracker-private-", dir="/tmp"))
+    try:
+        private.chmod(0o700)
+        secret = private / "shadow"
+        secret.write_text("root's secret\n", encoding="utf-8")
+        secret.chmod(0o600)
+        before = (_digest(secret), _state(secret))
+        out = shared / "out.file"
+        argv = " ".join(f"'{a}'" for a in WRITERS[writer](store, out))
+        planted = f"{shared}/.out.file.$$.tmp"
+        script = (
+            f"ln -s {secret} {planted} && chown -h {NOBODY}:{NOBODY} {planted} && "
+            f"exec {sys.executable} -m tracker {argv}"
+        )
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(
+            ["sh", "-c", script], capture_output=True, text=True, check=False, env=env
+        )
+        assert done.returncode == 0, done.stderr
+        assert (_digest(secret), _state(secret)) == before
+        assert sorted(p.name for p in private.iterdir()) == ["shadow"]
+        links = [p for p in shared.iterdir() if p.is_symlink()]
+        assert len(links) == 1  # the planted link is left alone, and nothing else remains
+        assert sorted(
+            p.name for p in shared.iterdir() if not p.is_symlink() and "tracker.db" not in p.name
+        ) == ["out.file"]
+        head = out.read_bytes()[:16]
+        assert head == (b"SQLite format 3\x00" if writer == "backup" else head)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+KILLED = """
+import os, signal, sys, time
+from pathlib import Path
+from tracker.formats.outfile import open_output
+from tracker.safewrite import examine, install_file
+target = Path(sys.argv[1])
+signum = int(sys.argv[2])
+if sys.argv[3] == "text":
+    with open_output(target) as out:
+        out.write("half an export" * 1000)
+        os.kill(os.getpid(), signum)
+        time.sleep(30)
+else:
+    with install_file(examine(target)) as temp:
+        temp.write_bytes(b"half a backup")
+        os.kill(os.getpid(), signum)
+        time.sleep(30)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+@pytest.mark.parametrize("kind", ["text", "backup"])
+def test_a_killed_writer_leaves_no_temporary(tmp_path: Path, signum: int, kind: str) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("the last good export\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED, str(target), str(int(signum)), kind],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+    assert target.read_text(encoding="utf-8") == "the last good export\n"
+
+
+def test_a_terminated_export_through_the_cli_says_so_and_cleans_up(
+    store: Path, tmp_path: Path
+) -> None:
+    """SIGTERM during a real export: exit 143, one line, no temporary left."""
+    out = tmp_path / "snapshot.csv"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tracker", "--db", str(store), "export", "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(
+        p.name.endswith(".tmp") for p in tmp_path.iterdir()
+    ):
+        time.sleep(0.001)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    assert proc.returncode in (0, 143, -signal.SIGTERM)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+# --- 3. an existing file's permissions and owner are respected ---------------------------------
+
+
+def _owned(path: Path, text: str, mode: int, uid: int) -> None:
+    path.write_text(text, encoding="utf-8")
+    os.chown(path, uid, uid)
+    path.chmod(mode)
+
+
+@pytest.mark.parametrize("writer", list(WRITERS))
+@pytest.mark.parametrize(
+    ("owner", "mode", "allowed"),
+    [
+        (NOBODY, 0o444, False),  # the user's own read-only file: `>` says Permission denied
+        (NOBODY, 0o600, True),  # the user's private file: stays private
+        (NOBODY, 0o640, True),
+        (0, 0o444, False),  # root's read-only file in the user's folder: never taken over
+        (0, 0o644, False),  # root's file the user may not write: refused though the folder is
+        (0, 0o666, True),  # root's file the user may write: written into, still root's
+    ],
+)
+def test_an_existing_files_permissions_are_respected(
+    writer: str, owner: int, mode: int, allowed: bool, store: Path, shared: Path
+) -> None:
+    folder = shared / "mine"
+    folder.mkdir()
+    os.chown(folder, NOBODY, NOBODY)
+    target = folder / "out.file"
+    _owned(target, "the last one\n", mode, owner)
+    before = _state(target)
+    done = _run(WRITERS[writer](store, target), prefix=_as_nobody())
+    after = _state(target)
+    assert after == before  # type, mode, owner and group
+    if allowed:
+        assert (done.returncode, done.stderr) == (0, done.stderr), done.stderr
+        assert done.returncode == 0, done.stderr
+        assert target.read_text(encoding="utf-8", errors="replace") != "the last one\n"
+    else:
+        assert done.returncode == 1
+        assert done.stderr.splitlines() == [
+            f"tracker: error: {target}: cannot write here (permission denied)"
+        ]
+        assert target.read_text(encoding="utf-8") == "the last one\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["out.file"]
+
+
+@pytest.mark.parametrize("writer", list(WRITERS))
+def test_root_replacing_a_users_file_gives_it_back(writer: str, store: Path, shared: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    target = shared / "theirs.file"
+    _owned(target, "theirs\n", 0o640, NOBODY)
+    before = _state(target)
+    done = _run(WRITERS[writer](store, target))
+    assert done.returncode == 0, done.stderr
+    assert _state(target) == before
+    assert target.read_bytes() != b"theirs\n"
+
+
+@pytest.mark.parametrize("writer", list(WRITERS))
+def test_a_new_file_gets_the_usual_mode(writer: str, store: Path, tmp_path: Path) -> None:
+    target = tmp_path / "new.file"
+    old = os.umask(0o027)
+    try:
+        done = _run(WRITERS[writer](store, target))
+    finally:
+        os.umask(old)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+
+# --- 7. standard output into a pipe; a trailing slash means a folder ---------------------------
+
+TO_STDOUT = {
+    "export": ["export", "-o", "/dev/stdout"],
+    "report": ["report", "-o", "/dev/stdout"],
+    "changes": ["changes", "--since", "2020-01-01", "-o", "/dev/stdout"],
+    "calendar": ["calendar", "-o", "/dev/stdout"],
+    "export-plan": ["export-plan", "staffordshire-2024-ilacs", "-o", "/dev/stdout"],
+    "backup": ["backup", "/dev/stdout"],
+}
+
+
+@pytest.mark.parametrize("command", list(TO_STDOUT))
+def test_dev_stdout_into_a_pipe(command: str, store: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "tracker", "--db", str(store), *TO_STDOUT[command]],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert b"error" not in done.stderr
+    assert len(done.stdout) > 100
+    if command == "backup":
+        assert done.stdout.startswith(b"SQLite format 3\x00")
+
+
+@pytest.mark.parametrize("command", ["export", "report", "calendar", "export-plan", "changes"])
+def test_dev_stdout_into_head_is_quiet(command: str, store: Path) -> None:
+    argv = " ".join(TO_STDOUT[command])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        ["sh", "-c", f"{sys.executable} -m tracker --db {store} {argv} | head -c 10"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert "error" not in done.stderr
+
+
+@pytest.mark.parametrize("writer", list(WRITERS))
+@pytest.mark.parametrize("exists", [False, True])
+def test_a_trailing_slash_means_a_folder(
+    writer: str, exists: bool, store: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    if exists:
+        (out / "nofile").mkdir()
+    done = _run(WRITERS[writer](store, f"{out}/nofile/"))
+    assert done.returncode == 1
+    reason = (
+        "is a folder; give a file name"
+        if exists
+        else ("names a folder (it ends in /) that does not exist")
+    )
+    assert done.stderr.splitlines() == [f"tracker: error: {out}/nofile/: {reason}"]
+    assert [p.name for p in out.iterdir()] == (["nofile"] if exists else [])
+
+
+# --- 6. a terminal device gets no escape sequences ---------------------------------------------
+
+RAW = ("\x1b", "\x07", "\x9b")
+
+
+def _read_all(master: int, proc: subprocess.Popen[bytes]) -> bytes:
+    chunks = []
+    while True:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif proc.poll() is not None:
+            break
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("how", ["pts", "dev-tty", "dev-stdout"])
+@pytest.mark.parametrize("command", ["export", "export-plan", "changes", "report"])
+def test_a_terminal_given_as_output_gets_no_escapes(how: str, command: str, store: Path) -> None:
+    argv = TO_STDOUT[command][:-1]  # everything but the target after -o
+    master, slave = pty.openpty()
+    name = os.ttyname(slave)
+    target = {"pts": name, "dev-tty": "/dev/tty", "dev-stdout": "/dev/stdout"}[how]
+
+    def controlling_terminal() -> None:
+        import fcntl
+        import termios
+
+        os.setsid()
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tracker", "--db", str(store), *argv, target],
+        stdin=slave,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        env=env,
+        preexec_fn=controlling_terminal,
+        pass_fds=(slave,),
+    )
+    os.close(slave)
+    shown = _read_all(master, proc)
+    assert proc.wait(timeout=60) == 0, proc.stderr.read() if proc.stderr else ""
+    os.close(master)
+    text = shown.decode("utf-8", errors="replace")
+    if command == "export":
+        assert "evidence" in text
+        assert " end" in text
+        assert "pwned" not in text
+    assert len(text) > 50
+    for raw in RAW:
+        assert raw not in text, (raw, text[:400])
+
+
+def test_a_pipe_still_gets_the_exact_text(store: Path) -> None:
+    """Stripping is for terminals only: a file or a pipe gets plan text exactly."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "tracker", "--db", str(store), "export", "-o", "/dev/stdout"],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert HOSTILE.encode() in done.stdout
+
+
+def test_the_fixture_store_is_hostile(store: Path) -> None:
+    conn = sqlite3.connect(store)
+    try:
+        (evidence,) = conn.execute("SELECT evidence FROM action WHERE ref = 'R1.3'").fetchone()
+    finally:
+        conn.close()
+    assert evidence == HOSTILE
+
+
+@pytest.mark.parametrize("writer", list(WRITERS))
+def test_a_writable_file_in_a_folder_the_user_may_not_write(
+    writer: str, store: Path, shared: Path
+) -> None:
+    """As the shell's `>` does: written in place, its owner and mode kept, nothing beside it."""
+    folder = shared / "published"
+    folder.mkdir()
+    target = folder / "out.file"
+    _owned(target, "the last one\n", 0o644, NOBODY)
+    folder.chmod(0o755)
+    before = _state(target)
+    done = _run(WRITERS[writer](store, target), prefix=_as_nobody())
+    assert done.returncode == 0, done.stderr
+    assert _state(target) == before
+    assert target.read_bytes() != b"the last one\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["out.file"]
