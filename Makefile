@@ -1,21 +1,34 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two installs: what running needs (`make run`), and the test, lint and PostgreSQL tools
+# on top (`make test` and the rest). pip's output goes to a log, shown only if it fails.
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
+LOG := $(VENV)/install.log
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .PHONY: setup run test test-fast lint typecheck pytest bench bench-smoke test-pg clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
-	touch $(STAMP)
+$(BIN)/python:
+	@$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	@echo "installing tracker and what it needs to run (a minute the first time)"
+	@$(PIP) -e . >$(LOG) 2>&1 || { cat $(LOG); echo "make: the install failed (above; also in $(LOG))"; exit 1; }
+	@touch $@
+
+$(STAMP): $(RUN_STAMP) pyproject.toml
+	@echo "installing the test, lint and PostgreSQL tools"
+	@$(PIP) -e '.[test,postgres]' >$(LOG) 2>&1 || { cat $(LOG); echo "make: the install failed (above; also in $(LOG))"; exit 1; }
+	@touch $@
 
 setup: $(STAMP)
 
-## Open the terminal UI on a demo store made from sample_plans/.
-run: $(STAMP)
-	$(BIN)/tracker demo
+## Open the terminal UI on the demo store (made from sample_plans/ the first time; kept
+## until `tracker demo --reset`). Installs only what running needs.
+run: $(RUN_STAMP)
+	@$(BIN)/tracker demo
 
 ## ruff (lint and format) and the layer contracts (import-linter, pyproject.toml).
 lint: $(STAMP)

@@ -114,7 +114,7 @@ def test_a_sheet_with_unreadable_rows_imports_nothing(
 ) -> None:
     code, text = run(db_url, str(BROKEN), "--dry-run")
     assert code == 1
-    assert "4 rows or columns cannot be read; nothing would be imported" in text
+    assert "4 problems in the sheet; nothing would be imported" in text
     name = str(BROKEN)
     assert f"{name}: row 5: Target  Date: 'TBC' is not a date" in text
     assert f"{name}: row 8: % Complete: 'forty' is not a percentage 0-100" in text

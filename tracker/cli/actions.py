@@ -21,11 +21,12 @@ from tracker.cli.context import (
     output,
     snapshot_source,
     table,
+    terminal_width,
 )
 from tracker.domain.dates import DateError, format_date, format_utc, parse_date
 from tracker.domain.errors import UsageError
 from tracker.domain.records import ActionChanges
-from tracker.domain.text import json_text, one_line, printable
+from tracker.domain.text import counted, json_text, one_line, printable, wrap
 
 if TYPE_CHECKING:
     pass
@@ -154,14 +155,24 @@ def cmd_list(ctx: Context, *, overdue: bool = False) -> int:
             "OWNER",
             "DESCRIPTION",
         )
-        count = table(headers, table_rows, ctx.out)
+        # The flag is never cut; the description takes the slack. On a narrow terminal the
+        # status, owner and description go on their own lines beneath each row.
+        count = table(
+            headers,
+            table_rows,
+            ctx.out,
+            squeeze={9: 50, 8: 24},
+            drop=(6, 5, 3),
+            below=(2, 8, 9),
+        )
         counts = store.view_counts(filters=filters, settings=settings)
     finally:
         store.close()
     if count == 0:
         ctx.out.write("no actions match\n")
     ctx.out.write(
-        f"{counts.total} actions, {counts.overdue} overdue, {counts.due_soon} due soon, "
+        f"{counted(counts.total, 'action')}, {counts.overdue} overdue, "
+        f"{counts.due_soon} due soon, "
         f"{counts.blocked} blocked, {counts.complete} complete (as at {settings.today})\n"
     )
     return 0
@@ -206,7 +217,9 @@ def cmd_show(ctx: Context) -> int:
         ("Original deadline", format_date(row.original_deadline)),
         (
             "Slippage",
-            f"{row.slippage_days} days, {row.revisions} revision(s)" if row.revisions else "",
+            f"{counted(row.slippage_days, 'day')}, {counted(row.revisions, 'revision')}"
+            if row.revisions
+            else "",
         ),
         ("Status", row.status),
         ("Progress", f"{row.progress}%"),
@@ -223,9 +236,13 @@ def cmd_show(ctx: Context) -> int:
     ]
     width = max(len(k) for k, _ in fields)
     out = ctx.out
+    # On a terminal, long values break between words under their own column; to a file or
+    # a pipe each value keeps its own lines.
+    columns = terminal_width(out)
+    room = max(columns - width - 2, 30) if columns else 0
     for key, value in fields:
         text = printable(value)
-        lines = text.split("\n") if text else [""]
+        lines = (wrap(text, room) if room else text.split("\n")) if text else [""]
         out.write(f"{key + ':':<{width + 1}} {lines[0]}".rstrip() + "\n")
         for extra in lines[1:]:
             out.write(f"{'':<{width + 1}} {extra}".rstrip() + "\n")
@@ -243,7 +260,11 @@ def cmd_show(ctx: Context) -> int:
             if h.note and h.field != "note"
             else (f" {one_line(h.note)}" if h.note else "")
         )
-        out.write(f"  {format_utc(h.at)}  {one_line(h.by)}  {change}{note}\n")
+        entry = f"{format_utc(h.at)}  {one_line(h.by)}  {change}{note}"
+        lines = wrap(entry, columns - 4) if columns else [entry]
+        out.write(f"  {lines[0]}\n")
+        for extra in lines[1:]:
+            out.write(f"    {extra}\n")
     return 0
 
 

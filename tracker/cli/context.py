@@ -22,7 +22,7 @@ from tracker.domain.rules import (
     DEFAULT_UPDATE_DAYS,
     RuleSettings,
 )
-from tracker.domain.text import truncate
+from tracker.domain.text import truncate, wrap
 
 if TYPE_CHECKING:
     from tracker.storage.fastread import Reader
@@ -149,30 +149,140 @@ def output(path: str | None, fallback: IO[str]) -> Iterator[IO[str]]:
         yield handle
 
 
+def terminal_width(out: IO[str]) -> int | None:
+    """The width to fit text to when `out` is a terminal (`COLUMNS` if set), else None:
+    what goes to a file or a pipe is never cut to a width."""
+    try:
+        if not out.isatty():
+            return None
+    except (ValueError, AttributeError):
+        return None
+    raw = os.environ.get("COLUMNS", "").strip()
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    try:
+        return os.get_terminal_size(out.fileno()).columns
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return 80
+
+
+# The narrowest a table is fitted to: on a narrower terminal it wraps rather than hiding more.
+MIN_TABLE_WIDTH = 80
+INDENT = "    "
+
+
+def _need(widths: Sequence[int], shown: Iterable[int]) -> int:
+    cols = [widths[i] for i in shown]
+    return sum(cols) + 2 * (len(cols) - 1)
+
+
+@dataclass(slots=True)
+class Layout:
+    """How a table fits a width: each column's width, which are shown on the row's line,
+    and which go on lines of their own beneath it."""
+
+    widths: list[int]
+    inline: list[int]
+    below: list[int]
+
+
+def fit_table(
+    widths: Sequence[int],
+    total: int | None,
+    *,
+    flex: int,
+    squeeze: dict[int, int],
+    drop: Sequence[int],
+    below: Sequence[int],
+) -> Layout:
+    """Fit columns of these natural widths to `total` characters (None: no limit).
+
+    In order: the table as it is; else the `squeeze` columns cut down to their minimum
+    widths (the `flex` column first, so it gives up its slack first) after leaving out the
+    `drop` columns one by one as needed; else, when even that does not fit, the `below`
+    columns move beneath each row, wrapped between words, and the `drop` columns are left
+    out as needed. Columns not named in `squeeze` are never cut.
+    """
+    n = len(widths)
+    natural = list(widths)
+    every = list(range(n))
+    if total is None or _need(natural, every) <= total:
+        return Layout(natural, every, [])
+    floor = [min(w, squeeze[i]) if i in squeeze else w for i, w in enumerate(natural)]
+    shown = list(every)
+    for column in drop:
+        if _need(floor, shown) <= total:
+            break
+        shown.remove(column)
+    if _need(floor, shown) <= total or not below:
+        fitted = list(natural)
+        over = _need(fitted, shown) - total
+        for column in [flex, *(i for i in squeeze if i != flex)]:
+            if over <= 0:
+                break
+            cut = min(over, max(fitted[column] - floor[column], 0))
+            fitted[column] -= cut
+            over -= cut
+        return Layout(fitted, shown, [])
+    shown = [i for i in every if i not in below]
+    for column in drop:
+        if _need(natural, shown) <= total:
+            break
+        if column in shown:
+            shown.remove(column)
+    return Layout(natural, shown, list(below))
+
+
 def table(
-    headers: Sequence[str], rows: Iterable[Sequence[str]], out: IO[str], *, flex: int = -1
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    out: IO[str],
+    *,
+    flex: int = -1,
+    squeeze: dict[int, int] | None = None,
+    drop: Sequence[int] = (),
+    below: Sequence[int] = (),
+    below_join: str = " · ",
 ) -> int:
-    """A plain text table fitted to the terminal width; the `flex` column takes the slack."""
+    """A plain text table. On a terminal it is fitted to the width (`fit_table`; 80 at
+    least) and the `flex` column takes the slack; to a file or a pipe nothing is cut."""
     body = [list(r) for r in rows]
+    n = len(headers)
     widths = [len(h) for h in headers]
     for r in body:
         for i, cell in enumerate(r):
             widths[i] = max(widths[i], len(cell))
-    try:
-        total = os.get_terminal_size(out.fileno()).columns if out.isatty() else 160
-    except (OSError, ValueError, io.UnsupportedOperation):
-        total = 160
-    flex_index = flex % len(headers)
-    fixed = sum(w for i, w in enumerate(widths) if i != flex_index) + 2 * (len(headers) - 1)
-    widths[flex_index] = max(min(widths[flex_index], total - fixed), 12)
+    total = terminal_width(out)
+    if total is not None:
+        total = max(total, MIN_TABLE_WIDTH)
+    cuts = {i % n: w for i, w in (squeeze or {}).items()}
+    cuts.setdefault(flex % n, 12)
+    layout = fit_table(
+        widths,
+        total,
+        flex=flex % n,
+        squeeze=cuts,
+        drop=[i % n for i in drop],
+        below=[i % n for i in below],
+    )
 
     def line(cells: Sequence[str]) -> str:
-        parts = [truncate(c, widths[i]).ljust(widths[i]) for i, c in enumerate(cells)]
+        parts = [
+            truncate(cells[i], layout.widths[i]).ljust(layout.widths[i]) for i in layout.inline
+        ]
         return "  ".join(parts).rstrip()
 
+    def under(cells: Sequence[str]) -> list[str]:
+        text = below_join.join(cells[i] for i in layout.below if cells[i])
+        return [INDENT + part for part in wrap(text, (total or 0) - len(INDENT))] if text else []
+
     out.write(line(headers) + "\n")
+    for text in under(headers):
+        out.write(text + "\n")
     for r in body:
         out.write(line(r) + "\n")
+        for text in under(r):
+            out.write(text + "\n")
     return len(body)
 
 

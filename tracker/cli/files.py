@@ -23,6 +23,7 @@ from tracker.domain.records import Filters
 from tracker.domain.rules import (
     OPEN_STATUSES,
 )
+from tracker.domain.text import counted
 
 if TYPE_CHECKING:
     from tracker.domain.plan import PlanData
@@ -72,7 +73,8 @@ def import_and_report(
         else:
             extra = detail(by_source[result.source]) if detail else ""
             ctx.out.write(
-                f"{result.source}: imported plan {result.plan_key}: {result.added} actions{extra}\n"
+                f"{result.source}: imported plan {result.plan_key}: "
+                f"{counted(result.added, 'action')}{extra}\n"
             )
     return 0
 
@@ -103,12 +105,14 @@ def cmd_import_sheet(ctx: Context) -> int:
                 problems = [p for p in exc.lines() if p != "nothing was imported"]
         if problems:
             out.write(
-                f"{len(problems)} rows or columns cannot be read; nothing would be imported:\n"
+                f"{counted(len(problems), 'problem')} in the sheet; nothing would be imported:\n"
             )
             for problem in problems:
                 out.write(f"  {problem}\n")
             return 1
-        out.write(f"ready: {len(result.rows)} actions would be imported as plan {args.plan}\n")
+        out.write(
+            f"ready: {counted(len(result.rows), 'action')} would be imported as plan {args.plan}\n"
+        )
         return 0
 
     plan = check_plan(result, name)
@@ -116,7 +120,7 @@ def cmd_import_sheet(ctx: Context) -> int:
         ctx,
         [(name, plan)],
         replace=args.replace,
-        detail=lambda p: f" under {len(p.recommendations)} recommendations",
+        detail=lambda p: f" under {counted(len(p.recommendations), 'recommendation')}",
     )
 
 
@@ -133,7 +137,9 @@ def cmd_export(ctx: Context) -> int:
     finally:
         store.close()
     if ctx.args.output and ctx.args.output != "-":
-        sys.stderr.write(f"wrote {count} actions to {ctx.args.output} (as at {settings.today})\n")
+        sys.stderr.write(
+            f"wrote {counted(count, 'action')} to {ctx.args.output} (as at {settings.today})\n"
+        )
     return 0
 
 
@@ -167,7 +173,7 @@ def cmd_calendar(ctx: Context) -> int:
     finally:
         store.close()
     if args.output and args.output != "-":
-        sys.stderr.write(f"wrote {count} deadlines to {args.output}\n")
+        sys.stderr.write(f"wrote {counted(count, 'deadline')} to {args.output}\n")
     return 0
 
 

@@ -50,8 +50,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
         add_globals(p, top=False)
         return p
 
-    p = command("demo", "open the UI on a demo store made from sample_plans/")
+    p = command("demo", "open the UI on the demo store (made from sample_plans/ and kept)")
     p.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS)
+    p.add_argument(
+        "--reset", action="store_true", help="make the demo store afresh from sample_plans/"
+    )
     commands: dict[str, Command] = {"demo": lambda ctx: cmd_tui(ctx, demo=True)}
     for group in (files, actions, board):
         commands.update(group.add_commands(command))
@@ -61,16 +64,29 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
 def cmd_tui(ctx: Context, *, demo: bool = False) -> int:
     read_only = bool(getattr(ctx.args, "read_only", False))
     if demo:
-        from tracker.cli.demo import build_demo_store
+        from tracker.cli.demo import open_demo_store
 
-        db = build_demo_store(user=ctx.user)
+        db, made = open_demo_store(user=ctx.user, reset=bool(getattr(ctx.args, "reset", False)))
+        sys.stderr.write(_demo_note(db, made))
     else:
         db = ctx.args.db
     try:
         from tracker.tui.app import run_app
     except ImportError as exc:
         raise TrackerError(f"the terminal UI is not available: {exc}") from None
-    return run_app(db=db, settings=ctx.settings, user=ctx.user, read_only=read_only, demo=demo)
+    code = run_app(db=db, settings=ctx.settings, user=ctx.user, read_only=read_only, demo=demo)
+    if demo:
+        sys.stderr.write(_demo_note(db, False))
+    return code
+
+
+def _demo_note(path: str, made: bool) -> str:
+    """Where the demo store is and that changes to it are kept, before and after the UI."""
+    first = "made a new demo store" if made else "the demo store"
+    return (
+        f"tracker: {first} at {path}; your changes to it are kept until "
+        "'tracker demo --reset' makes it afresh from sample_plans/\n"
+    )
 
 
 def _report_crash(exc: BaseException) -> str:

@@ -15,9 +15,11 @@ __all__ = [
     "DateError",
     "format_date",
     "format_utc",
+    "long_date",
     "now_utc",
     "parse_date",
     "parse_timestamp",
+    "short_date",
     "today",
 ]
 
@@ -166,3 +168,30 @@ def format_utc(value: datetime | None) -> str:
     if value is None:
         return ""
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# English month names whatever the locale (strftime's %B follows LC_TIME).
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def short_date(value: date | None) -> str:
+    """`31 Jul 2026`: a date in a table, as a UK reader writes it."""
+    return f"{value.day} {_MONTHS[value.month - 1][:3]} {value.year}" if value else ""
+
+
+def long_date(value: date | None) -> str:
+    """`31 July 2026`: a date in a heading or a sentence, as a UK reader writes it."""
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}" if value else ""

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-__all__ = ["json_text", "one_line", "printable", "truncate"]
+__all__ = ["counted", "json_text", "one_line", "printable", "truncate", "wrap"]
 
 # CSI, OSC and other escape sequences, then any remaining C0/C1 control character.
 _ESCAPES = re.compile(
@@ -64,3 +64,23 @@ def json_text(obj: Any, *, indent: int | None = None) -> str:
     """
     text = json.dumps(obj, ensure_ascii=False, indent=indent)
     return _JSON_RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 action`, `2 actions`: a count with its noun in the number it needs."""
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def wrap(value: str, width: int) -> list[str]:
+    """Lines of at most `width` characters, broken between words (a word longer than a
+    line is broken where it must be); the value's own line breaks are kept."""
+    import textwrap
+
+    if width <= 0:
+        return value.split("\n")
+    lines: list[str] = []
+    for paragraph in value.split("\n"):
+        lines.extend(
+            textwrap.wrap(paragraph, width, break_on_hyphens=False, replace_whitespace=True) or [""]
+        )
+    return lines

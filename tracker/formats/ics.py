@@ -15,7 +15,7 @@ from typing import IO
 
 from tracker.domain.records import ActionRow
 from tracker.domain.rules import OPEN_STATUSES, RuleSettings
-from tracker.domain.text import one_line, printable
+from tracker.domain.text import counted, one_line, printable
 
 __all__ = ["escape_text", "fold", "write_calendar"]
 
@@ -85,7 +85,8 @@ def _event(row: ActionRow, settings: RuleSettings, now: datetime) -> list[str]:
         f"Deadline: {row.deadline.isoformat()}"
         + (f" (OVERDUE {late}d)" if late else "")
         + (
-            f"; originally {row.original_deadline.isoformat()}, {row.revisions} revision(s)"
+            f"; originally {row.original_deadline.isoformat()}, "
+            f"{counted(row.revisions, 'revision')}"
             if row.original_deadline and row.original_deadline != row.deadline
             else ""
         ),

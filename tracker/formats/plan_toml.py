@@ -7,6 +7,7 @@ as TOML that imports field for field the same.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -293,7 +294,7 @@ def parse_plan_text(text: str, *, name: str, default_key: str) -> PlanData:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PlanFileError([f"{name}: {_toml_place(str(exc))}"]) from None
+        raise PlanFileError([f"{name}: {_toml_place(str(exc))}{_date_hint(text, exc)}"]) from None
     except RecursionError:
         raise PlanFileError([f"{name}: the TOML is nested too deeply"]) from None
     check = _Checker(name)
@@ -301,6 +302,30 @@ def parse_plan_text(text: str, *, name: str, default_key: str) -> PlanData:
     if check.problems or plan is None:
         raise PlanFileError(check.problems or [f"{name}: the plan is not valid"])
     return plan
+
+
+_BARE_DATE = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=\s*(\d{1,2}[/.]\d{1,2}[/.]\d{2,4})\s*(?:#.*)?$")
+
+
+def _date_hint(text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """`; write the date as 2027-03-31 or "31/03/2027"` when the line the parser stopped
+    at is a day-first date written without quotes, as a UK user types it."""
+    lineno = getattr(exc, "lineno", None)
+    if lineno is None:
+        m = re.search(r"at line (\d+)", str(exc))
+        lineno = int(m.group(1)) if m else None
+    lines = text.splitlines()
+    if lineno is None or not 1 <= lineno <= len(lines):
+        return ""
+    m = _BARE_DATE.match(lines[lineno - 1])
+    if m is None:
+        return ""
+    written = m.group(2)
+    try:
+        day = parse_date(written)
+    except DateError:
+        return f'; a date goes in quotes ("{written}") or is written as YYYY-MM-DD'
+    return f'; write the date as {day.isoformat()} or "{written}"'
 
 
 def _toml_place(message: str) -> str:
@@ -489,9 +514,13 @@ def _read_status(table: dict[str, Any], where: str, check: _Checker) -> str | No
     if "status" not in table:
         check.fail(f"{where}.status", "is required")
         return None
-    status = table["status"]
+    raw = table["status"]
+    status = raw
+    if isinstance(raw, str):
+        # As people write it: `In progress`, `in-progress` and `Complete` are statuses too.
+        status = "_".join(raw.strip().lower().replace("-", " ").replace("_", " ").split())
     if not isinstance(status, str) or status not in STATUSES:
-        shown = repr(status) if isinstance(status, str) else _kind(status)
+        shown = repr(raw) if isinstance(raw, str) else _kind(raw)
         check.fail(f"{where}.status", f"{shown} is not a status: use one of {', '.join(STATUSES)}")
         return None
     return status

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from tracker.domain.dates import DateError, parse_date
 from tracker.domain.errors import PlanFileError
+from tracker.domain.text import counted
 from tracker.formats.plan_toml import ActionData, PlanData, RecommendationData, read_input_file
 
 __all__ = ["FIELDS", "SheetResult", "map_status", "read_sheet", "read_sheet_file"]
@@ -722,8 +723,8 @@ def describe_mapping(result: SheetResult) -> Iterable[str]:
         yield f"  column {header!r} -> (not read)"
     recs = {r.ref: r for r in result.plan.recommendations}
     yield (
-        f"{len(result.rows)} actions under {len(recs)} recommendations; "
-        f"{result.blank_rows} blank rows skipped"
+        f"{counted(len(result.rows), 'action')} under "
+        f"{counted(len(recs), 'recommendation')}; {counted(result.blank_rows, 'blank row')} skipped"
     )
     by_rec: dict[str, list[SheetRow]] = {}
     for row in result.rows:

@@ -44,6 +44,16 @@ class TrackerApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(MainScreen(self.session))
+        if self.session.demo:
+            self.notify(
+                f"Demo store: {self._store_location()}. Your changes are kept until "
+                "`tracker demo --reset`. Press ? for help.",
+                title="DEMO",
+                timeout=10,
+            )
+
+    def _store_location(self) -> str:
+        return self.session.location or self.session.store.location
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # In a form, `q` and `?` are for typing, never for leaving with the work unsaved.
@@ -65,7 +75,8 @@ class TrackerApp(App[int]):
         from tracker.tui.screens.help import HelpScreen  # Markdown loads on first use
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.session.settings))
+            demo = self._store_location() if self.session.demo else None
+            self.push_screen(HelpScreen(self.session.settings, demo_store=demo))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         if isinstance(screen, MainScreen):
