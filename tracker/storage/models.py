@@ -294,3 +294,7 @@ RECOMMENDATION = cast(RecommendationColumns, _tables["recommendation"].c)
 ACTION = cast(ActionColumns, _tables["action"].c)
 HISTORY = cast(HistoryColumns, _tables["history"].c)
 META = cast(MetaColumns, _tables["meta"].c)
+
+# Owners' addresses and reminders are tables of their own (see owner_tables); importing
+# them here registers them with the metadata every store's schema is made from.
+from tracker.storage import owner_tables as _owner_tables  # noqa: E402, F401

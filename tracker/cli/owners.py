@@ -1,0 +1,230 @@
+"""Owners' commands: `owners` (each owner's counts and address), `owner set|rename|show`,
+and `remind` (one message per owner about their overdue, due-soon and stale actions).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from tracker.cli.args import CommandAdder, Parser, add_globals, text_arg
+from tracker.cli.context import Command, Context, check_plan, output, table
+from tracker.domain.dates import format_utc
+from tracker.domain.errors import UsageError, ValidationError
+from tracker.domain.owners import check_email, check_owner_name
+from tracker.domain.records import Filters
+from tracker.domain.text import json_text, one_line
+
+if TYPE_CHECKING:
+    from tracker.storage.store import Store
+
+OWNER_COLUMNS = ("owner", "email", "actions", "open", "overdue", "due_soon", "stale")
+
+
+def _writing_store(ctx: Context) -> Store:
+    return ctx.open_store(read_only=bool(getattr(ctx.args, "read_only", False)), create=False)
+
+
+def cmd_owners(ctx: Context) -> int:
+    from tracker.storage.owners import owner_summaries
+
+    args, settings = ctx.args, ctx.settings
+    store = ctx.open_store(create=False)
+    try:
+        check_plan(store, args.plan)
+        summaries = owner_summaries(
+            store, settings=settings, filters=Filters(plan=args.plan, owner=args.owner)
+        )
+    finally:
+        store.close()
+    records = [
+        {
+            "owner": s.name,
+            "email": s.email,
+            "actions": s.actions,
+            "open": s.open,
+            "overdue": s.overdue,
+            "due_soon": s.due_soon,
+            "stale": s.stale,
+        }
+        for s in summaries
+    ]
+    if args.format == "json":
+        ctx.out.write(json_text(records, indent=1) + "\n")
+        return 0
+    if args.format == "csv":
+        import csv
+
+        from tracker.formats.snapshot import neutralise
+
+        with output(None, ctx.out) as out:
+            out.write("\ufeff")
+            writer = csv.writer(out, lineterminator="\r\n")
+            writer.writerow(OWNER_COLUMNS)
+            for rec in records:
+                writer.writerow(
+                    neutralise(v) if isinstance(v, str) else ("" if v is None else v)
+                    for v in rec.values()
+                )
+        return 0
+    if not records:
+        ctx.out.write("no owners: no actions match\n")
+        return 0
+    headers = ("OWNER", "OPEN", "OVERDUE", "DUE SOON", "STALE", "EMAIL")
+    rows = (
+        (
+            one_line(str(r["owner"])),
+            str(r["open"]),
+            str(r["overdue"]),
+            str(r["due_soon"]),
+            str(r["stale"]),
+            str(r["email"] or "(no address)"),
+        )
+        for r in records
+    )
+    table(headers, rows, ctx.out, flex=0)
+    missing = sum(1 for r in records if not r["email"] and r["open"])
+    ctx.out.write(
+        f"{len(records)} owners, {missing} with open actions and no address "
+        f"(as at {settings.today}; stale: no update for over {settings.update_days} days)\n"
+    )
+    return 0
+
+
+def cmd_owner_set(ctx: Context) -> int:
+    from tracker.storage.owners import set_email
+
+    args = ctx.args
+    if args.clear == (args.email is not None):
+        raise UsageError("say either --email ADDRESS or --clear")
+    if args.email is not None:
+        try:
+            check_email(args.email)
+        except ValidationError as exc:
+            raise UsageError(f"--email: {exc}") from None
+    store = _writing_store(ctx)
+    try:
+        change = set_email(
+            store,
+            args.name,
+            None if args.clear else args.email,
+            user=ctx.user,
+            expected_version=args.expect_version,
+            note=args.note,
+        )
+    finally:
+        store.close()
+    name = one_line(args.name)
+    if not change.changed:
+        ctx.out.write(f"{name}: no change\n")
+        return 0
+    ctx.out.write(
+        f"{name}: email {change.old or '(none)'} -> {change.new or '(none)'} (by {ctx.user})\n"
+    )
+    return 0
+
+
+def cmd_owner_rename(ctx: Context) -> int:
+    from tracker.storage.owners import rename_owner
+
+    args = ctx.args
+    try:
+        check_owner_name(args.new)
+    except ValidationError as exc:
+        raise UsageError(f"NEW: {exc}") from None
+    store = _writing_store(ctx)
+    try:
+        result = rename_owner(store, args.old, args.new, user=ctx.user, note=args.note)
+    finally:
+        store.close()
+    noun = "action" if result.actions == 1 else "actions"
+    line = (
+        f"renamed {one_line(result.old)!r} to {one_line(result.new)!r}: "
+        f"{result.actions} {noun} (by {ctx.user})"
+    )
+    if result.email:
+        line += f"; address {result.email}"
+    ctx.out.write(line + "\n")
+    if result.dropped_email:
+        ctx.out.write(
+            f"{one_line(result.new)!r} keeps its own address; {result.dropped_email} "
+            "(the old name's) is no longer used\n"
+        )
+    return 0
+
+
+def cmd_owner_show(ctx: Context) -> int:
+    from tracker.storage.owners import owner_history, owner_summaries
+
+    args = ctx.args
+    store = ctx.open_store(create=False)
+    try:
+        found = [s for s in owner_summaries(store, settings=ctx.settings) if s.name == args.name]
+        history = owner_history(store, args.name)
+    finally:
+        store.close()
+    if not found:
+        from tracker.domain.errors import NotFoundError
+
+        raise NotFoundError(f"no owner {args.name!r} ('tracker owners' lists them)")
+    s = found[0]
+    out = ctx.out
+    out.write(f"Owner:    {one_line(s.name)}\n")
+    out.write(f"Email:    {s.email or '(no address)'}\n")
+    out.write(
+        f"Actions:  {s.actions} ({s.open} open, {s.overdue} overdue, {s.due_soon} due soon, "
+        f"{s.stale} stale)\n"
+    )
+    out.write("\nHistory:\n")
+    if not history:
+        out.write("  no changes recorded\n")
+    for h in history:
+        note = f"  ({one_line(h.note)})" if h.note else ""
+        out.write(
+            f"  {format_utc(h.at)}  {one_line(h.by)}  {h.field}: {one_line(h.old) or '(none)'} "
+            f"-> {one_line(h.new) or '(none)'}{note}\n"
+        )
+    return 0
+
+
+def add_commands(command: CommandAdder) -> dict[str, Command]:
+    """Add this group's subcommands; return what runs each."""
+    p = command("owners", "each owner with open, overdue, due-soon and stale counts and address")
+    p.add_argument("--plan", metavar="KEY", help="only this plan's actions")
+    p.add_argument("--owner", metavar="TEXT", help="owner contains TEXT (any case)")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    p = command("owner", "an owner's address, name and history")
+    sub = p.add_subparsers(dest="owner_command", metavar="SUBCOMMAND", parser_class=Parser)
+    sub.required = True
+
+    def subcommand(name: str, help_text: str) -> argparse.ArgumentParser:
+        q = sub.add_parser(name, help=help_text, description=help_text)
+        add_globals(q, top=False)
+        return q
+
+    q = subcommand("set", "record (or clear) an owner's email address")
+    q.add_argument("name", metavar="NAME", type=text_arg("NAME"), help="the exact owner text")
+    q.add_argument("--email", metavar="ADDRESS", type=text_arg("--email"))
+    q.add_argument("--clear", action="store_true", help="remove the owner's address")
+    q.add_argument("--note", metavar="TEXT", type=text_arg("--note"))
+    q.add_argument(
+        "--expect-version",
+        type=int,
+        metavar="N",
+        help="refuse unless the owner's record is still at version N (0: none yet)",
+    )
+
+    q = subcommand("rename", "give every action owned by OLD the owner NEW, with history")
+    q.add_argument("old", metavar="OLD", type=text_arg("OLD"))
+    q.add_argument("new", metavar="NEW", type=text_arg("NEW"))
+    q.add_argument("--note", metavar="TEXT", type=text_arg("--note"))
+
+    q = subcommand("show", "an owner's address, counts and the history of their record")
+    q.add_argument("name", metavar="NAME", type=text_arg("NAME"))
+
+    def owner(ctx: Context) -> int:
+        run = {"set": cmd_owner_set, "rename": cmd_owner_rename, "show": cmd_owner_show}
+        return run[ctx.args.owner_command](ctx)
+
+    return {"owners": cmd_owners, "owner": owner}
