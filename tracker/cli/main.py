@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from tracker import __version__
-from tracker.cli import actions, board, files, owners
+from tracker.cli import actions, board, files, measures, owners
 from tracker.cli.args import Parser, add_globals
 from tracker.cli.context import Command, Context, settings_from_args, user_from_args
 from tracker.domain.dates import format_utc
@@ -56,7 +56,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
         "--reset", action="store_true", help="make the demo store afresh from sample_plans/"
     )
     commands: dict[str, Command] = {"demo": lambda ctx: cmd_tui(ctx, demo=True)}
-    for group in (files, actions, board, owners):
+    for group in (files, actions, board, owners, measures):
         commands.update(group.add_commands(command))
     return parser, commands
 

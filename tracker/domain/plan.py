@@ -16,7 +16,9 @@ __all__ = [
     "SHORT",
     "ActionData",
     "JudgementData",
+    "MeasureData",
     "PlanData",
+    "ReadingData",
     "RecommendationData",
 ]
 
@@ -53,14 +55,46 @@ class ActionData:
 
 
 @dataclass(slots=True)
+class ReadingData:
+    """One value of a measure for one period (`YYYY-MM` or `YYYY-Qn`).
+
+    `count` and `of` are optional: a percentage's numerator and denominator (102 of 120).
+    """
+
+    period: str
+    value: float
+    note: str | None = None
+    count: float | None = None
+    of: float | None = None
+
+
+@dataclass(slots=True)
+class MeasureData:
+    """One measure of impact (a key performance indicator) of a recommendation."""
+
+    ref: str
+    name: str
+    direction: str
+    target: float
+    unit: str | None = None
+    baseline: float | None = None
+    baseline_period: str | None = None
+    tolerance: float = 10.0
+    frequency: str = "monthly"
+    status: str = "active"
+    readings: list[ReadingData] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class RecommendationData:
-    """One recommendation and its actions."""
+    """One recommendation, its actions and its measures."""
 
     ref: str
     title: str
     text: str | None = None
     area: str | None = None
     actions: list[ActionData] = field(default_factory=list)
+    measures: list[MeasureData] = field(default_factory=list)
 
 
 @dataclass(slots=True)

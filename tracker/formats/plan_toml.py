@@ -23,6 +23,7 @@ from tracker.domain.plan import (
     SHORT,
     ActionData,
     JudgementData,
+    MeasureData,
     PlanData,
     RecommendationData,
 )
@@ -422,15 +423,20 @@ def _read_recommendations(value: object, check: _Checker) -> list[Recommendation
         table = check.table(item, place)
         if table is None:
             continue
-        check.unknown(table, (*_REC_KEYS, "actions"), place)
+        check.unknown(table, (*_REC_KEYS, "actions", "measures"), place)
         ref = _read_ref(table, place, check, refs)
         title = check.text(table, "title", place, required=True, limit=MEDIUM)
         text = check.text(table, "text", place, required=False, limit=LONG)
         area = check.text(table, "area", place, required=False, limit=MEDIUM)
         actions = _read_actions(table.get("actions", []), place, check, refs)
+        measures = (
+            read_measures(table["measures"], place, check, refs) if "measures" in table else []
+        )
         if ref and title:
             out.append(
-                RecommendationData(ref=ref, title=title, text=text, area=area, actions=actions)
+                RecommendationData(
+                    ref=ref, title=title, text=text, area=area, actions=actions, measures=measures
+                )
             )
     return out
 
@@ -544,6 +550,29 @@ def _read_progress(
     return value
 
 
+def read_measures(
+    value: object, place: str, check: _Checker, refs: dict[str, str]
+) -> list[MeasureData]:
+    """A recommendation's `[[recommendations.measures]]`, each problem with its place."""
+    from tracker.formats.measures_toml import read_measure
+
+    if not isinstance(value, list):
+        check.fail(f"{place}.measures", f"must be a list of tables, not {_kind(value)}")
+        return []
+    out: list[MeasureData] = []
+    for k, item in enumerate(value, start=1):
+        where = f"{place}.measures[{k}]"
+        table = check.table(item, where)
+        if table is None:
+            continue
+        before = len(check.problems)
+        ref = _read_ref(table, where, check, refs)
+        measure = read_measure(table, where, check, ref)
+        if measure is not None and len(check.problems) == before:
+            out.append(measure)
+    return out
+
+
 def check_unique_keys(plans: Iterable[tuple[str, PlanData]]) -> None:
     """Refuse the same plan key twice among the files of one import."""
     seen: dict[str, str] = {}
@@ -590,6 +619,10 @@ def _toml_value(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, float):
+        # Finite by the time it is written (the reader refuses inf and nan); a whole
+        # number is written without its ".0" and reads back as the same value.
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
@@ -621,6 +654,10 @@ def dump_plan(plan: PlanData) -> str:
             out.append("[[recommendations.actions]]")
             out += _lines(_action_pairs(action))
             out.append("")
+        if rec.measures:
+            from tracker.formats.measures_toml import dump_measures
+
+            out += dump_measures(rec.measures, _lines)
     return "\n".join(out).rstrip("\n") + "\n"
 
 

@@ -298,3 +298,7 @@ META = cast(MetaColumns, _tables["meta"].c)
 # Owners' addresses and reminders are tables of their own (see owner_tables); importing
 # them here registers them with the metadata every store's schema is made from.
 from tracker.storage import owner_tables as _owner_tables  # noqa: E402, F401
+
+# Measures of impact live in their own module; importing it here registers their tables
+# wherever the store's schema is made or upgraded.
+from tracker.storage import measure_tables as _measure_tables  # noqa: E402,F401

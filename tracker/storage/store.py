@@ -786,6 +786,9 @@ class Store:
             by_rec: dict[int, list[ActionData]] = {}
             for rec_id, *fields in action_rows:
                 by_rec.setdefault(rec_id, []).append(ActionData(*fields))
+            from tracker.storage.measures import measures_by_rec
+
+            measures = measures_by_rec(session, plan.id or 0)
             return PlanData(
                 key=plan.key,
                 authority=plan.authority,
@@ -800,7 +803,12 @@ class Store:
                 judgements=judgements,
                 recommendations=[
                     RecommendationData(
-                        ref=ref, title=title, text=text, area=area, actions=by_rec.get(rec_id, [])
+                        ref=ref,
+                        title=title,
+                        text=text,
+                        area=area,
+                        actions=by_rec.get(rec_id, []),
+                        measures=measures.get(rec_id, []),
                     )
                     for rec_id, ref, title, text, area in recs
                 ],
@@ -1071,6 +1079,18 @@ def _insert_plan(
         for action in rec.actions
     ]
     _bulk_insert_actions(session, rows)
+    if any(rec.measures for rec in plan.recommendations):
+        from tracker.storage.measures import insert_measures
+
+        insert_measures(
+            session,
+            plan_key=plan.key,
+            plan_id=plan_id,
+            recs=plan.recommendations,
+            rec_ids=rec_ids,
+            user=user,
+            now=now,
+        )
     return ImportResult(plan_key=plan.key, source=source, added=len(rows))
 
 
@@ -1269,6 +1289,11 @@ def _replace_plan(
     result.added = len(new_rows)
     if history:
         session.execute(insert(History), history)
+    from tracker.storage.measures import replace_measures
+
+    replace_measures(
+        session, plan=plan, plan_id=plan_id, rec_ids=rec_ids, user=user, now=now, note=note
+    )
     return result
 
 

@@ -1,0 +1,543 @@
+"""Measures of impact: the RAG rule, periods, plan files, readings and the scorecard.
+
+The RAG rule is tested against a plain restatement of product.md's rule over random
+targets, tolerances, directions and readings, and at its boundaries (exactly at the
+tolerance is GREEN). The commands run in process against real stores.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tracker import cli
+from tracker.domain.errors import PlanFileError
+from tracker.domain.measures import (
+    PeriodError,
+    ReadingPoint,
+    measure_rag,
+    parse_period,
+    previous_period,
+    score,
+    travel,
+    year_before,
+)
+from tracker.domain.rules import Rag
+from tracker.formats.plan_toml import dump_plan, parse_plan_text
+from tracker.storage.store import Store
+
+KEY = "testshire-2025-ilacs"
+
+PLAN = """\
+[plan]
+key = "testshire-2025-ilacs"
+authority = "Testshire County Council"
+title = "Improvement plan"
+
+[[recommendations]]
+ref = "R1"
+title = "Front door"
+
+[[recommendations.actions]]
+ref = "R1.1"
+description = "Audit supervision"
+owner = "Head of Service"
+deadline = 2026-06-30
+status = "in_progress"
+
+[[recommendations.measures]]
+ref = "M1.1"
+name = "Assessments completed within 45 working days"
+unit = "%"
+direction = "up"
+target = 85
+baseline = 72
+baseline_period = "2023-10"
+
+[[recommendations.measures.readings]]
+period = "2025-10"
+value = 65
+
+[[recommendations.measures.readings]]
+period = "2026-09"
+value = 74.5
+note = "Two teams short of staff"
+
+[[recommendations.measures.readings]]
+period = "2026-10"
+value = 70
+count = 84
+of = 120
+note = "Agency cover ended"
+
+[[recommendations.measures]]
+ref = "M1.2"
+name = "Average caseload per social worker"
+unit = "children"
+direction = "down"
+target = 18
+frequency = "quarterly"
+
+[[recommendations.measures.readings]]
+period = "2026-Q3"
+value = 20.5
+"""
+
+
+# --- the rule -----------------------------------------------------------------------------
+
+
+def plain_rule(
+    value: float, target: float, direction: str, tolerance: float, comparison: float | None
+) -> str:
+    """product.md, read aloud: GREEN when the target is met or missed by no more than
+    tolerance per cent of the target; else AMBER when better than the comparison; else RED."""
+    v, t = Fraction(repr(value)), Fraction(repr(target))
+    allowed = abs(t) * Fraction(repr(tolerance)) / 100
+    met = v >= t if direction == "up" else v <= t
+    missed_by = abs(v - t)
+    if met or missed_by <= allowed:
+        return "GREEN"
+    if comparison is not None:
+        c = Fraction(repr(comparison))
+        if (direction == "up" and v > c) or (direction == "down" and v < c):
+            return "AMBER"
+    return "RED"
+
+
+numbers = st.decimals(min_value=-1000, max_value=100000, places=2, allow_nan=False).map(float)
+
+
+@given(
+    value=numbers,
+    target=numbers,
+    direction=st.sampled_from(["up", "down"]),
+    tolerance=st.decimals(min_value=0, max_value=50, places=1).map(float),
+    comparison=st.none() | numbers,
+)
+def test_rag_matches_the_rule_as_written(
+    value: float, target: float, direction: str, tolerance: float, comparison: float | None
+) -> None:
+    got = measure_rag(
+        value, target=target, direction=direction, tolerance=tolerance, comparison=comparison
+    )
+    assert got.value == plain_rule(value, target, direction, tolerance, comparison)
+
+
+@given(
+    target=st.decimals(min_value=1, max_value=1000, places=1).map(float),
+    tolerance=st.decimals(min_value=0, max_value=50, places=1).map(float),
+    direction=st.sampled_from(["up", "down"]),
+)
+def test_exactly_at_the_tolerance_is_green(target: float, tolerance: float, direction: str) -> None:
+    edge_fraction = Fraction(repr(target)) * (1 - Fraction(repr(tolerance)) / 100)
+    if direction == "down":
+        edge_fraction = Fraction(repr(target)) * (1 + Fraction(repr(tolerance)) / 100)
+    edge = float(edge_fraction)
+    if Fraction(repr(edge)) != edge_fraction:
+        return  # the edge has no exact decimal of a float's shortest text: nothing to test
+    assert measure_rag(edge, target=target, direction=direction, tolerance=tolerance) is Rag.GREEN
+
+
+@pytest.mark.parametrize(
+    ("value", "comparison", "expected"),
+    [
+        (85, None, Rag.GREEN),  # met
+        (90, None, Rag.GREEN),  # beaten
+        (77, None, Rag.GREEN),  # product.md: within 8.5
+        (76.5, None, Rag.GREEN),  # exactly at the tolerance
+        (76.4, None, Rag.RED),  # just beyond it, nothing to compare with
+        (70, 65, Rag.AMBER),  # product.md: better than a year before
+        (70, 72, Rag.RED),  # product.md: worse than a year before
+        (70, 70, Rag.RED),  # the same is not better
+    ],
+)
+def test_product_examples_up(value: float, comparison: float | None, expected: Rag) -> None:
+    got = measure_rag(value, target=85, direction="up", tolerance=10, comparison=comparison)
+    assert got is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(18, Rag.GREEN), (19.8, Rag.GREEN), (19.81, Rag.RED), (12, Rag.GREEN)]
+)
+def test_lower_is_better(value: float, expected: Rag) -> None:
+    assert measure_rag(value, target=18, direction="down", tolerance=10) is expected
+
+
+def test_zero_tolerance_needs_the_target() -> None:
+    assert measure_rag(84.99, target=85, direction="up", tolerance=0) is Rag.RED
+    assert measure_rag(85, target=85, direction="up", tolerance=0) is Rag.GREEN
+
+
+def test_score_uses_the_year_before_else_the_baseline() -> None:
+    readings = [ReadingPoint("2026-09", 74.5), ReadingPoint("2026-10", 70)]
+    s = score(readings, target=85, direction="up", baseline=72)
+    assert (s.period, s.value, s.rag, s.vs_previous, s.vs_last_year) == (
+        "2026-10",
+        70,
+        Rag.RED,
+        "worse",
+        "",
+    )
+    s = score([*readings, ReadingPoint("2025-10", 65)], target=85, direction="up", baseline=72)
+    assert (s.rag, s.vs_last_year, s.comparison) == (Rag.AMBER, "improved", 65)
+    assert score([], target=85, direction="up").rag is None
+
+
+def test_travel_by_direction() -> None:
+    assert travel(20, 18, "up") == "improved"
+    assert travel(20, 18, "down") == "worse"
+    assert travel(18, 18, "down") == "same"
+    assert travel(18, None, "down") == ""
+
+
+def test_periods() -> None:
+    assert parse_period(" 2026-10 ") == "2026-10"
+    assert parse_period("2026-q3") == "2026-Q3"
+    assert previous_period("2026-01") == "2025-12"
+    assert previous_period("2026-Q1") == "2025-Q4"
+    assert year_before("2026-Q2") == "2025-Q2"
+    for bad in ("2026-13", "2026-10-01", "Oct 2026", "2026-Q5", "1800-01"):
+        with pytest.raises(PeriodError):
+            parse_period(bad)
+    with pytest.raises(PeriodError, match="monthly"):
+        parse_period("2026-Q1", "monthly")
+
+
+# --- plan files ---------------------------------------------------------------------------
+
+
+def test_plan_file_round_trip() -> None:
+    plan = parse_plan_text(PLAN, name="p.toml", default_key="x")
+    again = parse_plan_text(dump_plan(plan), name="again.toml", default_key="x")
+    assert again == plan
+    m = plan.recommendations[0].measures
+    assert [x.ref for x in m] == ["M1.1", "M1.2"]
+    assert m[0].readings[2].count == 84
+    assert m[0].readings[2].of == 120
+    assert m[1].frequency == "quarterly"
+    assert m[0].tolerance == 10
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ('direction = "up"', None),
+        ('direction = "sideways"', "measures[1].direction: 'sideways' is not one of up, down"),
+        ("target = 85", None),
+        ('target = "85%"', "measures[1].target: must be a number"),
+        ("target = true", "measures[1].target: must be a number"),
+        ('unit = "%"', None),
+        ('unit = "%"\ntargte = 3', "measures[1].targte: unknown key (did you mean 'target'?)"),
+        ('ref = "M1.1"', None),
+        ('ref = "R1.1"', "measures[1].ref: 'R1.1' is used twice"),
+        ('baseline_period = "2023-10"', None),
+        ('baseline_period = "Oct 2023"', "measures[1].baseline_period: 'Oct 2023' is not a period"),
+        ("tolerance = 10", None),
+    ],
+)
+def test_plan_file_measure_problems_named_with_place(change: str, message: str | None) -> None:
+    key = change.split(" =")[0]
+    lines = PLAN.split("\n")
+    start = lines.index("[[recommendations.measures]]")
+    for i in range(start, len(lines)):
+        if lines[i].startswith(f"{key} ="):
+            lines[i] = change
+            break
+    text = "\n".join(lines)
+    if message is None:
+        parse_plan_text(text, name="p.toml", default_key="x")
+        return
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_text(text, name="p.toml", default_key="x")
+    assert any(f"p.toml: recommendations[1].{message}" in p for p in caught.value.problems), (
+        caught.value.problems
+    )
+
+
+def test_reading_problems_named_with_place() -> None:
+    text = PLAN.replace('period = "2026-09"', 'period = "2026-10"').replace(
+        'period = "2026-Q3"', 'period = "2026-09"'
+    )
+    text = text.replace("count = 84", "count = 90")
+    with pytest.raises(PlanFileError) as caught:
+        parse_plan_text(text, name="p.toml", default_key="x")
+    problems = caught.value.problems
+    assert (
+        "p.toml: recommendations[1].measures[1].readings[3].period: 2026-10 is given twice "
+        "(also at recommendations[1].measures[1].readings[2].period)" in problems
+    )
+    assert any("readings[3]: value 70 is not 90 of 120 as a percentage (75)" in p for p in problems)
+    assert any(
+        "measures[2].readings[1].period: '2026-09' is not a period of this quarterly" in p
+        for p in problems
+    )
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+class Run:
+    def __init__(self, db: str, capsys: pytest.CaptureFixture[str]) -> None:
+        self.db = db
+        self.capsys = capsys
+
+    def __call__(self, *argv: str) -> tuple[int, str, str]:
+        self.capsys.readouterr()
+        status = cli.main(["--db", self.db, *argv])
+        out, err = self.capsys.readouterr()
+        return status, out, err
+
+
+@pytest.fixture
+def run(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
+    path = tmp_path / "plan.toml"
+    path.write_text(PLAN, encoding="utf-8")
+    runner = Run(db_url, capsys)
+    status, _, err = runner("import", str(path))
+    assert status == 0, err
+    return runner
+
+
+def test_scorecard_json_keys_and_values(run: Run) -> None:
+    status, out, _ = run("measures", "--format", "json")
+    assert status == 0
+    rows = json.loads(out)
+    assert list(rows[0]) == [
+        "plan",
+        "recommendation",
+        "measure",
+        "name",
+        "unit",
+        "direction",
+        "target",
+        "period",
+        "value",
+        "rag",
+        "vs_previous",
+        "vs_last_year",
+    ]
+    assert rows[0] == {
+        "plan": KEY,
+        "recommendation": "R1",
+        "measure": "M1.1",
+        "name": "Assessments completed within 45 working days",
+        "unit": "%",
+        "direction": "up",
+        "target": 85,
+        "period": "2026-10",
+        "value": 70,
+        "rag": "AMBER",
+        "vs_previous": "worse",
+        "vs_last_year": "improved",
+    }
+    assert rows[1]["rag"] == "RED"
+    assert rows[1]["vs_previous"] is None
+
+
+def test_scorecard_csv_and_table(run: Run) -> None:
+    status, out, _ = run("measures", "--format", "csv")
+    assert out.splitlines()[0].lstrip("\ufeff") == (
+        "plan,recommendation,measure,name,unit,direction,target,period,value,rag,vs_previous,"
+        "vs_last_year"
+    )
+    assert out.splitlines()[1] == (
+        f"{KEY},R1,M1.1,Assessments completed within 45 working days,%,up,85,2026-10,70,AMBER,"
+        "worse,improved"
+    )
+    status, out, _ = run("measures", "--plan", KEY)
+    assert "AMBER  70%" in out
+    assert "▼ worse" in out
+    assert "▲ improved" in out
+    assert "2 measures: 1 RED, 1 AMBER, 0 GREEN, 0 with no reading yet" in out
+    status, _, err = run("measures", "--plan", "nope")
+    assert status == 1
+    assert "no plan 'nope'" in err
+
+
+def test_reading_add_and_correct_with_history(run: Run) -> None:
+    status, out, err = run(
+        "reading", "add", f"{KEY}:M1.1", "--period", "2026-11", "--value", "77", "--note", "Up"
+    )
+    assert status == 0, err
+    assert out == (
+        f"{KEY}:M1.1 2026-11: recorded 77%; latest 2026-11 77%, GREEN against target 85%\n"
+    )
+    status, out, _ = run(
+        "reading", "add", f"{KEY}:M1.1", "--period", "2026-11", "--count", "90", "--of", "120"
+    )
+    assert "corrected 75% (90 of 120)" in out
+    assert "AMBER" in out
+    status, out, _ = run(
+        "reading", "add", f"{KEY}:M1.1", "--period", "2026-11", "--count", "90", "--of", "120"
+    )
+    assert out.endswith("2026-11: no change\n")
+    status, out, _ = run("reading", "list", f"{KEY}:M1.1", "--format", "json")
+    obj = json.loads(out)
+    entries = [(h["field"], h["old"], h["new"]) for h in obj["history"]]
+    assert entries == [("reading 2026-11", None, "77"), ("reading 2026-11", "77", "75 (90 of 120)")]
+    assert obj["readings"][-1] == {
+        "period": "2026-11",
+        "value": 75,
+        "count": 90,
+        "of": 120,
+        "note": "Up",
+    }
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "message"),
+    [
+        (["--period", "2026-13", "--value", "3"], 1, "'2026-13' is not a period"),
+        (["--period", "2026-Q1", "--value", "3"], 1, "not a period of this monthly measure"),
+        (["--period", "2026-11", "--value", "lots"], 2, "--value must be a number"),
+        (["--period", "2026-11", "--count", "3"], 2, "--count and --of go together"),
+        (["--period", "2026-11", "--value", "80", "--count", "3", "--of", "4"], 1, "not 3 of 4"),
+        (["--period", "2026-11"], 2, "--value is required"),
+    ],
+)
+def test_reading_add_refuses_bad_input(
+    run: Run, argv: list[str], status: int, message: str
+) -> None:
+    got, out, err = run("reading", "add", f"{KEY}:M1.1", *argv)
+    assert got == status
+    assert message in err
+    assert out == ""
+    assert err.startswith("tracker: error: ")
+
+
+def test_reading_add_to_unknown_measure(run: Run) -> None:
+    status, _, err = run("reading", "add", f"{KEY}:M9", "--period", "2026-11", "--value", "1")
+    assert status == 1
+    assert f"no measure 'M9' in plan '{KEY}'" in err
+
+
+def test_reading_import_all_or_nothing(run: Run, tmp_path: Path) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text(
+        f"measure,period,value,note\n{KEY}:M1.1,2026-11,80.5,Recovering\n{KEY}:M1.2,2026-Q4,18,\n",
+        encoding="utf-8",
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "measure,period,value,note\n"
+        f"{KEY}:M1.1,2026-12,81,\n"
+        f"{KEY}:M1.1,2026-12,82,\n"
+        f"{KEY}:M7,2026-12,1,\n"
+        f"{KEY}:M1.2,2026-12,1,\n"
+        f"{KEY}:M1.1,2027-01,eighty,\n",
+        encoding="utf-8",
+    )
+    status, _, err = run("reading", "import", str(bad))
+    assert status == 1
+    assert err.splitlines() == [f"tracker: error: {bad}: line 6: value: 'eighty' is not a number"]
+    bad.write_text(bad.read_text().replace("eighty", "80"), encoding="utf-8")
+    status, _, err = run("reading", "import", str(bad))
+    assert status == 1
+    lines = err.splitlines()
+    assert f"tracker: error: {bad}: line 3: {KEY}:M1.1 2026-12 is given twice" in lines[0]
+    assert f"line 4: no measure 'M7' in plan '{KEY}'" in lines[1]
+    assert "line 5: '2026-12' is not a period of this quarterly measure" in lines[2]
+    assert lines[-1] == "tracker: error: no reading was recorded"
+    _, out, _ = run("reading", "list", f"{KEY}:M1.1", "--format", "json")
+    assert [r["period"] for r in json.loads(out)["readings"]] == ["2025-10", "2026-09", "2026-10"]
+    status, out, err = run("reading", "import", str(good))
+    assert status == 0, err
+    assert out == f"{good}: 2 readings added, 0 corrected, 0 unchanged\n"
+
+
+def test_export_and_import_again_give_the_same(run: Run, tmp_path: Path) -> None:
+    run("reading", "add", f"{KEY}:M1.1", "--period", "2026-11", "--value", "79", "--note", 'a "q"')
+    _, first, _ = run("export-plan", KEY)
+    path = tmp_path / "again.toml"
+    path.write_text(first, encoding="utf-8")
+    status, _out, err = run("import", "--replace", str(path))
+    assert status == 0, err
+    _, second, _ = run("export-plan", KEY)
+    assert second == first
+    assert "[[recommendations.measures.readings]]" in first
+    assert "count = 84" in first
+
+
+def test_import_replace_keeps_readings(run: Run, tmp_path: Path) -> None:
+    run("reading", "add", f"{KEY}:M1.1", "--period", "2026-11", "--value", "79")
+    path = tmp_path / "plan.toml"
+    # The original file: its readings stop at 2026-10 and it lacks M1.2's readings' later ones.
+    text = PLAN.replace("target = 85", "target = 90")
+    path.write_text(text, encoding="utf-8")
+    status, _, err = run("import", "--replace", str(path))
+    assert status == 0, err
+    _, out, _ = run("reading", "list", f"{KEY}:M1.1", "--format", "json")
+    obj = json.loads(out)
+    assert [r["period"] for r in obj["readings"]][-1] == "2026-11"
+    assert obj["target"] == 90
+    assert ("target", "85", "90") in [(h["field"], h["old"], h["new"]) for h in obj["history"]]
+    # A measure left out of a file is retired, never deleted; its readings stay.
+    path.write_text(PLAN.split('[[recommendations.measures]]\nref = "M1.2"')[0], encoding="utf-8")
+    run("import", "--replace", str(path))
+    _, out, _ = run("measures", "--format", "json")
+    assert [r["measure"] for r in json.loads(out)] == ["M1.1"]
+    _, out, _ = run("reading", "list", f"{KEY}:M1.2", "--format", "json")
+    assert json.loads(out)["status"] == "retired"
+    assert len(json.loads(out)["readings"]) == 1
+
+
+def test_add_edit_and_retire_measures(run: Run) -> None:
+    status, out, err = run(
+        "add-measure",
+        f"{KEY}:R1",
+        "--name",
+        "Children seen within 10 days",
+        "--direction",
+        "up",
+        "--target",
+        "95",
+        "--unit",
+        "%",
+    )
+    assert (status, out) == (0, f"{KEY}:M1.3\n"), err
+    status, _, err = run(
+        "add-measure", f"{KEY}:R1", "--ref", "R1.1", "--name", "x", "--direction", "up",
+        "--target", "1",
+    )  # fmt: skip
+    assert status == 1
+    assert "already a ref" in err
+    status, _, err = run(
+        "add-measure", f"{KEY}:R1", "--name", "x", "--direction", "sideways", "--target", "1"
+    )
+    assert status == 2
+    assert "--direction 'sideways'" in err
+    status, out, _ = run("edit-measure", f"{KEY}:M1.3", "--target", "90", "--note", "Agreed")
+    assert out == f"{KEY}:M1.3: target: 95 -> 90\n"
+    status, out, _ = run("edit-measure", f"{KEY}:M1.3", "--target", "90")
+    assert out == "no change\n"
+    status, out, _ = run("edit-measure", f"{KEY}:M1.3", "--status", "retired")
+    assert out == f"{KEY}:M1.3: status: active -> retired\n"
+    status, _, err = run("reading", "add", f"{KEY}:M1.3", "--period", "2026-11", "--value", "1")
+    assert status == 1
+    assert "is retired" in err
+    _, out, _ = run("measures", "--all", "--format", "json")
+    assert [r["measure"] for r in json.loads(out)] == ["M1.1", "M1.2", "M1.3"]
+    status, _, err = run("edit-measure", f"{KEY}:M1.2", "--frequency", "monthly")
+    assert status == 1
+    assert "frequency cannot change" in err
+
+
+def test_read_only_store_refuses_readings(run: Run, db_url: str) -> None:
+    from tracker.domain.errors import ReadOnlyError
+    from tracker.domain.measures import ReadingInput
+    from tracker.storage.measures import MeasureStore
+
+    store = Store.open(db_url, read_only=True)
+    try:
+        ms = MeasureStore(store)
+        with pytest.raises(ReadOnlyError):
+            ms.add_readings([ReadingInput(f"{KEY}:M1.1", "2026-11", 1.0)], user="x")
+        assert len(ms.readings(ms.measure(f"{KEY}:M1.1").id)) == 3
+    finally:
+        store.close()
