@@ -295,10 +295,8 @@ ACTION = cast(ActionColumns, _tables["action"].c)
 HISTORY = cast(HistoryColumns, _tables["history"].c)
 META = cast(MetaColumns, _tables["meta"].c)
 
-# Owners' addresses and reminders are tables of their own (see owner_tables); importing
-# them here registers them with the metadata every store's schema is made from.
+# Owners' addresses and reminders, and measures of impact with their readings, are tables
+# of their own (see owner_tables, measure_tables); importing them here registers them with
+# the metadata every store's schema is made from.
+from tracker.storage import measure_tables as _measure_tables  # noqa: E402, F401
 from tracker.storage import owner_tables as _owner_tables  # noqa: E402, F401
-
-# Measures of impact live in their own module; importing it here registers their tables
-# wherever the store's schema is made or upgraded.
-from tracker.storage import measure_tables as _measure_tables  # noqa: E402,F401
