@@ -98,10 +98,12 @@ def test_import_groups_actions_and_maps_words(db_url: str) -> None:
     )
     assert rows["R1.2"].deadline == date(2024, 6, 30)
     assert rows["R1.3"].deadline == date(2027, 3, 31)  # "Mar-27": the end of the month
-    assert rows["R1.3"].notes == "Cohort 2 started Sept 2026.\nSix of ten managers enrolled."
+    assert rows["R1.3"].notes == (
+        "Cohort 2 started Sept 2026.\nSix of ten managers enrolled.\nSpreadsheet RAG: Green."
+    )
     assert rows["R2.1"].status == "in_progress"
     assert rows["R2.1"].notes is not None
-    assert rows["R2.1"].notes.endswith("Spreadsheet status: Off Track.")
+    assert rows["R2.1"].notes.endswith("Spreadsheet status: Off Track.\nSpreadsheet RAG: Red.")
     assert (rows["R2.2"].status, rows["R2.2"].progress) == ("not_started", 0)
     assert rows["R3.1"].status == "blocked"
     assert rows["R3.2"].status == "in_progress"  # from the RAG column: Green
@@ -116,7 +118,7 @@ def test_a_sheet_with_unreadable_rows_imports_nothing(
     assert code == 1
     assert "4 problems in the sheet; nothing would be imported" in text
     name = str(BROKEN)
-    assert f"{name}: row 5: Target  Date: 'TBC' is not a date" in text
+    assert f"{name}: row 5: no target date (TBC); give it one with --default-deadline DATE" in text
     assert f"{name}: row 8: % Complete: 'forty' is not a percentage 0-100" in text
     assert f"{name}: row 9: STATUS 'Amber-ish' is not a word tracker knows" in text
     assert f"{name}: row 12: no lead officer/owner" in text
@@ -124,7 +126,8 @@ def test_a_sheet_with_unreadable_rows_imports_nothing(
     code, _ = run(db_url, str(BROKEN))
     assert code == 1
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith(f"tracker: error: {name}: row 5: ")
+    assert err[0].startswith(f"tracker: error: {name}: row 8: ")
+    assert err[-2].startswith(f"tracker: error: {name}: row 5: no target date (TBC)")
     assert err[-1] == "tracker: error: nothing was imported"
     assert len(err) == 5
     store = Store.open(db_url)

@@ -15,6 +15,7 @@ from tracker.cli.context import (
     Context,
     check_plan,
     filters_from_args,
+    option_date,
     output,
     snapshot_source,
 )
@@ -81,7 +82,12 @@ def import_and_report(
 
 def cmd_import_sheet(ctx: Context) -> int:
     from tracker.formats.plan_toml import valid_key
-    from tracker.formats.sheets import check_plan, describe_mapping, read_sheet_file
+    from tracker.formats.sheets import (
+        check_plan,
+        describe_mapping,
+        read_sheet_file,
+        settle_deadlines,
+    )
 
     args = ctx.args
     name = args.file
@@ -92,10 +98,16 @@ def cmd_import_sheet(ctx: Context) -> int:
     result = read_sheet_file(
         Path(name), key=args.plan, authority=args.authority, title=args.title, display=name
     )
+    default = (
+        option_date("--default-deadline", args.default_deadline, ctx.settings.today)
+        if args.default_deadline
+        else None
+    )
+    settle_deadlines(result, name, default)
     if args.dry_run:
         out = ctx.out
         out.write(f"{name}: dry run, nothing is imported\n")
-        for line in describe_mapping(result):
+        for line in describe_mapping(result, ctx.settings):
             out.write(line + "\n")
         problems = list(result.problems)
         if not problems:
@@ -204,6 +216,12 @@ def add_commands(command: CommandAdder) -> dict[str, Command]:
         "--dry-run", action="store_true", help="show how the sheet reads; change nothing"
     )
     p.add_argument("--replace", action="store_true", help="update the plan if already stored")
+    p.add_argument(
+        "--default-deadline",
+        metavar="DATE",
+        help="the deadline for rows whose target date is blank, TBC, Ongoing or the like "
+        "(the sheet's word is kept in their notes)",
+    )
 
     p = command("export", "CSV status snapshot")
     add_filters(p)

@@ -39,10 +39,19 @@ from pathlib import Path
 
 from tracker.domain.dates import DateError, parse_date
 from tracker.domain.errors import PlanFileError
+from tracker.domain.rules import RuleSettings, rag
 from tracker.domain.text import counted
 from tracker.formats.plan_toml import ActionData, PlanData, RecommendationData, read_input_file
 
-__all__ = ["FIELDS", "SheetResult", "map_status", "read_sheet", "read_sheet_file"]
+__all__ = [
+    "FIELDS",
+    "UNDATED",
+    "SheetResult",
+    "map_status",
+    "read_sheet",
+    "read_sheet_file",
+    "settle_deadlines",
+]
 
 MAX_SHEET_BYTES = 50 * 1024 * 1024
 TITLE_MAX = 150
@@ -127,6 +136,27 @@ for _status, _words in (
     for _word in _words:
         _STATUS_WORDS[_word] = _status
 _LATE_WORDS = frozenset({"off track", "red", "amber", "at risk", "delayed", "behind", "slipped"})
+# Target dates a sheet gives as a word, not a date: with `--default-deadline` such a row takes
+# that date and keeps the word in its notes; without it the import names the rows.
+_UNDATED_WORDS = frozenset(
+    {
+        "tbc",
+        "tba",
+        "tbd",
+        "to be confirmed",
+        "to be agreed",
+        "to be decided",
+        "ongoing",
+        "on going",
+        "continuous",
+        "rolling",
+        "n a",
+        "na",
+        "none",
+        "various",
+    }
+)
+UNDATED = date.max  # the deadline of a row whose date is still to be settled
 
 _NON_WORD = re.compile(r"[^0-9a-z%]+")
 _REC_PREFIX = re.compile(
@@ -162,6 +192,8 @@ class SheetRow:
     action: ActionData
     status_word: str
     sheet_ref: str = ""  # the Ref cell, when the action's ref had to differ from it
+    sheet_rag: str = ""  # the sheet's own RAG word, kept beside the one tracker derives
+    undated: str | None = None  # the target date cell ("" if blank) when it was not a date
 
 
 @dataclass(slots=True)
@@ -399,6 +431,8 @@ def _read_rows(
                 action=action,
                 status_word=word,
                 sheet_ref=shown_ref,
+                sheet_rag=entry.cells.get("rag", ""),
+                undated=entry.cells.get("deadline", "") if action.deadline == UNDATED else None,
             )
         )
     result.plan.recommendations = [recs[id(g)] for g in groups if recs[id(g)].actions]
@@ -620,9 +654,13 @@ def _action(
         problems.append(f"{where}: no action description")
     if not owner:
         problems.append(f"{where}: no lead officer/owner")
-    deadline = _cell_date(cells, "deadline", "target date", where, labels, problems)
-    if not cells.get("deadline"):
-        problems.append(f"{where}: no {labels.get('deadline', 'target date')}")
+    deadline_cell = cells.get("deadline", "")
+    undated = not _norm(deadline_cell) or _norm(deadline_cell) in _UNDATED_WORDS
+    deadline = (
+        UNDATED
+        if undated
+        else _cell_date(cells, "deadline", "target date", where, labels, problems)
+    )
     start = _cell_date(cells, "start", "start date", where, labels, problems)
     progress: int | None = None
     if cells.get("progress"):
@@ -658,7 +696,7 @@ def _action(
         status = "complete" if progress == 100 else ("in_progress" if progress else "not_started")
     if status == "complete":
         progress = 100
-    if start is not None and start > deadline:
+    if start is not None and start > deadline and not undated:
         return [f"{where}: start date {start} is after the target date {deadline}"]
     ref = cells.get("ref", "").strip()
     if not ref:
@@ -677,8 +715,10 @@ def _action(
     if ":" in ref or any(c.isspace() for c in ref):
         return [f"{where}: ref {ref!r} must not contain ':' or spaces"]
     notes_parts = [cells.get("notes", "")]
-    if _norm(word) in _LATE_WORDS:
+    if _norm(word) in _LATE_WORDS and word != rag_word:
         notes_parts.append(f"Spreadsheet status: {word}.")
+    if rag_word:
+        notes_parts.append(f"Spreadsheet RAG: {rag_word}.")
     notes = "\n".join(p for p in notes_parts if p) or None
     return (
         ActionData(
@@ -698,6 +738,37 @@ def _action(
     )
 
 
+def settle_deadlines(result: SheetResult, name: str, default: date | None) -> None:
+    """Give the rows whose target date is blank or a word (`TBC`, `Ongoing`) the `default`
+    deadline, keeping the sheet's word in their notes; with no default, one problem names
+    those rows and says how to import them."""
+    waiting = [row for row in result.rows if row.action.deadline == UNDATED]
+    if not waiting:
+        return
+    if default is None:
+        words = sorted({row.undated or "blank" for row in waiting}, key=str.casefold)
+        rows = ", ".join(str(row.row) for row in waiting)
+        noun = "row" if len(waiting) == 1 else "rows"
+        result.problems.append(
+            f"{name}: {noun} {rows}: no target date ({', '.join(words)}); give "
+            f"{'it' if len(waiting) == 1 else 'them'} one with --default-deadline DATE "
+            "(the sheet's word is kept in the notes), or fill in the dates"
+        )
+        return
+    for row in waiting:
+        action = row.action
+        if action.start is not None and action.start > default:
+            result.problems.append(
+                f"{name}: row {row.row}: start date {action.start} is after the default "
+                f"deadline {default}"
+            )
+            continue
+        action.deadline = default
+        word = f"'{row.undated}'" if row.undated else "blank"
+        note = f"Spreadsheet target date: {word}; deadline set to {default.isoformat()} on import."
+        action.notes = f"{action.notes}\n{note}" if action.notes else note
+
+
 def check_plan(result: SheetResult, name: str) -> PlanData:
     """The sheet's plan checked by the plan-file rules (lengths, refs, key), or the problems.
 
@@ -706,6 +777,8 @@ def check_plan(result: SheetResult, name: str) -> PlanData:
     """
     from tracker.formats.plan_toml import dump_plan, parse_plan_text
 
+    if not result.problems:
+        settle_deadlines(result, name, None)  # rows still without a date are refused
     if result.problems:
         raise PlanFileError([*result.problems, "nothing was imported"])
     try:
@@ -714,8 +787,9 @@ def check_plan(result: SheetResult, name: str) -> PlanData:
         raise PlanFileError([*exc.problems, "nothing was imported"]) from None
 
 
-def describe_mapping(result: SheetResult) -> Iterable[str]:
-    """The dry run's report: how columns were read and what each row became."""
+def describe_mapping(result: SheetResult, settings: RuleSettings | None = None) -> Iterable[str]:
+    """The dry run's report: how columns were read and what each row became; with
+    `settings`, the RAG tracker derives beside the sheet's own, marked where they differ."""
     yield f"header row: {result.header_row}"
     for header, key in result.columns.items():
         yield f"  column {header!r} -> {key}"
@@ -736,7 +810,20 @@ def describe_mapping(result: SheetResult) -> Iterable[str]:
             a = row.action
             word = f" (from {row.status_word!r})" if row.status_word else ""
             was = f" (sheet ref {row.sheet_ref})" if row.sheet_ref else ""
+            due = "no date" if a.deadline == UNDATED else a.deadline.isoformat()
             yield (
                 f"  row {row.row}: {a.ref}{was}  {a.status}{word}  {a.progress}%  "
-                f"due {a.deadline.isoformat()}  {a.owner}"
+                f"due {due}  {a.owner}{_rag_beside(row, settings)}"
             )
+
+
+def _rag_beside(row: SheetRow, settings: RuleSettings | None) -> str:
+    """`  RAG: sheet Green, tracker RED (differ)`: the sheet's RAG beside the derived one."""
+    if not row.sheet_rag:
+        return ""
+    if settings is None or row.action.deadline == UNDATED:
+        return f"  RAG: sheet {row.sheet_rag}"
+    derived = rag(row.action.status, row.action.deadline, settings)
+    ours = derived.value if derived else "none"
+    differ = "" if _norm(row.sheet_rag) == ours.lower() else " (differ)"
+    return f"  RAG: sheet {row.sheet_rag}, tracker {ours}{differ}"
