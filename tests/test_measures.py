@@ -541,3 +541,23 @@ def test_read_only_store_refuses_readings(run: Run, db_url: str) -> None:
         assert len(ms.readings(ms.measure(f"{KEY}:M1.1").id)) == 3
     finally:
         store.close()
+
+
+def test_sample_plans_carry_measures_with_two_years_of_readings() -> None:
+    from conftest import sample_plan_files
+
+    from tracker.formats.plan_toml import load_plan_file
+
+    measures = [
+        m
+        for path in sample_plan_files()
+        for rec in load_plan_file(path).recommendations
+        for m in rec.measures
+    ]
+    assert len(measures) >= 10
+    monthly = [m for m in measures if m.frequency == "monthly"]
+    assert all(len(m.readings) == 24 for m in monthly)
+    assert {m.readings[-1].period for m in monthly} == {"2026-10"}
+    names = " ".join(m.name for m in measures)
+    for topic in ("45 working days", "LADO", "suitable accommodation", "caseload"):
+        assert topic in names
