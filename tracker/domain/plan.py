@@ -12,6 +12,8 @@ from datetime import date
 __all__ = [
     "GRADES",
     "LONG",
+    "MAX_OWNER",
+    "MAX_TEXT",
     "MEDIUM",
     "SHORT",
     "ActionData",
@@ -34,6 +36,10 @@ GRADES = (
 SHORT = 300
 MEDIUM = 2_000
 LONG = 20_000
+# What an update may set: an owner's name, and a free-text field (evidence, notes). The
+# store refuses longer values and the edit form says so beside the field.
+MAX_OWNER = SHORT
+MAX_TEXT = LONG
 
 
 @dataclass(slots=True)

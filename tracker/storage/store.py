@@ -48,7 +48,14 @@ from tracker.domain.errors import (
     TrackerError,
     ValidationError,
 )
-from tracker.domain.plan import ActionData, JudgementData, PlanData, RecommendationData
+from tracker.domain.plan import (
+    MAX_OWNER,
+    MAX_TEXT,
+    ActionData,
+    JudgementData,
+    PlanData,
+    RecommendationData,
+)
 from tracker.domain.records import (
     ActionChanges,
     ActionRow,
@@ -112,8 +119,6 @@ H = HISTORY
 J = JUDGEMENT
 
 _OPEN = sorted(OPEN_STATUSES)
-MAX_OWNER = 300
-MAX_TEXT = 20_000
 
 # The columns of an ActionRow, in its order.
 _ROW_COLUMNS = (

@@ -7,19 +7,19 @@ exit status.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable, Iterable
+from typing import ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.screen import Screen
 
 from tracker.domain.rules import RuleSettings
-from tracker.tui.data import StoreAccess
-from tracker.tui.screens.main import MainScreen, Session
-
-if TYPE_CHECKING:
-    from tracker.storage.store import Store
+from tracker.tui.data import StoreAccess, StoreOrAccess
+from tracker.tui.palette import TrackerCommands, commands_for
+from tracker.tui.screens.main import MainScreen
+from tracker.tui.session import Session
 
 __all__ = ["TrackerApp", "make_app", "run_app"]
 
@@ -30,6 +30,8 @@ class TrackerApp(App[int]):
     CSS_PATH = "tracker.tcss"
     TITLE = "tracker"
     ENABLE_COMMAND_PALETTE = True
+    # The palette's one provider (tracker/tui/palette.py), in place of Textual's own.
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {TrackerCommands}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit"),
@@ -79,21 +81,13 @@ class TrackerApp(App[int]):
             self.push_screen(HelpScreen(self.session.settings, demo_store=demo))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        if isinstance(screen, MainScreen):
-            yield from screen.commands()
-        if isinstance(screen, MainScreen):
-            yield SystemCommand(
-                "board: RAG, progress and trend",
-                "Each recommendation's RAG and progress, and the monthly trend (key b)",
-                self.action_board,
-            )
-        yield SystemCommand("help: Keys and concepts", "The help page (key ?)", self.action_help)
-        yield from super().get_system_commands(screen)
+        """The palette's commands on `screen` (tracker/tui/palette.py)."""
+        return commands_for(self, screen)
 
 
 def make_app(
     *,
-    store: Store | StoreAccess,
+    store: StoreOrAccess,
     settings: RuleSettings,
     user: str,
     read_only: bool = False,
@@ -101,13 +95,16 @@ def make_app(
     poll_interval: float = 1.0,
     location: str | None = None,
 ) -> TrackerApp:
-    """The App on a store (a Store already open, or access to one); the caller closes it."""
-    access = store if isinstance(store, StoreAccess) else StoreAccess.wrap(store)
+    """The App on a store (a Store already open, or access to one); the caller closes it.
+
+    Whether the user may write is asked once the screen is up, in a worker.
+    """
+    access = StoreAccess.of(store)
     session = Session(
         store=access,
         settings=settings,
         user=user,
-        read_only=read_only or not access.can_write(),
+        read_only=read_only or access.read_only,
         demo=demo,
         poll_interval=poll_interval,
         location=location,

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from tracker.domain.records import (
     ActionChanges,
@@ -30,9 +30,10 @@ from tracker.storage.fastread import FastReader
 from tracker.storage.location import file_writable
 
 if TYPE_CHECKING:
+    from tracker.reports.paper import BoardView
     from tracker.storage.store import Store
 
-__all__ = ["StoreAccess"]
+__all__ = ["StoreAccess", "StoreOrAccess"]
 
 DEFAULT_READ_ONLY_REASON = "the store is open read-only"
 
@@ -62,6 +63,11 @@ class StoreAccess:
     def wrap(cls, store: Store) -> StoreAccess:
         """Access to a Store already open (tests, tools); its caller keeps and closes it."""
         return cls(store=store, read_only=store.read_only, owns_store=False)
+
+    @classmethod
+    def of(cls, store: StoreOrAccess) -> StoreAccess:
+        """`store` itself if it is access already, else access to that open Store."""
+        return store if isinstance(store, StoreAccess) else cls.wrap(store)
 
     @classmethod
     def open(cls, db: str | None, *, read_only: bool = False) -> StoreAccess:
@@ -203,6 +209,12 @@ class StoreAccess:
     def data_stamp(self) -> object:
         return self.full().data_stamp()
 
+    def board_view(self, *, settings: RuleSettings, months: int) -> BoardView:
+        """The board's plans, recommendations and monthly trends (tracker.reports.paper)."""
+        from tracker.reports.paper import board_view
+
+        return board_view(self.full(), settings=settings, months=months)
+
     def get_action(self, action_id: int, *, settings: RuleSettings) -> ActionRow:
         return self.full().get_action(action_id, settings=settings)
 
@@ -221,3 +233,7 @@ class StoreAccess:
         return self.full().update_action(
             address, changes, user=user, expected_version=expected_version, settings=settings
         )
+
+
+# What the app can be started on: a Store already open (tests, tools) or access to one.
+StoreOrAccess: TypeAlias = "Store | StoreAccess"

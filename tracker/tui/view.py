@@ -58,6 +58,26 @@ class ViewState:
     def with_filters(self, **changes: object) -> ViewState:
         return replace(self, filters=replace(self.filters, **changes))  # type: ignore[arg-type]
 
+    def sorted_by(self, key: str) -> ViewState:
+        """Ordered by `key`, ascending."""
+        return replace(self, sort=key, descending=False)
+
+    def reversed(self) -> ViewState:
+        return replace(self, descending=not self.descending)
+
+    def next_sort(self) -> ViewState:
+        """The next of SORTS, the order `s` steps through."""
+        position = SORTS.index(self.sort) if self.sort in SORTS else 0
+        return self.sorted_by(SORTS[(position + 1) % len(SORTS)])
+
+    def header_clicked(self, key: str) -> ViewState:
+        """A click on a column header: that column ascending, or reversed when it is sorted."""
+        return self.reversed() if key == self.sort else self.sorted_by(key)
+
+    def unfiltered(self) -> ViewState:
+        """Every action, in the same order."""
+        return replace(self, filters=Filters())
+
     @property
     def is_filtered(self) -> bool:
         return self.filters != Filters()

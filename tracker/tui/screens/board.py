@@ -1,14 +1,15 @@
 """The board view: each plan and recommendation with its RAG and a progress bar, and a
 month-by-month chart of open, overdue and complete actions drawn from history.
 
-The numbers come from `tracker.reports.paper.board_view` (read in a thread worker); this
-screen only draws them. Bars are text, so they print, copy and snapshot as they look; the
-RAG is always shown as its word as well as its colour.
+The numbers come from `tracker.reports.paper.board_view`, read through the TUI's store
+facade (`StoreAccess.board_view`) in a thread worker; this screen only draws them. Bars
+are text, so they print, copy and snapshot as they look; the RAG is always shown as its
+word as well as its colour.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -23,9 +24,9 @@ from textual.widgets import DataTable, Footer, Static
 
 from tracker.domain.rules import RuleSettings, roll_up
 from tracker.domain.text import one_line, truncate
-from tracker.reports.paper import BoardView, board_view
-from tracker.storage.store import Store
+from tracker.reports.paper import BoardView
 from tracker.storage.timeline import TrendPoint
+from tracker.tui.data import StoreAccess
 from tracker.tui.failures import ReportsFailures
 from tracker.tui.view import middle_truncate, rag_text
 
@@ -88,12 +89,6 @@ def trend_chart(points: list[TrendPoint], width: int = CHART_WIDTH) -> Text:
     return text
 
 
-class _Access(Protocol):
-    """Access that opens the full Store on demand (the TUI's StoreAccess)."""
-
-    def full(self) -> Store: ...
-
-
 class BoardStamp(Message):
     """The store's fingerprint, read by the poll; a change means the board is out of date."""
 
@@ -131,14 +126,14 @@ class BoardScreen(ReportsFailures, Screen[None]):
 
     def __init__(
         self,
-        store: Store | _Access,
+        store: StoreAccess,
         settings: RuleSettings,
         *,
         months: int = 6,
         poll_interval: float = 0,
     ) -> None:
         super().__init__()
-        self.source = store
+        self.store = store
         self.settings = settings
         self.months = months
         self.poll_interval = poll_interval
@@ -187,15 +182,10 @@ class BoardScreen(ReportsFailures, Screen[None]):
             # board is open, as on the main screen.
             self.set_interval(self.poll_interval, self._poll)
 
-    def _store(self) -> Store:
-        source = self.source
-        return source if isinstance(source, Store) else source.full()
-
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self) -> None:
-        store = self._store()
-        stamp = store.data_stamp()
-        view = board_view(store, settings=self.settings, months=self.months)
+        stamp = self.store.data_stamp()
+        view = self.store.board_view(settings=self.settings, months=self.months)
         self.post_message(BoardLoaded(view, stamp))
 
     def _poll(self) -> None:
@@ -204,7 +194,7 @@ class BoardScreen(ReportsFailures, Screen[None]):
 
     @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
     def _read_stamp(self) -> None:
-        self.post_message(BoardStamp(self._store().data_stamp()))
+        self.post_message(BoardStamp(self.store.data_stamp()))
 
     def on_board_stamp(self, message: BoardStamp) -> None:
         if self._stamp is not None and message.stamp != self._stamp:

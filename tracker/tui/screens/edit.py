@@ -26,10 +26,10 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 from textual.widgets.text_area import Document
 
 from tracker.domain.dates import DateError, parse_date
+from tracker.domain.plan import MAX_OWNER, MAX_TEXT
 from tracker.domain.records import ActionChanges, ActionRow
 from tracker.domain.rules import STATUSES, RuleSettings
 from tracker.domain.text import one_line, printable
-from tracker.storage.store import MAX_OWNER, MAX_TEXT
 from tracker.tui.view import status_label
 
 __all__ = ["EditResult", "EditScreen"]

@@ -1,4 +1,9 @@
-"""Ask where to write the CSV snapshot of the current view."""
+"""Ask where to write the CSV snapshot of the current view.
+
+Checking a path touches the filesystem (a slow or dead network folder can hang), so it
+never runs on the event loop: a thread worker checks what is typed once typing pauses,
+and checks again on submit, which closes the dialog only when the path will do.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,18 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Button, Input, Static
 
 __all__ = ["ExportScreen", "check_path"]
+
+DEBOUNCE = 0.15  # seconds of no typing before the path is checked
 
 
 def check_path(text: str) -> tuple[Path | None, str]:
@@ -30,6 +39,17 @@ def check_path(text: str) -> tuple[Path | None, str]:
     if path.exists():
         return path, f"{path.name} exists and will be replaced"
     return path, ""
+
+
+class PathChecked(Message):
+    """What `check_path` said about `text`; `submit` when the user asked to export."""
+
+    def __init__(self, text: str, path: Path | None, message: str, submit: bool) -> None:
+        super().__init__()
+        self.text = text
+        self.path = path
+        self.message = message
+        self.submit = submit
 
 
 class ExportScreen(ModalScreen[Path | None]):
@@ -57,6 +77,8 @@ class ExportScreen(ModalScreen[Path | None]):
         self.default = default
         self.rows = rows
         self.described = described
+        self._timer: Timer | None = None
+        self._closed = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -75,25 +97,42 @@ class ExportScreen(ModalScreen[Path | None]):
         path_input = self.query_one("#path", Input)
         path_input.cursor_blink = not self.app.is_headless
         path_input.focus()
-        self._check(path_input.value)
+        self._check(path_input.value, submit=False)
 
     @on(Input.Changed, "#path")
     def _changed(self, event: Input.Changed) -> None:
-        self._check(event.value)
+        if self._timer is not None:
+            self._timer.stop()
+        value = event.value
+        self._timer = self.set_timer(DEBOUNCE, lambda: self._check(value, submit=False))
 
-    def _check(self, text: str) -> Path | None:
+    @work(thread=True, exclusive=True, group="check", exit_on_error=False)
+    def _check(self, text: str, *, submit: bool) -> None:
         path, message = check_path(text)
-        self.query_one("#message", Static).update(Text(message))
-        self.query_one("#export-button", Button).disabled = path is None
-        return path
+        self.post_message(PathChecked(text, path, message, submit))
+
+    def on_path_checked(self, answer: PathChecked) -> None:
+        if self._closed:
+            return
+        if not answer.submit and answer.text != self.query_one("#path", Input).value:
+            return  # typing went on: a newer check is coming
+        self.query_one("#message", Static).update(Text(answer.message))
+        self.query_one("#export-button", Button).disabled = answer.path is None
+        if answer.submit and answer.path is not None:
+            self._close(answer.path)
 
     @on(Input.Submitted, "#path")
     @on(Button.Pressed, "#export-button")
     def _export(self) -> None:
-        path = self._check(self.query_one("#path", Input).value)
-        if path is not None:
-            self.dismiss(path)
+        if self._timer is not None:
+            self._timer.stop()
+        self._check(self.query_one("#path", Input).value, submit=True)
 
     @on(Button.Pressed, "#cancel-button")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self._close(None)
+
+    def _close(self, path: Path | None) -> None:
+        if not self._closed:  # once: a check may answer after escape or a second enter
+            self._closed = True
+            self.dismiss(path)

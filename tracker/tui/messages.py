@@ -1,0 +1,127 @@
+"""What the main screen's workers send back: one message per answer from the store.
+
+Workers run in threads and never touch a widget; they post one of these and the main
+screen's handler (`on_<snake_case name>`) shows it. A new kind of answer gets a class
+here and one handler there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.message import Message
+
+from tracker.domain.records import ActionChanges, ActionRow, HistoryEntry, TreeNode, ViewCounts
+from tracker.tui.view import ViewState
+
+__all__ = [
+    "DetailLoaded",
+    "Exported",
+    "SaveInvalid",
+    "SaveRefused",
+    "Saved",
+    "StampChecked",
+    "TreeLoaded",
+    "ViewLoaded",
+    "WriteChecked",
+]
+
+
+class ViewLoaded(Message):
+    """A view's counts and the page holding the cursor, fresh from the store."""
+
+    def __init__(
+        self,
+        generation: int,
+        state: ViewState,
+        counts: ViewCounts,
+        pages: dict[int, list[ActionRow]],
+        cursor: int,
+        keep_screen_row: bool,
+    ) -> None:
+        super().__init__()
+        self.generation = generation
+        self.state = state
+        self.counts = counts
+        self.pages = pages
+        self.cursor = cursor
+        self.keep_screen_row = keep_screen_row
+
+
+class TreeLoaded(Message):
+    """The plans and recommendations with their roll-ups, and the owners for filters."""
+
+    def __init__(self, nodes: list[TreeNode], owners: list[str], stamp: object) -> None:
+        super().__init__()
+        self.nodes = nodes
+        self.owners = owners
+        self.stamp = stamp
+
+
+class DetailLoaded(Message):
+    """The selected action as stored now, with its history."""
+
+    def __init__(self, row: ActionRow, history: list[HistoryEntry]) -> None:
+        super().__init__()
+        self.row = row
+        self.history = history
+
+
+class StampChecked(Message):
+    """The store's change fingerprint, read by the poller."""
+
+    def __init__(self, stamp: object) -> None:
+        super().__init__()
+        self.stamp = stamp
+
+
+class WriteChecked(Message):
+    """Whether this user may change the store: None, or why not (fit to show)."""
+
+    def __init__(self, refusal: str | None) -> None:
+        super().__init__()
+        self.refusal = refusal
+
+
+class Saved(Message):
+    """An edit was written (or changed nothing)."""
+
+    def __init__(self, row: ActionRow, changes: int) -> None:
+        super().__init__()
+        self.row = row
+        self.changes = changes
+
+
+class SaveRefused(Message):
+    """Someone else changed the action first; nothing was written."""
+
+    def __init__(
+        self, message: str, seen: ActionRow, newer: ActionRow, changes: ActionChanges
+    ) -> None:
+        super().__init__()
+        self.message = message
+        self.seen = seen
+        self.newer = newer
+        self.changes = changes
+
+
+class SaveInvalid(Message):
+    """The store refused a value; `field` names the form field when it knows which."""
+
+    def __init__(
+        self, message: str, field: str | None, seen: ActionRow, changes: ActionChanges
+    ) -> None:
+        super().__init__()
+        self.message = message
+        self.field = field
+        self.seen = seen
+        self.changes = changes
+
+
+class Exported(Message):
+    """The current view was written to a CSV snapshot."""
+
+    def __init__(self, path: Path, rows: int) -> None:
+        super().__init__()
+        self.path = path
+        self.rows = rows
