@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, SAMPLES, in_ci
+from conftest import TODAY as TODAY_DATE
 
 from tracker.domain.records import ActionChanges
 from tracker.formats.plan_toml import load_plan_file
@@ -513,3 +514,240 @@ def test_a_writable_file_in_a_folder_the_user_may_not_write(
     assert _state(target) == before
     assert target.read_bytes() != b"the last one\n"
     assert sorted(p.name for p in folder.iterdir()) == ["out.file"]
+
+
+# --- 4. --read-only holds for every command ----------------------------------------------
+
+SHEET = (
+    "Ref,Recommendation,Action,Lead Officer,Target Date,STATUS\n"
+    "1,Improve supervision,,,,\n"
+    "1.1,,Do a thing,Head of Service,31/12/2026,In progress\n"
+)
+
+# A run of each command that writes (it succeeds without --read-only). A new write command
+# must be added here, or test_every_command_is_declared_and_every_writer_has_a_sample fails.
+WRITE_SAMPLES: dict[str, list[str]] = {
+    "update": ["update", ACTION, "--progress", "70", "--note", "review"],
+    "import": ["import", str(SAMPLES / "stoke-on-trent-2022-ilacs.toml")],
+    "import --replace": [
+        "import",
+        "--replace",
+        str(SAMPLES / "staffordshire-2024-ilacs.toml"),
+    ],
+    "import-sheet": [
+        "import-sheet",
+        "{sheet}",
+        "--plan",
+        "sheet-plan",
+        "--authority",
+        "A Council",
+        "--title",
+        "From a sheet",
+    ],
+}
+# A run of each command that only reads; it must work under --read-only.
+READ_SAMPLES: dict[str, list[str] | None] = {
+    "demo": None,  # opens the UI on a throwaway store of its own
+    "plans": ["plans"],
+    "list": ["list"],
+    "overdue": ["overdue", "--format", "json"],
+    "show": ["show", ACTION, "--format", "json"],
+    "export": ["export"],
+    "export-plan": ["export-plan", "staffordshire-2024-ilacs"],
+    "calendar": ["calendar"],
+    "backup": ["backup", "{copy}"],
+    "changes": ["changes", "--since", "2020-01-01"],
+    "report": ["report"],
+    "import-sheet --dry-run": [
+        "import-sheet",
+        "{sheet}",
+        "--plan",
+        "sheet-plan",
+        "--authority",
+        "A Council",
+        "--title",
+        "From a sheet",
+        "--dry-run",
+    ],
+}
+
+
+def _help_commands() -> list[str]:
+    """The commands `tracker --help` lists."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    shown = subprocess.run(
+        [sys.executable, "-m", "tracker", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout
+    lines = shown.split("positional arguments:", 1)[1].split("options:", 1)[0].splitlines()
+    names = [ln.split()[0] for ln in lines if ln.startswith("    ") and ln.split()]
+    return [n for n in names if n != "COMMAND" and not n.startswith("{")]
+
+
+def test_every_command_is_declared_and_every_writer_has_a_sample() -> None:
+    from tracker.cli.context import declared_use
+    from tracker.cli.main import build_parser
+
+    _, commands = build_parser()
+    listed = _help_commands()
+    assert sorted(listed) == sorted(commands)
+    undeclared = [n for n in listed if declared_use(commands[n]) is None]
+    assert undeclared == [], (
+        "declare each command with @reads_store or @writes_store (tracker/cli/context.py)"
+    )
+    writers = {n for n in listed if declared_use(commands[n]) == "writes"}
+    sampled = {argv[0] for argv in WRITE_SAMPLES.values()}
+    assert writers == sampled, "add a run of each write command to WRITE_SAMPLES"
+    readers = {n for n in listed if declared_use(commands[n]) == "reads"}
+    assert readers <= {k.split()[0] for k in READ_SAMPLES}, "add each reader to READ_SAMPLES"
+
+
+def _store_state(url: str, folder: Path) -> object:
+    """The store's bytes (SQLite: the file and its companions) or every row (PostgreSQL)."""
+    if url.startswith("sqlite"):
+        # The file and any content in its -wal. A reader in WAL mode may leave an empty -wal
+        # and the -shm index (shared memory, not data) beside a store it cannot change.
+        return sorted(
+            (p.name, _digest(p))
+            for p in folder.iterdir()
+            if p.name == "tracker.db" or (p.name == "tracker.db-wal" and p.stat().st_size)
+        )
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            tables = sorted(inspect(conn).get_table_names())
+            return [
+                (t, conn.execute(text(f'SELECT * FROM "{t}" ORDER BY 1')).all()) for t in tables
+            ]
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def seeded(one_plan_store: Store, db_url: str, tmp_path: Path) -> str:
+    one_plan_store.close()
+    return db_url
+
+
+def _fill(argv: list[str], tmp_path: Path) -> list[str]:
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(SHEET, encoding="utf-8")
+    return [a.format(sheet=sheet, copy=tmp_path / "copy.db") for a in argv]
+
+
+@pytest.mark.parametrize("how", ["flag-first", "flag-after", "env"])
+@pytest.mark.parametrize("sample", list(WRITE_SAMPLES))
+def test_every_write_command_refuses_under_read_only(
+    sample: str,
+    how: str,
+    seeded: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tracker import cli
+
+    argv = _fill(WRITE_SAMPLES[sample], tmp_path)
+    before = _store_state(seeded, tmp_path)
+    if how == "env":
+        monkeypatch.setenv("TRACKER_READ_ONLY", "1")
+        full = ["--db", seeded, *argv]
+        source = "TRACKER_READ_ONLY=1"
+    elif how == "flag-first":
+        full = ["--read-only", "--db", seeded, *argv]
+        source = "--read-only"
+    else:
+        full = ["--db", seeded, *argv, "--read-only"]
+        source = "--read-only"
+    status = cli.main(full)
+    captured = capsys.readouterr()
+    assert status == 1
+    assert captured.err.splitlines() == [
+        f"tracker: error: {source}: '{argv[0]}' would change the store; nothing was changed"
+    ]
+    assert captured.out == ""
+    assert _store_state(seeded, tmp_path) == before
+    # The same run without read-only does change the store: the sample is a real write.
+    monkeypatch.delenv("TRACKER_READ_ONLY", raising=False)
+    assert cli.main(["--db", seeded, *argv]) == 0, capsys.readouterr().err
+    assert _store_state(seeded, tmp_path) != before
+
+
+@pytest.mark.parametrize("sample", [k for k, v in READ_SAMPLES.items() if v is not None])
+def test_every_read_command_works_under_read_only(
+    sample: str, seeded: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tracker import cli
+
+    argv = _fill(READ_SAMPLES[sample] or [], tmp_path)
+    before = _store_state(seeded, tmp_path)
+    status = cli.main(["--read-only", "--db", seeded, *argv])
+    captured = capsys.readouterr()
+    if sample == "backup" and not seeded.startswith("sqlite"):
+        assert status == 1  # PostgreSQL is backed up with pg_dump
+    else:
+        assert (status, captured.err) == (0, captured.err if sample == "backup" else ""), (
+            captured.err
+        )
+        assert status == 0, captured.err
+    assert _store_state(seeded, tmp_path) == before
+
+
+def test_read_only_leaves_a_rollback_journal_store_as_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store restored from a backup is in rollback mode: a read would switch it to WAL."""
+    from tracker import cli
+
+    live = tmp_path / "live.db"
+    _make_store(live)
+    restored = tmp_path / "tracker.db"
+    assert cli.main(["--db", str(live), "backup", str(restored)]) == 0
+    before = _store_state(f"sqlite:///{restored}", tmp_path)
+    for argv in (["list"], ["plans"], ["report"], ["show", ACTION]):
+        assert cli.main(["--read-only", "--db", str(restored), *argv]) == 0
+    assert _store_state(f"sqlite:///{restored}", tmp_path) == before
+    capsys.readouterr()
+
+
+def test_a_bad_tracker_read_only_value_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tracker import cli
+
+    monkeypatch.setenv("TRACKER_READ_ONLY", "perhaps")
+    assert cli.main(["list"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "tracker: error: TRACKER_READ_ONLY must be 1 or 0, not 'perhaps'"
+    ]
+
+
+def test_a_read_command_cannot_write_through_its_store(
+    seeded: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """By construction: the store a read command opens refuses a change."""
+    import argparse
+
+    from tracker.cli.context import Context
+    from tracker.domain.errors import ReadOnlyError
+    from tracker.domain.rules import RuleSettings
+
+    ctx = Context(
+        args=argparse.Namespace(db=seeded),
+        settings=RuleSettings(today=TODAY_DATE),
+        user="x",
+        out=sys.stdout,
+        writes=False,
+        command="report",
+    )
+    store = ctx.open_store(create=False)
+    try:
+        with pytest.raises(ReadOnlyError, match="'report' only reads the store"):
+            store.update_action(ACTION, ActionChanges(progress=5), user="x")
+    finally:
+        store.close()

@@ -19,9 +19,11 @@ from tracker.cli.context import (
     filters_from_args,
     flag,
     output,
+    reads_store,
     snapshot_source,
     table,
     terminal_width,
+    writes_store,
 )
 from tracker.domain.dates import DateError, format_date, format_utc, parse_date
 from tracker.domain.errors import UsageError
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     pass
 
 
+@reads_store
 def cmd_plans(ctx: Context) -> int:
     settings = ctx.settings
     store = ctx.open_store(create=False)
@@ -109,6 +112,7 @@ def cmd_plans(ctx: Context) -> int:
     return 0
 
 
+@reads_store
 def cmd_list(ctx: Context, *, overdue: bool = False) -> int:
     args = ctx.args
     filters = filters_from_args(args, overdue=overdue)
@@ -178,6 +182,7 @@ def cmd_list(ctx: Context, *, overdue: bool = False) -> int:
     return 0
 
 
+@reads_store
 def cmd_show(ctx: Context) -> int:
     settings = ctx.settings
     store = ctx.open_store(create=False)
@@ -268,6 +273,7 @@ def cmd_show(ctx: Context) -> int:
     return 0
 
 
+@writes_store
 def cmd_update(ctx: Context) -> int:
     args = ctx.args
     deadline = None
@@ -356,7 +362,7 @@ def add_commands(command: CommandAdder) -> dict[str, Command]:
     return {
         "plans": cmd_plans,
         "list": cmd_list,
-        "overdue": lambda ctx: cmd_list(ctx, overdue=True),
+        "overdue": reads_store(lambda ctx: cmd_list(ctx, overdue=True)),
         "show": cmd_show,
         "update": cmd_update,
     }

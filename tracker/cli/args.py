@@ -73,6 +73,13 @@ def add_globals(parser: argparse.ArgumentParser, *, top: bool) -> None:
     default: Any = None if top else argparse.SUPPRESS
     group = parser.add_argument_group("store and clock")
     group.add_argument(
+        "--read-only",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="change nothing: reads work, a command that would write refuses "
+        "(else TRACKER_READ_ONLY=1)",
+    )
+    group.add_argument(
         "--db", metavar="PATH|URL", default=default, help="the store (else TRACKER_DB)"
     )
     group.add_argument("--today", metavar="DATE", default=default, help="judge dates as at DATE")

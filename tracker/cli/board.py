@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracker.cli.args import CommandAdder
-from tracker.cli.context import Command, Context, as_at, option_date, output
+from tracker.cli.context import Command, Context, as_at, option_date, output, reads_store
 from tracker.domain.errors import TrackerError, UsageError
 
 if TYPE_CHECKING:
     pass
 
 
+@reads_store
 def cmd_changes(ctx: Context) -> int:
     from tracker.reports.paper import write_changes
     from tracker.storage.timeline import changes_between
@@ -33,6 +34,7 @@ def cmd_changes(ctx: Context) -> int:
     return 0
 
 
+@reads_store
 def cmd_report(ctx: Context) -> int:
     from dateutil.relativedelta import relativedelta
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import IO, TYPE_CHECKING, cast
+from typing import IO, TYPE_CHECKING, TypeVar, cast, overload
 
 from tracker.domain.dates import DateError, parse_date
 from tracker.domain.errors import NotFoundError, UsageError
@@ -31,17 +31,33 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class Context:
-    """What every command needs: the parsed arguments, the rules' settings and the user."""
+    """What every command needs: the parsed arguments, the rules' settings and the user.
+
+    `read_only` is `--read-only` or `TRACKER_READ_ONLY`; `writes` is whether the running
+    command declared that it changes the store (see `writes_store`). A command that only
+    reads gets a store that refuses every change, whatever its code then tries; under
+    read-only the store is opened read-only too, so not even a schema upgrade or WAL
+    switch touches its bytes.
+    """
 
     args: argparse.Namespace
     settings: RuleSettings
     user: str
     out: IO[str]
+    read_only: bool = False
+    writes: bool = True
+    command: str = ""
 
     def open_store(self, *, read_only: bool = False, create: bool = True) -> Store:
         from tracker.storage.store import Store
 
-        return Store.open(self.args.db, read_only=read_only, create=create)
+        if self.read_only:
+            read_only, create = True, False
+        store = Store.open(self.args.db, read_only=read_only, create=create)
+        if not self.writes and not store.read_only:
+            store.read_only = True
+            store.read_only_reason = f"'{self.command}' only reads the store"
+        return store
 
     def open_reader(self) -> Reader:
         """For list, overdue and export: the light SQLite reader if it can serve, else the Store."""
@@ -49,6 +65,72 @@ class Context:
 
         reader = FastReader.open(self.args.db)
         return reader if reader is not None else self.open_store(create=False)
+
+
+# --- which commands change the store ----------------------------------------------------------
+
+READS = "reads"
+WRITES = "writes"
+_USE = "tracker_store_use"
+_UNLESS = "tracker_store_use_unless"
+
+F = TypeVar("F", bound=Callable[..., int])
+
+
+def reads_store(fn: F) -> F:
+    """Declare a command that never changes the store (it runs under `--read-only`)."""
+    setattr(fn, _USE, READS)
+    return fn
+
+
+@overload
+def writes_store(fn: F, *, unless: None = None) -> F: ...
+@overload
+def writes_store(fn: None = None, *, unless: str) -> Callable[[F], F]: ...
+def writes_store(fn: F | None = None, *, unless: str | None = None) -> F | Callable[[F], F]:
+    """Declare a command that changes the store: refused under `--read-only`, untouched.
+
+    `unless` names an option (e.g. "dry_run") that, when given, makes the run a read.
+    Every command must declare one or the other: an undeclared command is treated as a
+    writer, and tests/test_security.py fails until it is declared.
+    """
+
+    def mark(f: F) -> F:
+        setattr(f, _USE, WRITES)
+        setattr(f, _UNLESS, unless)
+        return f
+
+    return mark(fn) if fn is not None else mark
+
+
+def declared_use(fn: Callable[..., int]) -> str | None:
+    """ "reads", "writes", or None for a command that has not declared it."""
+    value = getattr(fn, _USE, None)
+    return value if value in (READS, WRITES) else None
+
+
+def command_writes(fn: Callable[..., int], args: argparse.Namespace) -> bool:
+    """Whether this run of the command would change the store (undeclared: assume it would)."""
+    if declared_use(fn) == READS:
+        return False
+    unless = getattr(fn, _UNLESS, None)
+    return not (unless and getattr(args, unless, False))
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def read_only_from(args: argparse.Namespace) -> str | None:
+    """What asks for read-only (`--read-only` or `TRACKER_READ_ONLY=1`), or None."""
+    if getattr(args, "read_only", False):
+        return "--read-only"
+    raw = os.environ.get("TRACKER_READ_ONLY", "").strip().lower()
+    if raw in _TRUE:
+        return f"TRACKER_READ_ONLY={os.environ['TRACKER_READ_ONLY'].strip()}"
+    if raw not in _FALSE:
+        raise UsageError(f"TRACKER_READ_ONLY must be 1 or 0, not {raw!r}")
+    return None
 
 
 def _env_int(name: str, default: int) -> int:

@@ -17,7 +17,9 @@ from tracker.cli.context import (
     filters_from_args,
     option_date,
     output,
+    reads_store,
     snapshot_source,
+    writes_store,
 )
 from tracker.domain.errors import TrackerError, UsageError
 from tracker.domain.records import Filters
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from tracker.domain.plan import PlanData
 
 
+@writes_store
 def cmd_import(ctx: Context) -> int:
     from tracker.formats.plan_toml import check_unique_keys, load_plan_file
 
@@ -80,6 +83,7 @@ def import_and_report(
     return 0
 
 
+@writes_store(unless="dry_run")
 def cmd_import_sheet(ctx: Context) -> int:
     from tracker.formats.plan_toml import valid_key
     from tracker.formats.sheets import (
@@ -136,6 +140,7 @@ def cmd_import_sheet(ctx: Context) -> int:
     )
 
 
+@reads_store
 def cmd_export(ctx: Context) -> int:
     from tracker.formats.snapshot import write_snapshot
 
@@ -155,6 +160,7 @@ def cmd_export(ctx: Context) -> int:
     return 0
 
 
+@reads_store
 def cmd_export_plan(ctx: Context) -> int:
     from tracker.formats.plan_toml import dump_plan
 
@@ -168,6 +174,7 @@ def cmd_export_plan(ctx: Context) -> int:
     return 0
 
 
+@reads_store
 def cmd_calendar(ctx: Context) -> int:
     from tracker.domain.dates import now_utc
     from tracker.formats.ics import write_calendar
@@ -189,6 +196,7 @@ def cmd_calendar(ctx: Context) -> int:
     return 0
 
 
+@reads_store
 def cmd_backup(ctx: Context) -> int:
     from tracker.storage.backup import backup_store
 

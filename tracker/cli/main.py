@@ -21,9 +21,17 @@ from typing import IO, TYPE_CHECKING
 from tracker import __version__
 from tracker.cli import actions, board, files, measures, owners
 from tracker.cli.args import Parser, add_globals
-from tracker.cli.context import Command, Context, settings_from_args, user_from_args
+from tracker.cli.context import (
+    Command,
+    Context,
+    command_writes,
+    read_only_from,
+    reads_store,
+    settings_from_args,
+    user_from_args,
+)
 from tracker.domain.dates import format_utc
-from tracker.domain.errors import TrackerError
+from tracker.domain.errors import ReadOnlyError, TrackerError
 from tracker.domain.text import one_line
 
 if TYPE_CHECKING:
@@ -41,7 +49,6 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
         "deadlines, RAG and history. With no command, opens the terminal UI.",
     )
     parser.add_argument("--version", action="version", version=f"tracker {__version__}")
-    parser.add_argument("--read-only", action="store_true", help="open the UI without changes")
     add_globals(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
@@ -51,18 +58,18 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
         return p
 
     p = command("demo", "open the UI on the demo store (made from sample_plans/ and kept)")
-    p.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS)
     p.add_argument(
         "--reset", action="store_true", help="make the demo store afresh from sample_plans/"
     )
-    commands: dict[str, Command] = {"demo": lambda ctx: cmd_tui(ctx, demo=True)}
+    # The demo writes only its own demo store, never the user's.
+    commands: dict[str, Command] = {"demo": reads_store(lambda ctx: cmd_tui(ctx, demo=True))}
     for group in (files, actions, board, owners, measures):
         commands.update(group.add_commands(command))
     return parser, commands
 
 
 def cmd_tui(ctx: Context, *, demo: bool = False) -> int:
-    read_only = bool(getattr(ctx.args, "read_only", False))
+    read_only = ctx.read_only
     if demo:
         from tracker.cli.demo import open_demo_store
 
@@ -125,12 +132,26 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> in
     try:
         parser, commands = build_parser()
         args = parser.parse_args(list(argv) if argv is not None else None)
+        read_only = read_only_from(args)
+        run = commands[args.command] if args.command is not None else None
+        writes = run is not None and command_writes(run, args)
+        if read_only and writes:
+            # Refused before the store is opened or any file read: nothing can change.
+            raise ReadOnlyError(
+                f"{read_only}: '{args.command}' would change the store; nothing was changed"
+            )
         ctx = Context(
-            args=args, settings=settings_from_args(args), user=user_from_args(args), out=stream
+            args=args,
+            settings=settings_from_args(args),
+            user=user_from_args(args),
+            out=stream,
+            read_only=read_only is not None,
+            writes=writes,
+            command=args.command or "",
         )
-        if args.command is None:
+        if run is None:
             return cmd_tui(ctx)
-        return commands[args.command](ctx)
+        return run(ctx)
     except TrackerError as exc:
         _error(exc.lines())
         return exc.exit_code
