@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pty
+import re
 import select
 import shutil
 import signal
@@ -518,6 +519,8 @@ def test_a_writable_file_in_a_folder_the_user_may_not_write(
 
 # --- 4. --read-only holds for every command ----------------------------------------------
 
+MEASURE = "staffordshire-2024-ilacs:M1.1"
+OWNER = "Principal Social Worker"
 SHEET = (
     "Ref,Recommendation,Action,Lead Officer,Target Date,STATUS\n"
     "1,Improve supervision,,,,\n"
@@ -544,6 +547,21 @@ WRITE_SAMPLES: dict[str, list[str]] = {
         "--title",
         "From a sheet",
     ],
+    "owner set": ["owner", "set", "{owner}", "--email", "psw@council.example"],
+    "owner rename": ["owner", "rename", "{owner}", "Head of Children's Services"],
+    "reading add": ["reading", "add", MEASURE, "--period", "2026-10", "--value", "80"],
+    "reading import": ["reading", "import", "{readings}"],
+    "add-measure": [
+        "add-measure",
+        "staffordshire-2024-ilacs:R1",
+        "--name",
+        "Visits on time",
+        "--direction",
+        "up",
+        "--target",
+        "95",
+    ],
+    "edit-measure": ["edit-measure", MEASURE, "--target", "85"],
 }
 # A run of each command that only reads; it must work under --read-only.
 READ_SAMPLES: dict[str, list[str] | None] = {
@@ -558,6 +576,10 @@ READ_SAMPLES: dict[str, list[str] | None] = {
     "backup": ["backup", "{copy}"],
     "changes": ["changes", "--since", "2020-01-01"],
     "report": ["report"],
+    "owners": ["owners"],
+    "owner show": ["owner", "show", "{owner}"],
+    "measures": ["measures"],
+    "reading list": ["reading", "list", MEASURE],
     "import-sheet --dry-run": [
         "import-sheet",
         "{sheet}",
@@ -583,12 +605,11 @@ def _help_commands() -> list[str]:
         env=env,
     ).stdout
     lines = shown.split("positional arguments:", 1)[1].split("options:", 1)[0].splitlines()
-    names = [ln.split()[0] for ln in lines if ln.startswith("    ") and ln.split()]
-    return [n for n in names if n != "COMMAND" and not n.startswith("{")]
+    return [m.group(1) for ln in lines if (m := re.match(r"^    (\S+)", ln))]
 
 
-def test_every_command_is_declared_and_every_writer_has_a_sample() -> None:
-    from tracker.cli.context import declared_use
+def test_every_command_is_declared_and_every_writer_has_a_sample(tmp_path: Path) -> None:
+    from tracker.cli.context import command_writes, declared_use
     from tracker.cli.main import build_parser
 
     _, commands = build_parser()
@@ -601,6 +622,14 @@ def test_every_command_is_declared_and_every_writer_has_a_sample() -> None:
     writers = {n for n in listed if declared_use(commands[n]) == "writes"}
     sampled = {argv[0] for argv in WRITE_SAMPLES.values()}
     assert writers == sampled, "add a run of each write command to WRITE_SAMPLES"
+    # A command whose subcommands read or write must have a sample of each kind.
+    for label, argv in WRITE_SAMPLES.items():
+        args = build_parser()[0].parse_args(_fill(argv, tmp_path))
+        assert command_writes(commands[argv[0]], args), label
+    for label, maybe in READ_SAMPLES.items():
+        if maybe is not None:
+            args = build_parser()[0].parse_args(_fill(maybe, tmp_path))
+            assert not command_writes(commands[maybe[0]], args), label
     readers = {n for n in listed if declared_use(commands[n]) == "reads"}
     assert readers <= {k.split()[0] for k in READ_SAMPLES}, "add each reader to READ_SAMPLES"
 
@@ -629,15 +658,43 @@ def _store_state(url: str, folder: Path) -> object:
 
 
 @pytest.fixture
-def seeded(one_plan_store: Store, db_url: str, tmp_path: Path) -> str:
+def seeded(
+    one_plan_store: Store, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> str:
+    """One plan, an owner and a measure; the store closed, as a user would find it."""
+    from tracker import cli
+
     one_plan_store.close()
+    status = cli.main(
+        [
+            "--db",
+            db_url,
+            "add-measure",
+            "staffordshire-2024-ilacs:R1",
+            "--ref",
+            "M1.1",
+            "--name",
+            "Supervision on time",
+            "--direction",
+            "up",
+            "--target",
+            "90",
+        ]
+    )
+    assert status == 0, capsys.readouterr().err
+    capsys.readouterr()
     return db_url
 
 
 def _fill(argv: list[str], tmp_path: Path) -> list[str]:
     sheet = tmp_path / "sheet.csv"
     sheet.write_text(SHEET, encoding="utf-8")
-    return [a.format(sheet=sheet, copy=tmp_path / "copy.db") for a in argv]
+    readings = tmp_path / "readings.csv"
+    readings.write_text(f"measure,period,value,note\n{MEASURE},2026-09,81,\n", encoding="utf-8")
+    return [
+        a.format(sheet=sheet, copy=tmp_path / "copy.db", readings=readings, owner=OWNER)
+        for a in argv
+    ]
 
 
 @pytest.mark.parametrize("how", ["flag-first", "flag-after", "env"])

@@ -73,6 +73,7 @@ READS = "reads"
 WRITES = "writes"
 _USE = "tracker_store_use"
 _UNLESS = "tracker_store_use_unless"
+_WHEN = "tracker_store_use_when"
 
 F = TypeVar("F", bound=Callable[..., int])
 
@@ -84,20 +85,33 @@ def reads_store(fn: F) -> F:
 
 
 @overload
-def writes_store(fn: F, *, unless: None = None) -> F: ...
+def writes_store(fn: F, *, unless: None = None, when: None = None) -> F: ...
 @overload
-def writes_store(fn: None = None, *, unless: str) -> Callable[[F], F]: ...
-def writes_store(fn: F | None = None, *, unless: str | None = None) -> F | Callable[[F], F]:
+def writes_store(
+    fn: None = None,
+    *,
+    unless: str | None = None,
+    when: Callable[[argparse.Namespace], bool] | None = None,
+) -> Callable[[F], F]: ...
+def writes_store(
+    fn: F | None = None,
+    *,
+    unless: str | None = None,
+    when: Callable[[argparse.Namespace], bool] | None = None,
+) -> F | Callable[[F], F]:
     """Declare a command that changes the store: refused under `--read-only`, untouched.
 
-    `unless` names an option (e.g. "dry_run") that, when given, makes the run a read.
-    Every command must declare one or the other: an undeclared command is treated as a
-    writer, and tests/test_security.py fails until it is declared.
+    `unless` names an option (e.g. "dry_run") that, when given, makes the run a read;
+    `when` decides from the arguments (a command whose subcommands read or write, such
+    as `owner show` and `owner set`). Every command must declare one or the other: an
+    undeclared command is treated as a writer, and tests/test_security.py fails until it
+    is declared.
     """
 
     def mark(f: F) -> F:
         setattr(f, _USE, WRITES)
         setattr(f, _UNLESS, unless)
+        setattr(f, _WHEN, when)
         return f
 
     return mark(fn) if fn is not None else mark
@@ -114,7 +128,10 @@ def command_writes(fn: Callable[..., int], args: argparse.Namespace) -> bool:
     if declared_use(fn) == READS:
         return False
     unless = getattr(fn, _UNLESS, None)
-    return not (unless and getattr(args, unless, False))
+    if unless and getattr(args, unless, False):
+        return False
+    when = getattr(fn, _WHEN, None)
+    return bool(when(args)) if when is not None else True
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracker.cli.args import CommandAdder, text_arg
-from tracker.cli.context import Command, Context, output, table
+from tracker.cli.context import Command, Context, output, reads_store, table, writes_store
 from tracker.domain.dates import format_utc
 from tracker.domain.errors import NotFoundError, UsageError
 from tracker.domain.measures import (
@@ -58,6 +58,7 @@ def _measures(ctx: Context, *, write: bool = False) -> MeasureStore:
     return MeasureStore(ctx.open_store(create=False))
 
 
+@reads_store
 def cmd_measures(ctx: Context) -> int:
     args = ctx.args
     ms = _measures(ctx)
@@ -128,6 +129,7 @@ def _table_row(r: MeasureRow) -> tuple[str, ...]:
     )
 
 
+@writes_store(when=lambda args: args.reading_command != "list")
 def cmd_reading(ctx: Context) -> int:
     action = ctx.args.reading_command
     if action == "add":
@@ -267,6 +269,7 @@ def _reading_list(ctx: Context) -> int:
     return 0
 
 
+@writes_store
 def cmd_add_measure(ctx: Context) -> int:
     from tracker.domain.plan import MeasureData
 
@@ -297,6 +300,7 @@ def cmd_add_measure(ctx: Context) -> int:
     return 0
 
 
+@writes_store
 def cmd_edit_measure(ctx: Context) -> int:
     from tracker.storage.measures import MeasureChanges
 

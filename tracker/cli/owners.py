@@ -8,7 +8,15 @@ import argparse
 from typing import TYPE_CHECKING
 
 from tracker.cli.args import CommandAdder, Parser, add_globals, text_arg
-from tracker.cli.context import Command, Context, check_plan, output, table
+from tracker.cli.context import (
+    Command,
+    Context,
+    check_plan,
+    output,
+    reads_store,
+    table,
+    writes_store,
+)
 from tracker.domain.dates import format_utc
 from tracker.domain.errors import UsageError, ValidationError
 from tracker.domain.owners import check_email, check_owner_name
@@ -25,6 +33,7 @@ def _writing_store(ctx: Context) -> Store:
     return ctx.open_store(read_only=bool(getattr(ctx.args, "read_only", False)), create=False)
 
 
+@reads_store
 def cmd_owners(ctx: Context) -> int:
     from tracker.storage.owners import owner_summaries
 
@@ -223,6 +232,7 @@ def add_commands(command: CommandAdder) -> dict[str, Command]:
     q = subcommand("show", "an owner's address, counts and the history of their record")
     q.add_argument("name", metavar="NAME", type=text_arg("NAME"))
 
+    @writes_store(when=lambda args: args.owner_command != "show")
     def owner(ctx: Context) -> int:
         run = {"set": cmd_owner_set, "rename": cmd_owner_rename, "show": cmd_owner_show}
         return run[ctx.args.owner_command](ctx)
