@@ -7,6 +7,7 @@ tolerance is GREEN). The commands run in process against real stores.
 
 from __future__ import annotations
 
+import itertools
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -561,3 +562,51 @@ def test_sample_plans_carry_measures_with_two_years_of_readings() -> None:
     names = " ".join(m.name for m in measures)
     for topic in ("45 working days", "LADO", "suitable accommodation", "caseload"):
         assert topic in names
+
+
+# --- the board paper ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def sample_run(db_url: str, capsys: pytest.CaptureFixture[str]) -> Run:
+    from conftest import sample_plan_files
+
+    runner = Run(db_url, capsys)
+    status, _, err = runner("import", *map(str, sample_plan_files()))
+    assert status == 0, err
+    return runner
+
+
+def test_paper_scorecard_and_red_measures(sample_run: Run) -> None:
+    plan = "staffordshire-2024-ilacs"
+    _, text, _ = sample_run("report", "--plan", plan, "--format", "markdown")
+    card = text.split("### Measures of impact", 1)[1].split("\n### ", 1)[0]
+    assert "| M4.1 | Care leavers aged 19-21 in suitable accommodation | at least 95% |" in card
+    assert "87, 86.8, 84.9, 87, 84.7, 84.8 (May 2026 to Oct 2026)" in card
+    assert "| 84.8% (531 of 626) (Oct 2026) | RED | ▲ improved | ▼ worse |" in card
+    exceptions = text.split("### Exceptions", 1)[1]
+    red = exceptions.split("#### Measures at RED (2)", 1)[1].split("\n#### ", 1)[0]
+    assert "twelve young people in bed and breakfast" in red
+    assert "M1.1" not in red
+
+
+def test_paper_html_scorecard_is_accessible(sample_run: Run) -> None:
+    import re
+
+    _, page, _ = sample_run("report", "--plan", "staffordshire-2024-ilacs", "--format", "html")
+    card = page.split("<h3>Measures of impact</h3>", 1)[1].split("<h3>", 1)[0]
+    assert card.startswith("<table><caption>Measures of impact: ")
+    assert card.count('<th scope="row">') == 5
+    assert '<th scope="col">RAG</th>' in card
+    charts = re.findall(r'<svg class="spark"[^>]*aria-label="([^"]*)"', card)
+    assert len(charts) == 5
+    assert charts[3] == (
+        "Care leavers aged 19-21 in suitable accommodation: May 2026 87%, Jun 2026 86.8%, "
+        "Jul 2026 84.9%, Aug 2026 87%, Sep 2026 84.7%, Oct 2026 84.8%; target 95%"
+    )
+    assert card.count('stroke-dasharray="3 2"') == 5  # each chart's target line
+    assert ">RED</span>" in card
+    # Headings stay in order: the RED measures are an h4 under the h3 of the exceptions.
+    levels = [int(n) for n in re.findall(r"<h([1-6])", page)]
+    assert all(b <= a + 1 for a, b in itertools.pairwise(levels))
+    assert "<h4>Measures at RED (2)</h4>" in page.split("<h3>Exceptions</h3>", 1)[1]

@@ -24,6 +24,7 @@ from tracker.reports.paper import (
     stale_intro,
     summary_sentence,
 )
+from tracker.reports.scorecard import red_measures_html, scorecard_html
 from tracker.storage.timeline import ChangeLog, TrendPoint
 
 __all__ = ["board_paper_html", "progress_bar", "rag_chip"]
@@ -315,6 +316,7 @@ def _html_plan(p: PlanSection, paper: BoardPaper) -> str:
             numeric=(4, 5),
         )
     )
+    parts.append(scorecard_html(p.measures, plan_title=p.title))
     if p.trend:
         parts.append("<h3>Trend: actions at the end of each month</h3>")
         parts.append(_trend_svg(p.trend))
@@ -357,6 +359,7 @@ def _html_plan(p: PlanSection, paper: BoardPaper) -> str:
         if p.blocked
         else _none()
     )
+    parts.append(red_measures_html(p.measures))
     parts.append(f"<h4>Slipped deadlines ({len(p.slipped)})</h4>")
     parts.append(
         _html_table(

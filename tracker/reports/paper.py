@@ -16,6 +16,7 @@ from typing import IO
 from sqlalchemy import select
 
 from tracker.domain.dates import format_date, format_utc
+from tracker.domain.measures import MeasureRow
 from tracker.domain.records import ActionRow, Filters, TreeNode
 from tracker.domain.rules import OPEN_STATUSES, Rag, RuleSettings, roll_up
 from tracker.domain.text import json_text, one_line
@@ -247,6 +248,7 @@ class PlanSection:
     stale: list[ActionRow] = field(default_factory=list)
     changes: ChangeLog | None = None
     trend: list[TrendPoint] = field(default_factory=list)
+    measures: list[MeasureRow] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -337,6 +339,7 @@ def build_board_paper(
     for key, section in by_key.items():
         section.changes = log.for_plan(key)
         section.trend = trends.get(key, [])
+    _add_measures(store, by_key, plan)
     sections = list(by_key.values())
     return BoardPaper(
         today=settings.today,
@@ -346,6 +349,16 @@ def build_board_paper(
         settings=settings,
         plans=sections,
     )
+
+
+def _add_measures(store: Store, sections: dict[str, PlanSection], plan: str | None) -> None:
+    """Each plan's active measures with their latest readings, for the scorecard."""
+    from tracker.storage.measures import MeasureStore
+
+    for row in MeasureStore(store).scorecard(plan=plan):
+        section = sections.get(row.plan)
+        if section is not None:
+            section.measures.append(row)
 
 
 def _classify(
@@ -581,6 +594,8 @@ def inspection_line(p: PlanSection) -> str:
 
 def board_paper_markdown(paper: BoardPaper) -> str:
     """The board paper as Markdown: headings, tables, every plan text escaped."""
+    from tracker.reports.scorecard import red_measures_markdown, scorecard_markdown
+
     out: list[str] = []
     today = paper.settings.today
     out.append("# Improvement plan progress: board report\n\n")
@@ -644,6 +659,7 @@ def board_paper_markdown(paper: BoardPaper) -> str:
                 ),
             )
         )
+        out.append(scorecard_markdown(p.measures))
         if p.trend:
             out.append("\n### Trend (end of each month)\n\n")
             out.append(
@@ -686,6 +702,7 @@ def board_paper_markdown(paper: BoardPaper) -> str:
             )
         else:
             out.append("None.\n")
+        out.append(red_measures_markdown(p.measures))
         out.append(f"\n#### Slipped deadlines ({len(p.slipped)})\n\n")
         if p.slipped:
             out.append(
