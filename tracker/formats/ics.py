@@ -17,7 +17,7 @@ from tracker.domain.records import ActionRow
 from tracker.domain.rules import OPEN_STATUSES, RuleSettings
 from tracker.domain.text import counted, one_line, printable
 
-__all__ = ["escape_text", "fold", "write_calendar"]
+__all__ = ["escape_text", "event_text", "fold", "write_calendar"]
 
 PRODID = "-//tracker//Improvement plan deadlines//EN"
 MAX_OCTETS = 75
@@ -38,7 +38,9 @@ def escape_text(value: str) -> str:
 def fold(line: str) -> str:
     """One content line folded so no physical line exceeds 75 octets, CRLF-terminated.
 
-    Continuation lines begin with a space; a multi-byte UTF-8 character is never split.
+    Continuation lines begin with a space; a multi-byte UTF-8 character is never split,
+    nor a backslash escape (`\\,` `\\;` `\\n` `\\\\`): RFC 5545 allows either, but some
+    clients read a backslash that ends a physical line as a literal one.
     """
     data = line.encode("utf-8")
     if len(data) <= MAX_OCTETS:
@@ -48,6 +50,11 @@ def fold(line: str) -> str:
     while len(data) - start > limit:
         cut = start + limit
         while data[cut] & 0xC0 == 0x80:  # a UTF-8 continuation byte: step back
+            cut -= 1
+        run = 0  # the backslashes the piece would end with
+        while cut - 1 - run >= 0 and data[cut - 1 - run] == 0x5C:
+            run += 1
+        if run % 2:  # the last one starts an escape: it goes with what it escapes
             cut -= 1
         parts.append(data[start:cut])
         start, limit = cut, MAX_OCTETS - 1
@@ -69,7 +76,8 @@ def _day(value: date) -> str:
     return value.strftime("%Y%m%d")
 
 
-def _event(row: ActionRow, settings: RuleSettings, now: datetime) -> list[str]:
+def event_text(row: ActionRow, settings: RuleSettings) -> tuple[str, str]:
+    """An action's SUMMARY and DESCRIPTION as plain text, before escaping."""
     late = row.days_overdue(settings.today)
     rating = row.rag(settings)
     summary = f"Due: {row.ref} {one_line(row.description)}"
@@ -93,6 +101,11 @@ def _event(row: ActionRow, settings: RuleSettings, now: datetime) -> list[str]:
         "",
         printable(row.description),
     ]
+    return summary, "\n".join(details)
+
+
+def _event(row: ActionRow, settings: RuleSettings, now: datetime) -> list[str]:
+    summary, description = event_text(row, settings)
     return [
         "BEGIN:VEVENT",
         f"UID:{uid(row)}",
@@ -100,7 +113,7 @@ def _event(row: ActionRow, settings: RuleSettings, now: datetime) -> list[str]:
         f"DTSTART;VALUE=DATE:{_day(row.deadline)}",
         f"DTEND;VALUE=DATE:{_day(row.deadline + timedelta(days=1))}",
         f"SUMMARY:{escape_text(summary)}",
-        f"DESCRIPTION:{escape_text(chr(10).join(details))}",
+        f"DESCRIPTION:{escape_text(description)}",
         f"CATEGORIES:{escape_text(row.plan_key)}",
         "TRANSP:TRANSPARENT",
         "END:VEVENT",
