@@ -90,12 +90,12 @@ class ActionTable(ScrollView, can_focus=True):
     """Rows of one view, fetched page by page; the cursor row is the selected action."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="cursor-up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="cursor-down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="page-up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="page-down"),
+        Binding("home", "jump(0)", "First", show=False, id="first"),
+        Binding("end", "jump(-1)", "Last", show=False, id="last"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
