@@ -36,7 +36,8 @@ from tracker.domain.rules import (
     sort_key,
 )
 from tracker.formats.plan_toml import ActionData, PlanData, RecommendationData
-from tracker.storage.store import A, Store, due_soon_clause, overdue_clause, rag_case, rag_clause
+from tracker.storage.sqlrules import A, due_soon_clause, overdue_clause, rag_case, rag_clause
+from tracker.storage.store import Store
 
 TODAY = date(2026, 11, 25)
 S = RuleSettings(today=TODAY)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from tracker.cli.args import CommandAdder
 from tracker.cli.context import Command, Context, as_at, option_date, output, reads_store
-from tracker.domain.errors import TrackerError, UsageError
+from tracker.domain.errors import TrackerError, UsageError, no_plan
 
 if TYPE_CHECKING:
     pass
@@ -26,7 +26,7 @@ def cmd_changes(ctx: Context) -> int:
     try:
         log = changes_between(store, since=since, until=until, plan=args.plan, settings=settings)
         if args.plan and args.plan not in store.plan_keys():
-            raise TrackerError(f"no plan {args.plan!r} in the store")
+            raise no_plan(args.plan)
     finally:
         store.close()
     with output(args.output, ctx.out) as out:

@@ -14,7 +14,7 @@ from datetime import date
 from typing import IO, TYPE_CHECKING, TypeVar, cast, overload
 
 from tracker.domain.dates import DateError, parse_date
-from tracker.domain.errors import NotFoundError, UsageError
+from tracker.domain.errors import UsageError, no_plan
 from tracker.domain.records import ActionRow, Filters
 from tracker.domain.rules import (
     DEFAULT_DUE_SOON_DAYS,
@@ -399,7 +399,7 @@ def flag(row: ActionRow, settings: RuleSettings) -> str:
 def check_plan(reader: Reader, key: str | None) -> None:
     """A `--plan` that names no plan is a slip to point out, not an empty view."""
     if key is not None and key not in reader.plan_keys():
-        raise NotFoundError(f"no plan {key!r} in the store (tracker plans lists them)")
+        raise no_plan(key, hint="tracker plans lists them")
 
 
 def option_date(option: str, text: str, today: date) -> date:

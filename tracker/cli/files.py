@@ -21,7 +21,7 @@ from tracker.cli.context import (
     snapshot_source,
     writes_store,
 )
-from tracker.domain.errors import TrackerError, UsageError
+from tracker.domain.errors import TrackerError, UsageError, no_plan
 from tracker.domain.records import Filters
 from tracker.domain.rules import (
     OPEN_STATUSES,
@@ -184,7 +184,7 @@ def cmd_calendar(ctx: Context) -> int:
     store = ctx.open_store(create=False)
     try:
         if args.plan and args.plan not in store.plan_keys():
-            raise TrackerError(f"no plan {args.plan!r} in the store")
+            raise no_plan(args.plan)
         rows = store.iter_actions(filters=filters, settings=settings)
         name = "Improvement plan deadlines" + (f": {args.owner}" if args.owner else "")
         with output(args.output, ctx.out) as out:

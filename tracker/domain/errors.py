@@ -12,6 +12,7 @@ __all__ = [
     "TrackerError",
     "UsageError",
     "ValidationError",
+    "no_plan",
 ]
 
 
@@ -41,6 +42,11 @@ class ValidationError(TrackerError):
 
 class NotFoundError(TrackerError):
     """No plan or action answers to the address the user gave."""
+
+
+def no_plan(key: str, *, hint: str | None = None) -> NotFoundError:
+    """The one way to say a plan key names no stored plan (with a hint where one helps)."""
+    return NotFoundError(f"no plan {key!r} in the store" + (f" ({hint})" if hint else ""))
 
 
 class StoreError(TrackerError):

@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from tracker.domain.dates import format_date, format_utc
 from tracker.domain.records import ActionRow
-from tracker.domain.rules import OPEN_STATUSES, RuleSettings, days_overdue, is_due_soon, rag
+from tracker.domain.rules import RuleSettings, days_overdue, is_due_soon, rag
 from tracker.domain.text import json_text
 
 __all__ = [
@@ -127,15 +127,13 @@ def snapshot_cells(
     """
     today = settings.today
     as_of = today.isoformat()
-    soon = settings.due_soon_limit
     first = _FORMULA_FIRST
     stamps: dict[datetime, str] = {}
     for row in rows:
         (_, plan_key, authority, rec_ref, rec_title, ref, description, owner, partner, start,
          deadline, original, status, progress, measure, evidence, notes, _, _, updated_at,
          updated_by) = row  # fmt: skip
-        is_open = status in OPEN_STATUSES
-        late = (today - deadline).days if is_open and deadline < today else 0
+        late = days_overdue(status, deadline, today)
         rating = rag(status, deadline, settings)
         stamp = stamps.get(updated_at)
         if stamp is None:
@@ -158,7 +156,7 @@ def snapshot_cells(
             "" if rating is None else rating.value,
             "yes" if late else "no",
             str(late),
-            "yes" if is_open and today <= deadline <= soon else "no",
+            "yes" if is_due_soon(status, deadline, settings) else "no",
             "" if measure is None else ("'" + measure if measure[:1] in first else measure),
             "" if evidence is None else ("'" + evidence if evidence[:1] in first else evidence),
             "" if notes is None else ("'" + notes if notes[:1] in first else notes),

@@ -283,12 +283,12 @@ def build_board_paper(
     With `historical`, the actions are read as they stood at the end of that day
     (rolled back through history), so last month's paper can be produced again.
     """
-    from tracker.domain.errors import NotFoundError
+    from tracker.domain.errors import no_plan
     from tracker.storage.timeline import monthly_trends
 
     nodes = [n for n in store.tree(settings=settings) if plan is None or n.plan_key == plan]
     if plan is not None and not nodes:
-        raise NotFoundError(f"no plan {plan!r} in the store")
+        raise no_plan(plan)
     with store._reading() as session:
         info = {
             row.key: row

@@ -28,6 +28,13 @@ from sqlmodel import SQLModel
 
 from tracker.domain.errors import StoreError
 from tracker.storage import location
+from tracker.storage.driver_errors import (
+    PG_UNIQUE_VIOLATION,
+    Failure,
+    classify,
+    short_message,
+    store_error,
+)
 from tracker.storage.location import (
     default_db_path,
     file_writable,
@@ -40,6 +47,8 @@ from tracker.storage.models import META, PLAN_IMPORTS, SCHEMA_VERSION, Meta
 __all__ = [
     "WRITE_OPTION",
     "can_write",
+    "db_error",
+    "db_message",
     "default_db_path",
     "ensure_schema",
     "is_busy",
@@ -139,17 +148,21 @@ def _set_up_postgresql(engine: Engine, *, read_only: bool) -> None:
             conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 
 
-# PostgreSQL's SQLSTATEs for "another user is in the way": serialization failure,
-# deadlock, lock timeout. A write that meets one is retried, then reported as busy.
-_PG_BUSY_STATES = frozenset({"40001", "40P01", "55P03"})
+def _driver_text(exc: DBAPIError) -> tuple[str, str | None]:
+    """A driver error's message and SQLSTATE (PostgreSQL's; None from SQLite)."""
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    return text, getattr(exc.orig, "sqlstate", None)
 
 
 def is_busy(exc: DBAPIError) -> bool:
     """Whether a driver error means another user holds the store (worth a retry)."""
-    if getattr(exc.orig, "sqlstate", None) in _PG_BUSY_STATES:
-        return True
-    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
-    return "database is locked" in text or "database is busy" in text or "busy" in text
+    return classify(*_driver_text(exc)) is Failure.BUSY
+
+
+def db_error(exc: DBAPIError, location: str, *, sqlite: bool) -> StoreError:
+    """The StoreError a driver error during a read or write is reported as."""
+    text, sqlstate = _driver_text(exc)
+    return store_error(location, text, sqlstate=sqlstate, sqlite=sqlite)
 
 
 def refresh_statistics(conn: Connection) -> None:
@@ -170,7 +183,7 @@ def is_conflict(exc: DBAPIError) -> bool:
     PostgreSQL runs writers side by side, so two users adding the same plan both pass the
     check and one meets the unique key; SQLite's write lock rules that out.
     """
-    return getattr(exc.orig, "sqlstate", None) == "23505"
+    return getattr(exc.orig, "sqlstate", None) == PG_UNIQUE_VIOLATION
 
 
 def can_write(engine: Engine) -> bool:
@@ -318,9 +331,9 @@ def _check_schema(engine: Engine, *, create: bool, writable: bool = True) -> Non
     except StoreError:
         raise
     except OperationalError as exc:
-        raise StoreError(f"{where}: {_db_message(exc)}") from None
+        raise StoreError(f"{where}: {db_message(exc)}") from None
     except DBAPIError as exc:
-        raise StoreError(f"{where}: {_db_message(exc)}") from None
+        raise StoreError(f"{where}: {db_message(exc)}") from None
 
 
 # Columns added to existing tables, by the schema version that added them: (version, table,
@@ -353,20 +366,6 @@ def _upgrade(engine: Engine) -> None:
 _SCHEMA_LOCK = 0x7472_6163_6B65_72
 
 
-def _db_message(exc: DBAPIError) -> str:
+def db_message(exc: DBAPIError) -> str:
     """A short, human message for a driver error."""
-    text = str(exc.orig) if exc.orig is not None else str(exc)
-    first = text.strip().splitlines()[0] if text.strip() else "the database failed"
-    lowered = first.lower()
-    if "file is not a database" in lowered or "not a database" in lowered:
-        return "not a tracker store (the file is not a SQLite database)"
-    if "readonly" in lowered or "read-only" in lowered:
-        return "the store is read-only (check the file's permissions)"
-    if "unable to open" in lowered:
-        return "cannot open the store file (check the folder and its permissions)"
-    if "locked" in lowered or "busy" in lowered or is_busy(exc):
-        return "the store is busy: another user is writing; try again in a moment"
-    return first
-
-
-db_message = _db_message
+    return short_message(*_driver_text(exc))

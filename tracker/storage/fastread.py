@@ -2,7 +2,8 @@
 
 Each command is a new process, and importing SQLAlchemy and SQLModel costs more than
 answering the query itself at 10,000 actions. This reader runs the query of
-`Store.iter_actions` on the standard library's sqlite3 and returns the same `ActionRow`
+`Store.iter_actions` (tracker/storage/sqlrules.py, compiled once to SQLite text in
+sqlite_sql.py) on the standard library's sqlite3 and returns the same `ActionRow`
 values in the same order, with the same filters and rules; tests/test_fastread.py proves
 it against the Store. It serves only a SQLite file at the schema it was written for; for
 anything else (PostgreSQL, a missing file, another schema) the caller uses the Store.
@@ -11,30 +12,26 @@ anything else (PostgreSQL, a missing file, another schema) the caller uses the S
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from tracker.domain.errors import StoreBusyError, StoreError, ValidationError
+from tracker.domain.errors import StoreError
+from tracker.domain.filtering import active_filters, ordering
 from tracker.domain.records import ActionRow, Filters, ViewCounts
-from tracker.domain.rules import (
-    RAG_RANKS,
-    RAG_UNRATED_RANK,
-    RAG_UNRATED_RANK_DESCENDING,
-    STATUSES,
-    RuleSettings,
-    days_overdue,
-    is_due_soon,
-    rag,
-)
+from tracker.domain.rules import RuleSettings, days_overdue, is_due_soon, rag
+from tracker.storage import sqlite_sql as sql
+from tracker.storage.driver_errors import store_error
 from tracker.storage.location import (
     BUSY_TIMEOUT_SECONDS,
     read_only_query,
     store_file,
     use_unicode_lower,
 )
+from tracker.storage.ruleparams import as_text, parameters
 
 __all__ = [
     "READS_SCHEMA",
@@ -46,30 +43,15 @@ __all__ = [
 # The store schema this reader understands (models.SCHEMA_VERSION when it was written).
 READS_SCHEMA = 1
 
-_OPEN = ("blocked", "in_progress", "not_started")
-_WORKING = ("not_started", "in_progress")
+# Where the typed fields sit in an ActionRow (and so in a row of sqlite_sql.ROWS).
+_START = ActionRow._fields.index("start")
+_DEADLINE = ActionRow._fields.index("deadline")
+_ORIGINAL = ActionRow._fields.index("original_deadline")
+_UPDATED_AT = ActionRow._fields.index("updated_at")
+assert (_START, _DEADLINE, _ORIGINAL) == (9, 10, 11)
+assert len(ActionRow._fields) - 2 == _UPDATED_AT
 
-_SELECT = (
-    "SELECT a.id, p.key, p.authority, r.ref, r.title, a.ref, a.description, a.owner,"
-    " a.partner, a.start, a.deadline, a.original_deadline, a.status, a.progress, a.measure,"
-    " a.evidence, a.notes, a.revisions, a.version, a.updated_at, a.updated_by"
-    ' FROM action AS a JOIN "plan" AS p ON p.id = a.plan_id'
-    " JOIN recommendation AS r ON r.id = a.recommendation_id"
-)
-_COUNTS = (
-    "SELECT a.status, a.deadline, count(*)"
-    ' FROM action AS a JOIN "plan" AS p ON p.id = a.plan_id'
-    " JOIN recommendation AS r ON r.id = a.recommendation_id"
-)
-# Sortable view columns, as in store.SORT_COLUMNS ("rag" is worked out: see `_rag_rank`).
-_SORT_COLUMNS = {
-    "ref": "a.order_key",
-    "description": "a.description",
-    "owner": "a.owner",
-    "deadline": "a.deadline",
-    "status": "a.status",
-    "progress": "a.progress",
-}
+_EXPANDING = re.compile(r"__\[POSTCOMPILE_(\w+)\]")
 
 
 class Reader(Protocol):
@@ -93,124 +75,33 @@ class Reader(Protocol):
     def close(self) -> None: ...
 
 
-def _like(term: str) -> str:
-    """A LIKE pattern body with `/` as escape, as SQLAlchemy's autoescape writes it."""
-    return term.replace("/", "//").replace("%", "/%").replace("_", "/_")
-
-
-def _contains(column: str) -> str:
-    return f"(lower({column}) LIKE '%' || lower(?) || '%' ESCAPE '/')"
-
-
-def _marks(values: tuple[str, ...]) -> str:
-    return ", ".join("?" * len(values))
-
-
-def _rag_where(value: str, settings: RuleSettings) -> tuple[str, list[Any]]:
-    """The clause for one RAG, as store.rag_clause writes it."""
-    today = settings.today.isoformat()
-    red_before = settings.red_before.isoformat()
-    limit = settings.due_soon_limit.isoformat()
-    working = "a.status IN (?, ?)"
-    rag_value = value.upper()
-    if rag_value == "BLUE":
-        return "a.status = 'complete'", []
-    if rag_value == "RED":
-        return f"(a.status = 'blocked' OR ({working} AND a.deadline < ?))", [*_WORKING, red_before]
-    if rag_value == "AMBER":
-        return (
-            f"({working} AND ((a.deadline < ? AND a.deadline >= ?) OR"
-            " (a.status = 'not_started' AND a.deadline >= ? AND a.deadline <= ?)))",
-            [*_WORKING, today, red_before, today, limit],
-        )
-    if rag_value == "GREEN":
-        return (
-            f"({working} AND a.deadline >= ? AND (a.status = 'in_progress' OR a.deadline > ?))",
-            [*_WORKING, today, limit],
-        )
-    if rag_value in ("NONE", ""):
-        return "a.status = 'cancelled'", []
-    raise ValidationError(f"{value!r} is not a RAG: use RED, AMBER, GREEN or BLUE", field="rag")
-
-
-def where_clause(filters: Filters, settings: RuleSettings) -> tuple[str, list[Any]]:
-    """The WHERE clause and its parameters for a set of filters (store.filter_clauses)."""
-    parts: list[str] = []
-    params: list[Any] = []
-    if filters.plan:
-        parts.append("p.key = ?")
-        params.append(filters.plan)
-    if filters.rec:
-        parts.append("r.ref = ?")
-        params.append(filters.rec)
-    if filters.owner:
-        parts.append(_contains("a.owner"))
-        params.append(_like(filters.owner))
-    if filters.statuses:
-        for status in filters.statuses:
-            if status not in STATUSES:
-                raise ValidationError(
-                    f"{status!r} is not a status: use one of {', '.join(STATUSES)}",
-                    field="status",
-                )
-        parts.append(f"a.status IN ({_marks(filters.statuses)})")
-        params.extend(filters.statuses)
-    if filters.rag:
-        clause, values = _rag_where(filters.rag, settings)
-        parts.append(clause)
-        params.extend(values)
-    if filters.overdue:
-        parts.append(f"a.status IN ({_marks(_OPEN)}) AND a.deadline < ?")
-        params.extend((*_OPEN, settings.today.isoformat()))
-    if filters.due_soon:
-        parts.append(f"a.status IN ({_marks(_OPEN)}) AND a.deadline >= ? AND a.deadline <= ?")
-        params.extend((*_OPEN, settings.today.isoformat(), settings.due_soon_limit.isoformat()))
-    if filters.stale:
-        parts.append(f"a.status IN ({_marks(_OPEN)}) AND a.updated_at < ?")
-        params.extend((*_OPEN, _stamp(settings.stale_before)))
-    if filters.search:
-        term = _like(filters.search)
-        parts.append(
-            f"({_contains('a.ref')} OR {_contains('a.description')} OR {_contains('a.owner')})"
-        )
-        params.extend((term, term, term))
-    if not parts:
+def where_clause(filters: Filters, settings: RuleSettings) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause of sqlrules.filter_clauses, as SQLite text, and its parameters."""
+    keys = active_filters(filters)
+    params = as_text(parameters(filters, settings))
+    if not keys:
         return "", params
-    return " WHERE " + " AND ".join(parts), params
+    return " WHERE " + " AND ".join(f"({sql.WHERE[key]})" for key in keys), params
 
 
-def _stamp(moment: datetime) -> str:
-    """A naive UTC time as SQLAlchemy stores a DateTime in SQLite, so text compares as time."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+def _order_by(sort: str | None, descending: bool) -> str:
+    """The ORDER BY of sqlrules.order_by, as SQLite text."""
+    return " ORDER BY " + sql.ORDER_BY[ordering(sort, descending)]
 
 
-def _rag_rank(settings: RuleSettings, descending: bool) -> tuple[str, list[Any]]:
-    """The RAG rank (rules.RAG_RANKS) as store.rag_rank orders by it, with its parameters."""
-    whens: list[str] = []
-    params: list[Any] = []
-    for word, rank in RAG_RANKS.items():
-        clause, values = _rag_where(word, settings)
-        whens.append(f"WHEN {clause} THEN {rank}")
-        params.extend(values)
-    unrated = RAG_UNRATED_RANK_DESCENDING if descending else RAG_UNRATED_RANK
-    return f"(CASE {' '.join(whens)} ELSE {unrated} END)", params
+def _expand(text: str, params: dict[str, Any]) -> str:
+    """Write out each list parameter as one placeholder per item, as SQLAlchemy does."""
+    lists = {k: v for k, v in params.items() if isinstance(v, list)}
 
+    def items(match: re.Match[str]) -> str:
+        name = match.group(1)
+        names = [f"{name}_{i}" for i in range(1, len(lists[name]) + 1)]
+        return ", ".join(f":{n}" for n in names)
 
-def _order_by(sort: str | None, descending: bool, settings: RuleSettings) -> tuple[str, list[Any]]:
-    """The ORDER BY clause and its parameters, as Store._rows_select orders rows."""
-    keys = []
-    params: list[Any] = []
-    if sort and sort != "ref":
-        if sort == "rag":
-            column, params = _rag_rank(settings, descending)
-        else:
-            found = _SORT_COLUMNS.get(sort)
-            if found is None:
-                raise ValidationError(f"cannot sort by {sort!r}", field="sort")
-            column = found
-        keys.append(f"{column} DESC" if descending else f"{column} ASC")
-    keys.append("a.order_key DESC" if descending and sort == "ref" else "a.order_key")
-    return " ORDER BY " + ", ".join(keys), params
+    for name, values in lists.items():
+        del params[name]
+        params.update((f"{name}_{i}", v) for i, v in enumerate(values, start=1))
+    return _EXPANDING.sub(items, text)
 
 
 class FastReader:
@@ -252,19 +143,15 @@ class FastReader:
     def close(self) -> None:
         self._conn.close()
 
-    def _execute(self, sql: str, params: list[Any]) -> sqlite3.Cursor:
+    def _execute(self, text: str, params: dict[str, Any]) -> sqlite3.Cursor:
+        text = _expand(text, params)
         try:
-            return self._conn.execute(sql, params)
+            return self._conn.execute(text, params)
         except sqlite3.OperationalError as exc:
             raise self._error(exc) from None
 
     def _error(self, exc: sqlite3.Error) -> StoreError:
-        text = str(exc)
-        if "locked" in text or "busy" in text:
-            return StoreBusyError(
-                f"{self.location}: the store is busy: another user is writing; try again"
-            )
-        return StoreError(f"{self.location}: {text}")
+        return store_error(self.location, str(exc))
 
     def iter_actions(
         self,
@@ -276,8 +163,7 @@ class FastReader:
     ) -> Iterator[ActionRow]:
         """Actions matching `filters`, in natural order (or by `sort`), streamed."""
         where, params = where_clause(filters or Filters(), settings)
-        order, order_params = _order_by(sort, descending, settings)
-        cursor = self._execute(_SELECT + where + order, [*params, *order_params])
+        cursor = self._execute(sql.ROWS + where + _order_by(sort, descending), params)
         return _rows(cursor, self)
 
     def page_actions(
@@ -292,21 +178,22 @@ class FastReader:
     ) -> list[ActionRow]:
         """One page of a view, as Store.page_actions returns it."""
         where, params = where_clause(filters or Filters(), settings)
-        order, order_params = _order_by(sort, descending, settings)
-        sql = _SELECT + where + order + " LIMIT ? OFFSET ?"
-        return list(_rows(self._execute(sql, [*params, *order_params, limit, offset]), self))
+        text = sql.ROWS + where + _order_by(sort, descending) + " LIMIT :limit OFFSET :offset"
+        params.update(limit=limit, offset=offset)
+        return list(_rows(self._execute(text, params), self))
 
     def plan_keys(self) -> list[str]:
         """The plans' keys, as Store.plan_keys gives them."""
-        return [key for (key,) in self._execute("SELECT key FROM plan ORDER BY sort_key", [])]
+        return [key for (key,) in self._execute(sql.PLAN_KEYS, {})]
 
     def view_counts(self, *, filters: Filters | None = None, settings: RuleSettings) -> ViewCounts:
         """The counts of Store.view_counts, with the rules applied to each status and deadline."""
         where, params = where_clause(filters or Filters(), settings)
-        sql = _COUNTS + where + " GROUP BY a.status, a.deadline"
         counts = ViewCounts()
         today = settings.today
-        for status, deadline_text, n in self._execute(sql, params):
+        for status, deadline_text, n in self._execute(
+            sql.COUNTS + where + sql.COUNTS_GROUP, params
+        ):
             deadline = date.fromisoformat(deadline_text)
             counts.total += n
             if days_overdue(status, deadline, today):
@@ -331,7 +218,7 @@ def _rows(cursor: sqlite3.Cursor, reader: FastReader) -> Iterator[ActionRow]:
     make = ActionRow._make
     try:
         for row in cursor:
-            start, deadline, original = row[9], row[10], row[11]
+            start, deadline, original = row[_START], row[_DEADLINE], row[_ORIGINAL]
             if start is not None:
                 start = days.get(start) or days.setdefault(start, day(start))
             deadline = days.get(deadline) or days.setdefault(deadline, day(deadline))
@@ -339,13 +226,13 @@ def _rows(cursor: sqlite3.Cursor, reader: FastReader) -> Iterator[ActionRow]:
                 original = days.get(original) or days.setdefault(original, day(original))
             yield make(
                 (
-                    *row[:9],
+                    *row[:_START],
                     start,
                     deadline,
                     original,
-                    *row[12:19],
-                    stamp(row[19]),
-                    row[20],
+                    *row[_ORIGINAL + 1 : _UPDATED_AT],
+                    stamp(row[_UPDATED_AT]),
+                    *row[_UPDATED_AT + 1 :],
                 )
             )
     except sqlite3.OperationalError as exc:

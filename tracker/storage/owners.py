@@ -41,14 +41,14 @@ from tracker.storage.owner_tables import (
     Reminder,
     ReminderAction,
 )
-from tracker.storage.store import (
-    Store,
-    _count,
+from tracker.storage.sqlrules import count_of as _count
+from tracker.storage.sqlrules import (
     due_soon_clause,
     filter_clauses,
     overdue_clause,
     stale_clause,
 )
+from tracker.storage.store import Store
 
 __all__ = [
     "EmailChange",

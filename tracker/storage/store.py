@@ -47,6 +47,7 @@ from tracker.domain.errors import (
     StoreError,
     TrackerError,
     ValidationError,
+    no_plan,
 )
 from tracker.domain.plan import (
     MAX_OWNER,
@@ -68,9 +69,6 @@ from tracker.domain.records import (
 )
 from tracker.domain.rules import (
     OPEN_STATUSES,
-    RAG_RANKS,
-    RAG_UNRATED_RANK,
-    RAG_UNRATED_RANK_DESCENDING,
     STATUSES,
     Rag,
     RuleSettings,
@@ -81,6 +79,7 @@ from tracker.storage import location as _location
 from tracker.storage.engine import (
     WRITE_OPTION,
     can_write,
+    db_error,
     db_message,
     describe,
     ensure_schema,
@@ -107,6 +106,17 @@ from tracker.storage.models import (
     Recommendation,
     bytewise,
 )
+from tracker.storage.sqlrules import (
+    ACTIONS,
+    ROW_COLUMNS,
+    count_of,
+    due_soon_clause,
+    filter_clauses,
+    overdue_clause,
+    rag_case,
+    rows_select,
+    sort_expression,
+)
 
 __all__ = ["ImportResult", "Store", "order_key"]
 
@@ -119,42 +129,6 @@ H = HISTORY
 J = JUDGEMENT
 
 _OPEN = sorted(OPEN_STATUSES)
-
-# The columns of an ActionRow, in its order.
-_ROW_COLUMNS = (
-    A.id,
-    P.key,
-    P.authority,
-    R.ref,
-    R.title,
-    A.ref,
-    A.description,
-    A.owner,
-    A.partner,
-    A.start,
-    A.deadline,
-    A.original_deadline,
-    A.status,
-    A.progress,
-    A.measure,
-    A.evidence,
-    A.notes,
-    A.revisions,
-    A.version,
-    A.updated_at,
-    A.updated_by,
-)
-
-# Sortable view columns: name -> column expression. Text sorts byte by byte on every engine.
-# "rag" is worked out from the rules (see `sort_expression`), so it has no column here.
-SORT_COLUMNS: dict[str, Any] = {
-    "ref": A.order_key,
-    "description": bytewise(A.description),
-    "owner": bytewise(A.owner),
-    "deadline": A.deadline,
-    "status": A.status,
-    "progress": A.progress,
-}
 
 
 def order_key(plan_key: str, rec_ref: str, action_ref: str) -> str:
@@ -170,140 +144,6 @@ def _order_prefix(plan_key: str, rec_ref: str) -> str:
 
 # A plan's actions come recommendation by recommendation: each rec's key is made once.
 _rec_sort_key = lru_cache(maxsize=1024)(sort_key)
-
-
-# --- the rules as SQL -------------------------------------------------------------------
-
-
-def overdue_clause(settings: RuleSettings) -> ColumnElement[bool]:
-    return and_(A.status.in_(_OPEN), A.deadline < settings.today)
-
-
-def due_soon_clause(settings: RuleSettings) -> ColumnElement[bool]:
-    return and_(
-        A.status.in_(_OPEN),
-        A.deadline >= settings.today,
-        A.deadline <= settings.due_soon_limit,
-    )
-
-
-def stale_clause(settings: RuleSettings) -> ColumnElement[bool]:
-    """Open and not touched since `settings.stale_before` (rules.is_stale)."""
-    return and_(A.status.in_(_OPEN), A.updated_at < settings.stale_before)
-
-
-def rag_clause(value: str, settings: RuleSettings) -> ColumnElement[bool]:
-    """Actions whose RAG is `value`, written to agree with rules.rag."""
-    today, red_before, limit = settings.today, settings.red_before, settings.due_soon_limit
-    working = A.status.in_(("not_started", "in_progress"))
-    rag_value = value.upper()
-    if rag_value == "BLUE":
-        return A.status == "complete"
-    if rag_value == "RED":
-        return or_(A.status == "blocked", and_(working, A.deadline < red_before))
-    if rag_value == "AMBER":
-        return and_(
-            working,
-            or_(
-                and_(A.deadline < today, A.deadline >= red_before),
-                and_(A.status == "not_started", A.deadline >= today, A.deadline <= limit),
-            ),
-        )
-    if rag_value == "GREEN":
-        return and_(
-            working,
-            A.deadline >= today,
-            or_(A.status == "in_progress", A.deadline > limit),
-        )
-    if rag_value in ("NONE", ""):
-        return A.status == "cancelled"
-    raise ValidationError(f"{value!r} is not a RAG: use RED, AMBER, GREEN or BLUE", field="rag")
-
-
-def rag_case(settings: RuleSettings) -> ColumnElement[str | None]:
-    """Each action's RAG word as a SQL expression (NULL for cancelled)."""
-    return case(
-        (A.status == "complete", literal("BLUE")),
-        (A.status == "cancelled", literal(None)),
-        (A.status == "blocked", literal("RED")),
-        (A.deadline < settings.red_before, literal("RED")),
-        (A.deadline < settings.today, literal("AMBER")),
-        (
-            and_(A.status == "not_started", A.deadline <= settings.due_soon_limit),
-            literal("AMBER"),
-        ),
-        else_=literal("GREEN"),
-    )
-
-
-def rag_rank(settings: RuleSettings, *, descending: bool = False) -> ColumnElement[int]:
-    """Each action's RAG as a number (RED 1 to BLUE 4) for ordering a view by RAG.
-
-    Cancelled actions get a rank below or above every RAG so that they come last in
-    either direction.
-    """
-    unrated = RAG_UNRATED_RANK_DESCENDING if descending else RAG_UNRATED_RANK
-    return case(
-        {word: literal(rank, Integer) for word, rank in RAG_RANKS.items()},
-        value=rag_case(settings),
-        else_=literal(unrated, Integer),
-    )
-
-
-def sort_expression(
-    sort: str | None, settings: RuleSettings, *, descending: bool = False
-) -> ColumnElement[Any]:
-    """What a view sorted by `sort` orders by, before the natural order breaks ties."""
-    if not sort or sort == "ref":
-        return A.order_key
-    if sort == "rag":
-        return rag_rank(settings, descending=descending)
-    column = SORT_COLUMNS.get(sort)
-    if column is None:
-        raise ValidationError(f"cannot sort by {sort!r}", field="sort")
-    return column  # type: ignore[no-any-return]
-
-
-def filter_clauses(filters: Filters, settings: RuleSettings) -> list[ColumnElement[bool]]:
-    """The WHERE clauses for a set of filters."""
-    clauses: list[ColumnElement[bool]] = []
-    if filters.plan:
-        clauses.append(P.key == filters.plan)
-    if filters.rec:
-        clauses.append(R.ref == filters.rec)
-    if filters.owner:
-        clauses.append(A.owner.icontains(filters.owner, autoescape=True))
-    if filters.statuses:
-        for status in filters.statuses:
-            if status not in STATUSES:
-                raise ValidationError(
-                    f"{status!r} is not a status: use one of {', '.join(STATUSES)}",
-                    field="status",
-                )
-        clauses.append(A.status.in_(filters.statuses))
-    if filters.rag:
-        clauses.append(rag_clause(filters.rag, settings))
-    if filters.overdue:
-        clauses.append(overdue_clause(settings))
-    if filters.due_soon:
-        clauses.append(due_soon_clause(settings))
-    if filters.stale:
-        clauses.append(stale_clause(settings))
-    if filters.search:
-        term = filters.search
-        clauses.append(
-            or_(
-                A.ref.icontains(term, autoescape=True),
-                A.description.icontains(term, autoescape=True),
-                A.owner.icontains(term, autoescape=True),
-            )
-        )
-    return clauses
-
-
-def _count(clause: ColumnElement[bool]) -> ColumnElement[int]:
-    """How many rows meet `clause` (0 for none), as a SQL aggregate."""
-    return func.coalesce(func.sum(case((clause, 1), else_=0)), 0, type_=Integer)
 
 
 # --- results ----------------------------------------------------------------------------
@@ -409,23 +249,7 @@ class Store:
         raise StoreBusyError("the store is busy")  # pragma: no cover - loop always returns
 
     def _db_error(self, exc: DBAPIError) -> StoreError:
-        message = db_message(exc)
-        if _is_busy(exc):
-            return StoreBusyError(
-                f"{self.location}: the store is busy: another user is writing; try again"
-            )
-        lowered = str(exc.orig).lower()
-        if "permission denied" in lowered and self.engine.dialect.name != "sqlite":
-            return ReadOnlyError(
-                f"{self.location}: your database role may not do this: nothing was changed "
-                f"(ask the store's owner for access; {message})"
-            )
-        if "readonly" in lowered or "read-only" in lowered or "permission denied" in lowered:
-            return ReadOnlyError(
-                f"{self.location}: the store file is read-only: nothing was changed "
-                "(check the file's permissions)"
-            )
-        return StoreError(f"{self.location}: {message}")
+        return db_error(exc, self.location, sqlite=self.engine.dialect.name == "sqlite")
 
     # --- reading ----------------------------------------------------------------------
 
@@ -437,18 +261,7 @@ class Store:
         sort: str | None = None,
         descending: bool = False,
     ) -> Select[*tuple[Any, ...]]:
-        stmt: Select[*tuple[Any, ...]] = (
-            select(*_ROW_COLUMNS)
-            .select_from(Action)
-            .join(Plan, P.id == A.plan_id)
-            .join(Recommendation, R.id == A.recommendation_id)
-            .where(*filter_clauses(filters, settings))
-        )
-        if sort and sort != "ref":
-            column = sort_expression(sort, settings, descending=descending)
-            stmt = stmt.order_by(column.desc() if descending else column.asc())
-        stmt = stmt.order_by(A.order_key.desc() if descending and sort == "ref" else A.order_key)
-        return stmt
+        return rows_select(filters, settings, sort=sort, descending=descending)
 
     def iter_actions(
         self,
@@ -545,10 +358,10 @@ class Store:
                 *groups,
                 rag_expr,
                 func.count(),
-                _count(overdue_clause(settings)),
-                _count(due_soon_clause(settings)),
-                _count(A.status == "blocked"),
-                _count(A.status == "complete"),
+                count_of(overdue_clause(settings)),
+                count_of(due_soon_clause(settings)),
+                count_of(A.status == "blocked"),
+                count_of(A.status == "complete"),
             )
             .select_from(Action)
             .join(Plan, P.id == A.plan_id)
@@ -606,12 +419,12 @@ class Store:
                 R.id,
                 rag_expr,
                 func.count(A.id),
-                _count(overdue_clause(settings)),
+                count_of(overdue_clause(settings)),
                 cast(
                     ColumnElement[int],
                     func.coalesce(func.sum(case((not_cancelled, A.progress), else_=0)), 0),
                 ),
-                _count(not_cancelled),
+                count_of(not_cancelled),
             )
             .select_from(Action)
             .join(Recommendation, R.id == A.recommendation_id)
@@ -665,10 +478,13 @@ class Store:
         return plans
 
     def get_action(self, address: str | int, *, settings: RuleSettings | None = None) -> ActionRow:
-        """One action by `PLAN-KEY:REF` (or a ref unique in the store, or its id)."""
+        """One action by `PLAN-KEY:REF` (or a ref unique in the store, or its id).
+
+        An action's row does not depend on the day, so `settings` changes nothing and no
+        clock is read; the keyword stays so that callers may pass what every read takes.
+        """
         action_id = self.resolve(address)
-        stmt = self._rows_select(Filters(), settings or RuleSettings(today=date.today()))
-        stmt = stmt.where(A.id == action_id)
+        stmt = select(*ROW_COLUMNS).select_from(ACTIONS).where(A.id == action_id)
         with self._reading() as session:
             row = session.execute(stmt).first()
         if row is None:
@@ -693,7 +509,7 @@ class Store:
                 if found is None:
                     exists = session.execute(select(P.id).where(P.key == plan_key.strip())).first()
                     if exists is None:
-                        raise NotFoundError(f"no plan {plan_key.strip()!r} in the store")
+                        raise no_plan(plan_key.strip())
                     raise NotFoundError(f"no action {ref.strip()!r} in plan {plan_key.strip()!r}")
                 return int(found)
             by_ref = (
@@ -755,7 +571,7 @@ class Store:
         with self._reading() as session:
             plan = session.execute(select(Plan).where(P.key == key)).scalar_one_or_none()
             if plan is None:
-                raise NotFoundError(f"no plan {key!r} in the store")
+                raise no_plan(key)
             judgements = [
                 JudgementData(area=a, grade=g)
                 for a, g in session.execute(

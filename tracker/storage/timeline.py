@@ -17,8 +17,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from tracker.domain.filtering import check_statuses, matches, rag_filter
 from tracker.domain.records import ActionRow, Filters, ViewCounts
-from tracker.domain.rules import OPEN_STATUSES, STATUSES, RuleSettings, is_due_soon, is_overdue, rag
+from tracker.domain.rules import OPEN_STATUSES, RuleSettings
 from tracker.storage.models import ACTION, HISTORY, PLAN, Action, History, Plan
 from tracker.storage.store import Store
 
@@ -32,7 +33,6 @@ __all__ = [
     "end_of_day",
     "monthly_trend",
     "monthly_trends",
-    "row_matches",
 ]
 
 A = ACTION
@@ -65,42 +65,6 @@ def _value(name: str, text: str | None) -> Any:
 # --- as at a date -----------------------------------------------------------------------
 
 
-def row_matches(row: ActionRow, filters: Filters, settings: RuleSettings) -> bool:
-    """The list filters applied in Python, to rows rebuilt as at a date."""
-    if filters.plan and row.plan_key != filters.plan:
-        return False
-    if filters.rec and row.rec_ref != filters.rec:
-        return False
-    if filters.owner and filters.owner.casefold() not in row.owner.casefold():
-        return False
-    if filters.statuses and row.status not in filters.statuses:
-        return False
-    if filters.rag:
-        rating = rag(row.status, row.deadline, settings)
-        word = rating.value if rating else "NONE"
-        if word != filters.rag.upper():
-            return False
-    if filters.overdue and not is_overdue(row.status, row.deadline, settings.today):
-        return False
-    if filters.due_soon and not is_due_soon(row.status, row.deadline, settings):
-        return False
-    if filters.stale and not row.stale(settings):
-        return False
-    if filters.search:
-        term = filters.search.casefold()
-        if not any(term in v.casefold() for v in (row.ref, row.description, row.owner)):
-            return False
-    return True
-
-
-def _check_statuses(filters: Filters) -> None:
-    from tracker.domain.errors import ValidationError
-
-    for status in filters.statuses:
-        if status not in STATUSES:
-            raise ValidationError(f"{status!r} is not a status: use one of {', '.join(STATUSES)}")
-
-
 def actions_as_of(
     store: Store,
     *,
@@ -115,7 +79,9 @@ def actions_as_of(
     apply to the rolled-back values, judged with `settings` (whose `today` should be `day`).
     """
     wanted = filters or Filters()
-    _check_statuses(wanted)
+    check_statuses(wanted.statuses)
+    if wanted.rag:
+        rag_filter(wanted.rag)
     cutoff = end_of_day(day)
     later = select(H.action_id).where(H.at >= cutoff)
     first_ids = (
@@ -160,7 +126,7 @@ def actions_as_of(
             row = ActionRow._make(raw)
             if row.id in stamps:
                 row = _roll_back(row, undo.get(row.id, {}), moves.get(row.id, 0), stamps[row.id])
-            if row_matches(row, wanted, settings):
+            if matches(row, wanted, settings):
                 yield row
 
 
