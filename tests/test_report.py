@@ -59,9 +59,9 @@ def test_board_paper_says_what_the_board_needs(story: Store, db_url: str) -> Non
     assert "### Inspection judgements" in text
     assert "| R3 | LADO effectiveness and oversight | RED | 61% | 6 | 2 |" in text
     assert "#### Overdue (7)" in text  # R1.7, added in October, is overdue too
-    assert "| R1.3 | Principal Social Worker | 2027-03-31 | 2027-06-30 | 91 | 1 |" in text
+    assert "| Principal Social Worker | 31 Mar 2027 | 30 Jun 2027 | 91 | 1 | complete |" in text
     assert "### Changes since 1 October 2026" in text
-    moved = "| staffordshire-2024-ilacs:R1.3 | 2027-03-31 | 2027-06-30 |"
+    moved = "| staffordshire-2024-ilacs:R1.3 | 31 Mar 2027 | 30 Jun 2027 |"
     assert f"{moved} Extended for the new cohort | ben |" in text
 
 
@@ -135,8 +135,8 @@ def test_last_months_paper_can_be_produced_again(story: Store, db_url: str) -> N
     assert "0 completed" in text
     assert "R1.7" in text  # added on 12 October
     # R3.3 (due 16 October) was not yet overdue; R1.4 (due 30 September) was, by 15 days.
-    assert "| R1.4 | Assistant Director, Children's Social Care | 2026-09-30 | 15 |" in text
-    assert "| R3.3 | Head of Safeguarding | 2026-10-16 |" not in text
+    assert "| R1.4 | Assistant Director, Children's Social Care | 30 Sep 2026 | 15 |" in text
+    assert "| R3.3 | Head of Safeguarding | 16 Oct 2026 |" not in text
 
 
 def test_a_plan_with_no_actions_yet(empty_store: Store, db_url: str, tmp_path: Path) -> None:

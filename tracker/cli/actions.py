@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from tracker.cli.args import (
@@ -324,6 +325,13 @@ def cmd_update(ctx: Context) -> int:
             new = one_line(entry.new) or "(empty)"
             parts.append(f"{entry.field} {old} -> {new}")
     ctx.out.write(f"{address}: {'; '.join(parts)} (by {ctx.user})\n")
+    completed = any(e.field == "status" and e.new == "complete" for e in result.entries)
+    if completed and not (result.row.evidence or "").strip():
+        # A warning, not a refusal: the board paper shows each completed action's evidence.
+        sys.stderr.write(
+            f"tracker: warning: {address} is complete with no evidence recorded; "
+            "add it with --evidence TEXT\n"
+        )
     return 0
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from html import escape
 
-from tracker.domain.dates import format_date, format_utc
 from tracker.domain.rules import Rag
 from tracker.reports.paper import (
     STALE_HEADING,
@@ -17,9 +16,13 @@ from tracker.reports.paper import (
     PlanSection,
     as_sentence,
     change_tables,
+    import_lines,
     inspection_line,
     key_points,
     long_date,
+    prepared_line,
+    short_date,
+    slipped_table,
     stale_groups,
     stale_intro,
     summary_sentence,
@@ -244,11 +247,12 @@ def _tiles(items: Iterable[tuple[str, str, bool]]) -> str:
     )
 
 
-_NOWRAP = frozenset({"Action", "When (UTC)", "Deadline", "From", "To"})
+_NOWRAP = frozenset({"Action", "When (UTC)", "Deadline", "From", "To", "Original", "Now"})
 
 
 def _html_changes(log: ChangeLog) -> str:
     parts = [f"<p>{_h(summary_sentence(log))}.</p>"]
+    parts += [f"<p>{_h(line)}.</p>" for line in import_lines(log, with_plan=False)]
     for title, headers, rows in change_tables(log, full_address=False):
         parts.append(f"<h4>{title}</h4>")
         if not rows:
@@ -330,7 +334,7 @@ def _html_plan(p: PlanSection, paper: BoardPaper) -> str:
                     f'<span class="nowrap">{_h(r.ref)}</span>',
                     _h(r.description),
                     _h(r.owner),
-                    f'<span class="nowrap">{format_date(r.deadline)}</span>',
+                    f'<span class="nowrap">{short_date(r.deadline)}</span>',
                     f"OVERDUE {r.days_overdue(today)}d",
                     rag_chip(r.rag(paper.settings)),
                 )
@@ -350,7 +354,7 @@ def _html_plan(p: PlanSection, paper: BoardPaper) -> str:
                     f'<span class="nowrap">{_h(r.ref)}</span>',
                     _h(r.description),
                     _h(r.owner),
-                    f'<span class="nowrap">{format_date(r.deadline)}</span>',
+                    f'<span class="nowrap">{short_date(r.deadline)}</span>',
                     _h(r.notes),
                 )
                 for r in p.blocked
@@ -361,23 +365,20 @@ def _html_plan(p: PlanSection, paper: BoardPaper) -> str:
     )
     parts.append(red_measures_html(p.measures))
     parts.append(f"<h4>Slipped deadlines ({len(p.slipped)})</h4>")
+    headers, rows = slipped_table(p)
     parts.append(
         _html_table(
-            ("Action", "Owner", "Original", "Now", "Slippage", "Revisions"),
+            headers,
             (
-                (
-                    f'<span class="nowrap">{_h(r.ref)}</span>',
-                    _h(r.owner),
-                    f'<span class="nowrap">{format_date(r.original_deadline)}</span>',
-                    f'<span class="nowrap">{format_date(r.deadline)}</span>',
-                    f"{r.slippage_days} days",
-                    str(r.revisions),
-                )
-                for r in p.slipped
+                [
+                    f'<span class="nowrap">{_h(c)}</span>' if h in _NOWRAP else _h(c)
+                    for h, c in zip(headers, row, strict=True)
+                ]
+                for row in rows
             ),
-            numeric=(4, 5),
+            numeric=(5, 6),
         )
-        if p.slipped
+        if rows
         else _none()
     )
     parts.append(f"<h4>{STALE_HEADING} ({len(p.stale)})</h4>")
@@ -391,8 +392,8 @@ def _html_plan(p: PlanSection, paper: BoardPaper) -> str:
                         f"<strong>{_h(owner)}</strong>" if i == 0 else "",
                         f'<span class="nowrap">{_h(r.ref)}</span>',
                         _h(r.description),
-                        f'<span class="nowrap">{format_date(r.deadline)}</span>',
-                        f'<span class="nowrap">{format_date(r.updated_at.date())}</span>',
+                        f'<span class="nowrap">{short_date(r.deadline)}</span>',
+                        f'<span class="nowrap">{short_date(r.updated_at.date())}</span>',
                         f"no update {r.days_since_update(today)}d",
                     )
                     for owner, rows in stale_groups(p.stale)
@@ -443,8 +444,7 @@ def board_paper_html(paper: BoardPaper) -> str:
         '<header class="paper"><p class="kicker">Children\'s services improvement board</p>'
         f"<h1>{_h(title)}</h1>"
         f'<p class="meta">As at <strong>{long_date(paper.today)}</strong> &middot; changes since '
-        f"{long_date(paper.since)} &middot; prepared {format_utc(paper.prepared_at)} by "
-        f"{_h(paper.prepared_by)}</p></header>\n"
+        f"{long_date(paper.since)} &middot; {_h(prepared_line(paper))}</p></header>\n"
         "<h2>Summary</h2>"
         f"{summary}"
         f'<p class="legend">RAG: {rag_chip("RED")} blocked, or more than {s.tolerance_days} days '

@@ -15,13 +15,13 @@ from typing import IO
 
 from sqlalchemy import select
 
-from tracker.domain.dates import format_date, format_utc
+from tracker.domain.dates import format_date, format_utc, long_date, short_date
 from tracker.domain.measures import MeasureRow
 from tracker.domain.records import ActionRow, Filters, TreeNode
 from tracker.domain.rules import OPEN_STATUSES, Rag, RuleSettings, roll_up
-from tracker.domain.text import json_text, one_line
+from tracker.domain.text import counted, json_text, one_line
 from tracker.formats.snapshot import neutralise
-from tracker.storage.models import JUDGEMENT, PLAN
+from tracker.storage.models import ACTION, JUDGEMENT, PLAN
 from tracker.storage.store import Store
 from tracker.storage.timeline import (
     ChangeEntry,
@@ -38,6 +38,12 @@ __all__ = [
     "board_paper_markdown",
     "board_view",
     "build_board_paper",
+    "import_lines",
+    "long_date",
+    "prepared_line",
+    "short_date",
+    "short_time",
+    "slipped_table",
     "write_changes",
 ]
 
@@ -52,19 +58,46 @@ _SUMMARY_WORDS = (
 )
 
 
-def long_date(value: date | None) -> str:
-    """`25 November 2026`, the way a board paper writes a date."""
-    return f"{value.day} {value:%B %Y}" if value else ""
+def short_time(value: datetime) -> str:
+    """`30 Nov 2026 17:57`: a UTC time in a table, as a UK reader writes it."""
+    return f"{short_date(value.date())} {value:%H:%M}"
+
+
+def day_text(value: str | None) -> str | None:
+    """A date kept as text in history (`2026-07-31`) as a table shows it (`31 Jul 2026`)."""
+    try:
+        return short_date(date.fromisoformat(value)) if value else value
+    except ValueError:
+        return value
+
+
+def prepared_line(paper: BoardPaper) -> str:
+    """`Prepared 30 November 2026, 17:57 UTC, by NAME` (the name as it is: escape it)."""
+    at = paper.prepared_at
+    return f"Prepared {long_date(at.date())}, {at:%H:%M} UTC, by {paper.prepared_by}"
 
 
 def summary_sentence(log: ChangeLog) -> str:
-    """`12 changes: 2 completed, 1 newly overdue, ...`."""
+    """`12 changes: 2 completed, 1 newly overdue, ...` (and how many came by import)."""
     counts = log.summary()
     parts = ", ".join(
         f"{counts[key]} {one if counts[key] == 1 else many}" for key, one, many in _SUMMARY_WORDS
     )
+    if counts["actions_imported"]:
+        parts += f", {counted(counts['actions_imported'], 'action')} imported"
     noun = "change" if counts["changes"] == 1 else "changes"
     return f"{counts['changes']} {noun}: {parts}"
+
+
+def import_lines(log: ChangeLog, *, with_plan: bool) -> list[str]:
+    """One line per plan imported in the period: `54 actions imported on 30 November 2026`
+    (an import is one event, not an "added" line per action)."""
+    return [
+        f"{counted(i.actions, 'action')} imported"
+        + (f" as plan {i.plan_key}" if with_plan else "")
+        + f" on {long_date(i.at.date())}"
+        for i in log.imports
+    ]
 
 
 # --- `tracker changes` ------------------------------------------------------------------
@@ -88,6 +121,10 @@ def write_changes(log: ChangeLog, fmt: str, out: IO[str]) -> None:
             "completed": [r.address for r in log.completed],
             "newly_overdue": [r.address for r in log.newly_overdue],
             "actions_added": [r.address for r in log.added],
+            "imports": [
+                {"plan": i.plan_key, "at": format_utc(i.at), "by": i.by, "actions": i.actions}
+                for i in log.imports
+            ],
             "stale": [r.address for r in log.stale],
             "changes": records,
         }
@@ -115,6 +152,8 @@ def _changes_text(log: ChangeLog, out: IO[str]) -> None:
         ("Actions added", log.added),
         ("Stale (not updated)", log.stale),
     )
+    for line in import_lines(log, with_plan=True):
+        out.write(line + "\n")
     for title, found in groups:
         if found:
             out.write(f"{title}: {', '.join(r.address for r in found)}\n")
@@ -160,10 +199,14 @@ def _md_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+_DATE_FIELDS = frozenset({"deadline", "original_deadline", "start"})
+
+
 def _change_text(e: ChangeEntry) -> str:
     if e.field == "note":
         return "note"
-    return f"{e.field}: {one_line(e.old) or '(empty)'} → {one_line(e.new) or '(empty)'}"
+    old, new = (day_text(e.old), day_text(e.new)) if e.field in _DATE_FIELDS else (e.old, e.new)
+    return f"{e.field}: {one_line(old) or '(empty)'} → {one_line(new) or '(empty)'}"
 
 
 Cells = tuple[str | None, ...]
@@ -183,38 +226,45 @@ def change_tables(log: ChangeLog, *, full_address: bool) -> list[Table]:
     tables: list[Table] = [
         (
             "Completed",
-            ("Action", "Owner", "Description"),
-            [(name(r), r.owner, r.description) for r in log.completed],
+            ("Action", "Owner", "Description", "Evidence"),
+            [
+                (name(r), r.owner, r.description, r.evidence or "none recorded")
+                for r in log.completed
+            ],
         ),
         (
             "Newly overdue",
             ("Action", "Owner", "Deadline", "Status"),
             [
-                (name(r), r.owner, format_date(r.deadline), r.status.replace("_", " "))
+                (name(r), r.owner, short_date(r.deadline), r.status.replace("_", " "))
                 for r in log.newly_overdue
             ],
         ),
         (
             "Deadlines moved",
             ("Action", "From", "To", "Reason", "By"),
-            [(name(e), e.old, e.new, e.note, e.by) for e in log.deadlines_moved],
+            [
+                (name(e), day_text(e.old), day_text(e.new), e.note, e.by)
+                for e in log.deadlines_moved
+            ],
         ),
         (
             "Actions added",
             ("Action", "Owner", "Deadline", "Description"),
-            [(name(r), r.owner, format_date(r.deadline), r.description) for r in log.added],
+            [(name(r), r.owner, short_date(r.deadline), r.description) for r in log.added],
         ),
     ]
     every: Table = (
         "Every change",
         ("When (UTC)", "Who", "Action", "Change", "Note"),
-        [(format_utc(e.at), e.by, name(e), _change_text(e), e.note) for e in log.entries],
+        [(short_time(e.at), e.by, name(e), _change_text(e), e.note) for e in log.entries],
     )
     return [t for t in tables if t[2]] + [every]
 
 
-def _changes_markdown(log: ChangeLog, *, heading: str) -> str:
+def _changes_markdown(log: ChangeLog, *, heading: str, with_plan: bool = True) -> str:
     parts = [summary_sentence(log) + ".\n"]
+    parts += [f"\n{md(line)}.\n" for line in import_lines(log, with_plan=with_plan)]
     for title, headers, rows in change_tables(log, full_address=True):
         parts.append(f"\n{heading} {title}\n\n")
         if rows:
@@ -463,6 +513,35 @@ def stale_groups(rows: Sequence[ActionRow]) -> list[tuple[str, list[ActionRow]]]
     return groups
 
 
+def slipped_table(p: PlanSection) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """The slipped deadlines as (headers, rows) of plain text: what each action is, how far
+    its deadline moved, and its status, so a board sees which slipped actions are done."""
+    headers = (
+        "Action",
+        "Description",
+        "Owner",
+        "Original",
+        "Now",
+        "Slippage (days)",
+        "Revisions",
+        "Status",
+    )
+    rows: list[tuple[str, ...]] = [
+        (
+            r.ref,
+            r.description,
+            r.owner,
+            short_date(r.original_deadline),
+            short_date(r.deadline),
+            str(r.slippage_days),
+            str(r.revisions),
+            r.status.replace("_", " "),
+        )
+        for r in p.slipped
+    ]
+    return headers, rows
+
+
 def key_points(p: PlanSection, paper: BoardPaper) -> list[str]:
     """The few sentences a board reads first, as plain text."""
     s, today = paper.settings, paper.settings.today
@@ -471,7 +550,8 @@ def key_points(p: PlanSection, paper: BoardPaper) -> list[str]:
     red, amber = c.get("RED", 0), c.get("AMBER", 0)
     if c["actions"]:
         points.append(
-            f"Overall {_rag_word(p.node.rag)}: {c['complete']} of {c['actions']} actions "
+            f"Overall {_rag_word(p.node.rag)}: {c['complete']} of "
+            f"{counted(c['actions'], 'action')} "
             f"complete, {_pct(p.node.progress)} average progress; {red} RED and {amber} AMBER."
         )
     else:
@@ -482,7 +562,7 @@ def key_points(p: PlanSection, paper: BoardPaper) -> list[str]:
         points.append(
             f"{len(p.overdue)} {_actions(len(p.overdue))} overdue, {beyond} by more than "
             f"{s.tolerance_days} days; the longest is {worst.ref} "
-            f"({worst.days_overdue(today)} days, {one_line(worst.owner)})."
+            f"({counted(worst.days_overdue(today), 'day')}, {one_line(worst.owner)})."
         )
     else:
         points.append("No action is overdue.")
@@ -499,6 +579,7 @@ def key_points(p: PlanSection, paper: BoardPaper) -> list[str]:
             f"{'deadline' if n['deadlines_moved'] == 1 else 'deadlines'} moved, "
             f"{n['actions_added']} {_actions(n['actions_added'], verb=False)} added."
         )
+        points += [f"{line}." for line in import_lines(p.changes, with_plan=False)]
     return points
 
 
@@ -533,6 +614,7 @@ class BoardView:
     today: date
     plans: list[TreeNode]
     trends: dict[str, list[TrendPoint]]
+    progress: float | None = None  # every plan's: the mean over actions not cancelled
 
     def overall(self) -> list[TrendPoint]:
         """Every plan's trend added up, month by month."""
@@ -554,12 +636,19 @@ class BoardView:
 
 def board_view(store: Store, *, settings: RuleSettings, months: int = 12) -> BoardView:
     """Plans and recommendations with RAG and progress, and each plan's monthly trend."""
+    from sqlalchemy import func
+
     from tracker.storage.timeline import monthly_trends
 
+    with store._reading() as session:
+        progress: float | None = session.execute(
+            select(func.avg(ACTION.progress)).where(ACTION.status != "cancelled")
+        ).scalar_one()
     return BoardView(
         today=settings.today,
         plans=store.tree(settings=settings),
         trends=monthly_trends(store, settings=settings, months=months),
+        progress=float(progress) if progress is not None else None,
     )
 
 
@@ -601,7 +690,7 @@ def board_paper_markdown(paper: BoardPaper) -> str:
     out.append("# Improvement plan progress: board report\n\n")
     out.append(
         f"As at **{long_date(paper.today)}**. Changes since {long_date(paper.since)}. "
-        f"Prepared {format_utc(paper.prepared_at)} by {md(paper.prepared_by)}.\n\n"
+        f"{md(prepared_line(paper))}.\n\n"
     )
     out.append(
         f"RAG: RED blocked or more than {paper.settings.tolerance_days} days overdue; "
@@ -632,7 +721,7 @@ def board_paper_markdown(paper: BoardPaper) -> str:
         out.append(f"Plan `{p.key}`.{as_sentence(md(inspection_line(p)))}\n\n")
         out.append(
             f"Overall **{_rag_word(p.node.rag)}**, {_pct(p.node.progress)} complete on average; "
-            f"{p.counts['actions']} actions: {p.counts['complete']} complete, "
+            f"{counted(p.counts['actions'], 'action')}: {p.counts['complete']} complete, "
             f"{p.counts['open']} open, {p.counts['overdue']} overdue, "
             f"{p.counts['blocked']} blocked.\n\n"
         )
@@ -678,9 +767,9 @@ def board_paper_markdown(paper: BoardPaper) -> str:
                         (
                             md(r.ref),
                             md(r.owner),
-                            format_date(r.deadline),
+                            short_date(r.deadline),
                             str(r.days_overdue(today)),
-                            r.status,
+                            r.status.replace("_", " "),
                             _rag_word(r.rag(paper.settings)),
                         )
                         for r in p.overdue
@@ -695,7 +784,7 @@ def board_paper_markdown(paper: BoardPaper) -> str:
                 _md_table(
                     ("Action", "Owner", "Deadline", "Description"),
                     (
-                        (md(r.ref), md(r.owner), format_date(r.deadline), md(r.description))
+                        (md(r.ref), md(r.owner), short_date(r.deadline), md(r.description))
                         for r in p.blocked
                     ),
                 )
@@ -705,22 +794,8 @@ def board_paper_markdown(paper: BoardPaper) -> str:
         out.append(red_measures_markdown(p.measures))
         out.append(f"\n#### Slipped deadlines ({len(p.slipped)})\n\n")
         if p.slipped:
-            out.append(
-                _md_table(
-                    ("Action", "Owner", "Original", "Now", "Slippage (days)", "Revisions"),
-                    (
-                        (
-                            md(r.ref),
-                            md(r.owner),
-                            format_date(r.original_deadline),
-                            format_date(r.deadline),
-                            str(r.slippage_days),
-                            str(r.revisions),
-                        )
-                        for r in p.slipped
-                    ),
-                )
-            )
+            headers, rows = slipped_table(p)
+            out.append(_md_table(headers, ([md(c) for c in row] for row in rows)))
         else:
             out.append("None.\n")
         out.append(f"\n#### {STALE_HEADING} ({len(p.stale)})\n\n")
@@ -733,9 +808,9 @@ def board_paper_markdown(paper: BoardPaper) -> str:
                         (
                             md(owner) if i == 0 else "",
                             md(r.ref),
-                            format_date(r.deadline),
-                            r.status,
-                            format_date(r.updated_at.date()),
+                            short_date(r.deadline),
+                            r.status.replace("_", " "),
+                            short_date(r.updated_at.date()),
                             str(r.days_since_update(today)),
                         )
                         for owner, rows in stale_groups(p.stale)
@@ -747,7 +822,7 @@ def board_paper_markdown(paper: BoardPaper) -> str:
             out.append("None.\n")
         if p.changes is not None:
             out.append(f"\n### Changes since {long_date(paper.since)}\n\n")
-            out.append(_changes_markdown(p.changes, heading="####"))
+            out.append(_changes_markdown(p.changes, heading="####", with_plan=False))
     return "".join(out)
 
 

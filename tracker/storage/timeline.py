@@ -214,6 +214,16 @@ class ChangeEntry:
         return f"{self.plan_key}:{self.ref}"
 
 
+@dataclass(frozen=True, slots=True)
+class PlanImport:
+    """A plan imported in the period: when, by whom, and how many actions came with it."""
+
+    plan_key: str
+    at: datetime
+    by: str
+    actions: int
+
+
 @dataclass(slots=True)
 class ChangeLog:
     """Every change in a period and the board's summary of it.
@@ -224,7 +234,9 @@ class ChangeLog:
       `since`; they became overdue during the period;
     - deadlines_moved: every deadline change in the period;
     - status_changes: every status change in the period;
-    - added: actions created in the period;
+    - added: actions created in the period after their plan was imported (added to the
+      plan, or new in a `--replace`), not those that came with the plan's import;
+    - imports: plans imported in the period, with how many actions each brought;
     - stale: actions open at the end of `until` with no update for more than the update
       window as at `until` (rules.is_stale).
     """
@@ -236,6 +248,7 @@ class ChangeLog:
     newly_overdue: list[ActionRow] = field(default_factory=list)
     added: list[ActionRow] = field(default_factory=list)
     stale: list[ActionRow] = field(default_factory=list)
+    imports: list[PlanImport] = field(default_factory=list)
 
     @property
     def deadlines_moved(self) -> list[ChangeEntry]:
@@ -255,6 +268,7 @@ class ChangeLog:
             newly_overdue=[r for r in self.newly_overdue if r.plan_key == key],
             added=[r for r in self.added if r.plan_key == key],
             stale=[r for r in self.stale if r.plan_key == key],
+            imports=[i for i in self.imports if i.plan_key == key],
         )
 
     def summary(self) -> dict[str, int]:
@@ -267,6 +281,7 @@ class ChangeLog:
             "status_changes": len(self.status_changes),
             "actions_added": len(self.added),
             "stale": len(self.stale),
+            "actions_imported": sum(i.actions for i in self.imports),
         }
 
 
@@ -290,9 +305,16 @@ def changes_between(
         .where(H.at >= start, H.at < stop)
         .order_by(H.at, H.id)
     )
-    added_ids_stmt = select(A.id).where(A.created_at >= start, A.created_at < stop)
+    # Actions created in the period: those created with their plan's import (the same
+    # moment) are counted as the import, the rest as added since.
+    created_stmt = (
+        select(A.id, P.key, P.imported_at, P.imported_by, A.created_at == P.imported_at)
+        .join(Plan, P.id == A.plan_id)
+        .where(A.created_at >= start, A.created_at < stop)
+    )
     if plan:
         stmt = stmt.where(P.key == plan)
+        created_stmt = created_stmt.where(P.key == plan)
     log = ChangeLog(since=since, until=until)
     completed_ids: set[int] = set()
     with store._reading() as session:
@@ -300,7 +322,16 @@ def changes_between(
             log.entries.append(ChangeEntry(at, by, key, ref, name, old, new, note))
             if name == "status" and new == "complete":
                 completed_ids.add(action_id)
-        added_ids = {aid for (aid,) in session.execute(added_ids_stmt)}
+        added_ids: set[int] = set()
+        imports: dict[str, list[Any]] = {}
+        for aid, key, imported_at, imported_by, with_import in session.execute(created_stmt):
+            if with_import:
+                imports.setdefault(key, [key, imported_at, imported_by, 0])[3] += 1
+            else:
+                added_ids.add(aid)
+    log.imports = sorted(
+        (PlanImport(*i) for i in imports.values()), key=lambda i: (i.at, i.plan_key)
+    )
     at_end = replace(settings, today=until)
     for row in actions_as_of(store, day=until, filters=Filters(plan=plan), settings=at_end):
         if row.id in completed_ids and row.status == "complete":

@@ -220,7 +220,7 @@ class BoardScreen(ReportsFailures, Screen[None]):
                     Text("All plans", style=bold),
                     Text(f"{len(plans)} plans", style=bold),
                     rag_text(roll_up(p.rag for p in plans if p.actions)),
-                    Text("—".ljust(self.bar_width + 5), style="dim"),
+                    progress_bar(message.view.progress, self.bar_width),
                     Text(f"{sum(p.actions for p in plans):,}", justify="right"),
                     Text(f"{sum(p.overdue for p in plans):,}", justify="right"),
                 )

@@ -101,6 +101,7 @@ class LengthValidator(Validator):
 
 
 FIELDS = ("status", "progress", "owner", "deadline", "reason", "evidence", "note")
+EVIDENCE_EXPECTED = "Evidence is expected when an action is complete: what shows it is done?"
 # The fields typed on one line; evidence is a text area of its own.
 INPUTS = ("progress", "owner", "deadline", "reason", "note")
 
@@ -146,6 +147,7 @@ class EditScreen(ModalScreen[EditResult | None]):
     }
     EditScreen .row > TextArea.-invalid { background-tint: $error 20%; }
     EditScreen .error { color: $error; padding-left: 10; height: auto; }
+    EditScreen .warning { color: $warning; padding-left: 10; height: auto; }
     EditScreen #buttons { height: auto; align-horizontal: right; margin-top: 1; }
     EditScreen #buttons Button { margin-left: 2; }
     """
@@ -245,6 +247,10 @@ class EditScreen(ModalScreen[EditResult | None]):
                         id="evidence",
                     )
                 yield Static("", classes="error", id="evidence-error")
+                # A warning, not a refusal: a complete action may be saved without evidence.
+                warning = Static(EVIDENCE_EXPECTED, classes="warning", id="evidence-warning")
+                warning.display = False
+                yield warning
                 yield from self._input_row(
                     "Note", "note", [LengthValidator()], "a note for the history"
                 )
@@ -347,6 +353,9 @@ class EditScreen(ModalScreen[EditResult | None]):
             error.display = bool(message)
         self.query_one("#evidence", TextArea).set_class("evidence" in problems, "-invalid")
         self.query_one("#save-button", Button).disabled = bool(problems)
+        status = self.query_one("#status", Select).value
+        no_evidence = not self._value("evidence").strip()
+        self.query_one("#evidence-warning").display = status == "complete" and no_evidence
         return not problems
 
     @on(Input.Changed)
