@@ -21,6 +21,7 @@ from tracker.cli.context import (
     snapshot_source,
     writes_store,
 )
+from tracker.cli.workbooks import binary, check_workbook_target, export_format, sheet_reader
 from tracker.domain.errors import TrackerError, UsageError, no_plan
 from tracker.domain.records import Filters
 from tracker.domain.rules import (
@@ -99,7 +100,8 @@ def cmd_import_sheet(ctx: Context) -> int:
         raise UsageError(
             f"--plan: {args.plan!r} is not a usable plan key: use letters, digits, '-', '_' or '.'"
         )
-    result = read_sheet_file(
+    reader = sheet_reader(name, args.sheet) or read_sheet_file
+    result = reader(
         Path(name), key=args.plan, authority=args.authority, title=args.title, display=name
     )
     default = (
@@ -144,13 +146,21 @@ def cmd_import_sheet(ctx: Context) -> int:
 def cmd_export(ctx: Context) -> int:
     from tracker.formats.snapshot import write_snapshot
 
+    fmt = export_format(ctx.args.format, ctx.args.output)
+    if fmt == "xlsx":
+        check_workbook_target(ctx.args.output, ctx.out)
     store, settings = snapshot_source(ctx)
     try:
         filters = filters_from_args(ctx.args)
         check_plan(store, filters.plan)
         rows = store.iter_actions(filters=filters, settings=settings)
         with output(ctx.args.output, ctx.out) as out:
-            count = write_snapshot(rows, settings, out, slippage=ctx.args.slippage)
+            if fmt == "xlsx":
+                from tracker.formats.xlsx import write_workbook
+
+                count = write_workbook(rows, settings, binary(out), slippage=ctx.args.slippage)
+            else:
+                count = write_snapshot(rows, settings, out, slippage=ctx.args.slippage)
     finally:
         store.close()
     if ctx.args.output and ctx.args.output != "-":
@@ -215,8 +225,9 @@ def add_commands(command: CommandAdder) -> dict[str, Command]:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--replace", action="store_true", help="update plans already in the store")
 
-    p = command("import-sheet", "load a plan from the CSV a spreadsheet RAG tracker saves")
-    p.add_argument("file", metavar="FILE.csv")
+    p = command("import-sheet", "load a plan from a spreadsheet RAG tracker (.xlsx or CSV)")
+    p.add_argument("file", metavar="FILE.xlsx|FILE.csv")
+    p.add_argument("--sheet", metavar="NAME", help="workbook: read this sheet (default: first)")
     p.add_argument("--plan", metavar="KEY", required=True, help="the new plan's key")
     p.add_argument("--authority", metavar="NAME", required=True, help="the council's name")
     p.add_argument("--title", metavar="TEXT", required=True, help="the plan's title")
@@ -231,10 +242,15 @@ def add_commands(command: CommandAdder) -> dict[str, Command]:
         "(the sheet's word is kept in their notes)",
     )
 
-    p = command("export", "CSV status snapshot")
+    p = command("export", "status snapshot as CSV or an Excel workbook")
     add_filters(p)
     add_snapshot_options(p)
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (else standard output)")
+    p.add_argument(
+        "--format",
+        choices=("csv", "xlsx"),
+        help="default: xlsx when --output ends in .xlsx, else csv",
+    )
 
     p = command("export-plan", "the plan as TOML")
     p.add_argument("key", metavar="KEY")

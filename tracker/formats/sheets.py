@@ -47,7 +47,9 @@ __all__ = [
     "FIELDS",
     "UNDATED",
     "SheetResult",
+    "find_header",
     "map_status",
+    "read_records",
     "read_sheet",
     "read_sheet_file",
     "settle_deadlines",
@@ -235,6 +237,9 @@ def _find_header(records: Sequence[list[str]]) -> int | None:
     return None
 
 
+find_header = _find_header  # for the workbook reader: which sheet has the header row
+
+
 def _decode(data: bytes, name: str) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -282,6 +287,13 @@ def read_sheet(text: str, *, name: str, key: str, authority: str, title: str) ->
         records = list(csv.reader(io.StringIO(text, newline=""), dialect))
     except csv.Error as exc:
         raise PlanFileError([f"{name}: is not a readable CSV file ({exc})"]) from None
+    return read_records(records, name=name, key=key, authority=authority, title=title)
+
+
+def read_records(
+    records: Sequence[list[str]], *, name: str, key: str, authority: str, title: str
+) -> SheetResult:
+    """Read a sheet's rows of text cells (from a CSV or a workbook) into a plan."""
     header_at = _find_header(records)
     if header_at is None:
         raise PlanFileError(

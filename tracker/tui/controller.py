@@ -270,16 +270,15 @@ class MainController:
         self._saving = None
 
     def export(self, path: Path) -> None:
-        """Write the current view to `path` as a CSV snapshot, whole or not at all."""
+        """Write the current view to `path` as a CSV snapshot (a workbook for .xlsx), whole
+        or not at all."""
         store, settings, state = self.store, self.settings, self.state
 
         def write() -> None:
-            from tracker.formats.outfile import open_output
-            from tracker.formats.snapshot import write_snapshot
+            from tracker.tui.screens.export import write_view
 
             rows = store.iter_actions(filters=state.filters, settings=settings)
-            with open_output(path) as out:
-                count = write_snapshot(rows, settings, out)
+            count = write_view(path, rows, settings)
             self.host.post_message(Exported(path, count))
 
         self._run(write, "export")

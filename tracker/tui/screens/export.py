@@ -1,4 +1,4 @@
-"""Ask where to write the CSV snapshot of the current view.
+"""Ask where to write the snapshot of the current view, as CSV or as an Excel workbook.
 
 Checking a path touches the filesystem (a slow or dead network folder can hang), so it
 never runs on the event loop: a thread worker checks what is typed once typing pauses,
@@ -7,8 +7,9 @@ and checks again on submit, which closes the dialog only when the path will do.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -18,9 +19,31 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
-__all__ = ["ExportScreen", "check_path"]
+if TYPE_CHECKING:
+    from tracker.domain.records import ActionRow
+    from tracker.domain.rules import RuleSettings
+
+__all__ = ["ExportScreen", "check_path", "write_view"]
+
+FORMATS = ((".csv", "CSV"), (".xlsx", "Excel workbook (.xlsx)"))
+
+
+def write_view(path: Path, rows: Iterable[ActionRow], settings: RuleSettings) -> int:
+    """Write the view's rows whole or not at all: a workbook for .xlsx, else the CSV."""
+    from tracker.formats.outfile import open_output
+
+    with open_output(path) as out:
+        if path.suffix.lower() == ".xlsx":
+            from tracker.formats.xlsx import write_workbook
+
+            out.flush()
+            return write_workbook(rows, settings, getattr(out, "buffer"))  # noqa: B009
+        from tracker.formats.snapshot import write_snapshot
+
+        return write_snapshot(rows, settings, out)
+
 
 DEBOUNCE = 0.15  # seconds of no typing before the path is checked
 
@@ -68,6 +91,8 @@ class ExportScreen(ModalScreen[Path | None]):
         background: $surface; padding: 0 1;
     }
     ExportScreen #message { color: $warning; height: auto; }
+    ExportScreen #format { height: auto; border: none; padding: 0; layout: horizontal; }
+    ExportScreen #format RadioButton { width: auto; margin-right: 2; }
     ExportScreen #buttons { height: auto; align-horizontal: right; }
     ExportScreen #buttons Button { margin-left: 2; }
     """
@@ -82,11 +107,15 @@ class ExportScreen(ModalScreen[Path | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            title = Text("Export the current view as a CSV snapshot\n", style="bold")
+            title = Text("Export the current view as a snapshot: CSV or Excel\n", style="bold")
             noun = "action" if self.rows == 1 else "actions"
             title.append(f"{self.rows:,} {noun}", style="not bold")
             title.append(f" ({self.described or 'all actions'})", style="not bold italic")
             yield Static(title)
+            xlsx = self.default.suffix.lower() == ".xlsx"
+            with RadioSet(id="format"):
+                for suffix, label in FORMATS:
+                    yield RadioButton(label, value=(suffix == ".xlsx") == xlsx, name=suffix)
             yield Input(str(self.default), id="path")
             yield Static("", id="message")
             with Horizontal(id="buttons"):
@@ -98,6 +127,17 @@ class ExportScreen(ModalScreen[Path | None]):
         path_input.cursor_blink = not self.app.is_headless
         path_input.focus()
         self._check(path_input.value, submit=False)
+
+    @on(RadioSet.Changed, "#format")
+    def _format(self, event: RadioSet.Changed) -> None:
+        """Choosing a format gives the file name that format's suffix."""
+        suffix = event.pressed.name or ".csv"
+        field = self.query_one("#path", Input)
+        path = Path(field.value.strip() or self.default.name)
+        if path.suffix.lower() != suffix:
+            stem = path.with_suffix("") if path.suffix.lower() in (".csv", ".xlsx") else path
+            field.value = f"{stem}{suffix}"
+        field.focus()
 
     @on(Input.Changed, "#path")
     def _changed(self, event: Input.Changed) -> None:

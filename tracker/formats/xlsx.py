@@ -1,0 +1,308 @@
+"""The status snapshot as an Excel workbook (`export --output FILE.xlsx`).
+
+Sheet "Actions" holds the CSV snapshot's columns and rows: dates as date cells shown
+dd/mm/yyyy, progress and days as numbers, overdue and due_soon as yes/no, the header row
+frozen with a filter on it, widths fitted to the text, each RAG cell filled in its colour
+with the word kept, and every cell of an overdue row shaded (its `overdue` cell says
+`yes`, so the colour never carries the meaning alone). Sheet "Recommendations" rolls the
+same rows up per recommendation.
+
+No cell is ever a formula: every piece of text is written as a string cell, whatever it
+begins with, so `=cmd|...` or `@SUM(...)` is shown, never run. XlsxWriter in its
+constant-memory mode streams the rows to disk, so a national store of 100,000 actions is
+written in a bounded amount of memory (README, "Excel": why XlsxWriter over openpyxl).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import IO, Any
+from xml.sax.saxutils import escape as xml_escape
+
+from tracker.domain.records import ActionRow
+from tracker.domain.rules import OPEN_STATUSES, Rag, RuleSettings, rag, roll_up
+from tracker.formats.snapshot import COLUMNS, SLIPPAGE_COLUMNS
+
+__all__ = ["RAG_FILLS", "ROLLUP_COLUMNS", "write_workbook"]
+
+# Fill and text colour of each RAG word; contrast of text on fill is at least 4.5:1.
+RAG_FILLS: dict[str, tuple[str, str]] = {
+    "RED": ("#C62828", "#FFFFFF"),
+    "AMBER": ("#F2A900", "#1A1A1A"),
+    "GREEN": ("#2E7D32", "#FFFFFF"),
+    "BLUE": ("#1F5FA8", "#FFFFFF"),
+}
+OVERDUE_FILL = "#FCE4E4"  # a light rose behind every cell of an overdue row
+HEADER_FILL = "#1D3557"
+
+ROLLUP_COLUMNS: tuple[str, ...] = (
+    "plan",
+    "authority",
+    "recommendation",
+    "recommendation_title",
+    "rag",
+    "progress",
+    "actions",
+    "open",
+    "overdue",
+    "blocked",
+    "complete",
+    "cancelled",
+)
+
+# Columns whose cells are dates, date-times, numbers; the rest are text.
+_DATE_COLUMNS = frozenset({0, 9, 10, 11})  # as_of, start, deadline, original_deadline
+_STAMP_COLUMN = 21  # last_updated (UTC)
+_EXCEL_EPOCH = date(1899, 12, 30).toordinal()
+_MAX_WIDTH = 60  # characters; longer text wraps in Excel's own way when the cell is opened
+_MIN_WIDTH = 6
+
+
+def _serial(day: date) -> int:
+    """A date as Excel's day number (days since 30 December 1899)."""
+    return day.toordinal() - _EXCEL_EPOCH
+
+
+def _stamp_serial(at: datetime) -> float:
+    return at.toordinal() - _EXCEL_EPOCH + (at.hour * 3600 + at.minute * 60 + at.second) / 86400.0
+
+
+def _inert(text: str) -> str:
+    """Text exactly as stored, safe from XlsxWriter's one raw path.
+
+    XlsxWriter writes a string that begins `<r>` and ends `</r>` as raw rich-text XML;
+    such a string is handed over as one escaped rich-text run instead, which reads back
+    as the same text.
+    """
+    if text.startswith("<r>") and text.endswith("</r>"):
+        return f'<r><t xml:space="preserve">{xml_escape(text)}</t></r>'
+    return text
+
+
+@dataclass(slots=True)
+class _Rec:
+    """One recommendation's running totals for the roll-up sheet."""
+
+    plan: str
+    authority: str
+    ref: str
+    title: str
+    ratings: list[Rag | None] = field(default_factory=list)
+    progress_sum: int = 0
+    counted: int = 0
+    open: int = 0
+    overdue: int = 0
+    blocked: int = 0
+    complete: int = 0
+    cancelled: int = 0
+
+
+class _Formats:
+    """The workbook's cell formats: plain and on an overdue row, for each kind of cell."""
+
+    def __init__(self, book: Any) -> None:
+        def fmt(**props: Any) -> Any:
+            return book.add_format({"valign": "top", **props})
+
+        self.header = fmt(bold=True, font_color="#FFFFFF", bg_color=HEADER_FILL)
+        self.text = [fmt(), fmt(bg_color=OVERDUE_FILL)]
+        self.date = [
+            fmt(num_format="dd/mm/yyyy"),
+            fmt(num_format="dd/mm/yyyy", bg_color=OVERDUE_FILL),
+        ]
+        self.stamp = [
+            fmt(num_format="dd/mm/yyyy hh:mm"),
+            fmt(num_format="dd/mm/yyyy hh:mm", bg_color=OVERDUE_FILL),
+        ]
+        self.number = [fmt(num_format="0"), fmt(num_format="0", bg_color=OVERDUE_FILL)]
+        self.flag = fmt(bold=True, font_color="#8B0000", bg_color=OVERDUE_FILL)
+        self.rag = {
+            word: fmt(bold=True, align="center", bg_color=bg, font_color=fg)
+            for word, (bg, fg) in RAG_FILLS.items()
+        }
+
+
+def write_workbook(
+    rows: Iterable[ActionRow],
+    settings: RuleSettings,
+    out: IO[bytes] | str,
+    *,
+    slippage: bool = False,
+    tmpdir: str | None = None,
+) -> int:
+    """Write the snapshot workbook to a binary stream or a path; returns the action count."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(
+        out,
+        {
+            "constant_memory": True,
+            "tmpdir": tmpdir,
+            # Belt and braces: only write_string/write_number are used, never write().
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    try:
+        f = _Formats(book)
+        sheet = book.add_worksheet("Actions")
+        rollup_sheet = book.add_worksheet("Recommendations")
+        names = COLUMNS + SLIPPAGE_COLUMNS if slippage else COLUMNS
+        count, widths, recs = _write_actions(sheet, f, rows, settings, names, slippage)
+        last_col = len(names) - 1
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(count, 1), last_col)
+        for col, width in enumerate(widths):
+            sheet.set_column(col, col, width)
+        _write_rollup(rollup_sheet, f, recs)
+    finally:
+        book.close()
+    return count
+
+
+def _write_actions(
+    sheet: Any,
+    f: _Formats,
+    rows: Iterable[ActionRow],
+    settings: RuleSettings,
+    names: tuple[str, ...],
+    slippage: bool,
+) -> tuple[int, list[int], dict[tuple[str, str], _Rec]]:
+    """The Actions sheet, row by row; returns the count, column widths and roll-ups."""
+    write_string = sheet.write_string
+    write_number = sheet.write_number
+    write_blank = sheet.write_blank
+    for col, name in enumerate(names):
+        write_string(0, col, name, f.header)
+    widths = [max(len(name) + 3, _MIN_WIDTH) for name in names]  # + room for the filter
+    widths[0] = widths[9] = widths[10] = widths[11] = max(widths[0], 11)
+    widths[_STAMP_COLUMN] = max(widths[_STAMP_COLUMN], 17)
+    today = settings.today
+    as_of = _serial(today)
+    soon = settings.due_soon_limit
+    recs: dict[tuple[str, str], _Rec] = {}
+    stamps: dict[datetime, float] = {}
+    text_f, date_f, stamp_f, number_f, rag_f = f.text, f.date, f.stamp, f.number, f.rag
+    flag_f = f.flag
+    r = 0
+    for row in rows:
+        r += 1
+        (_, plan_key, authority, rec_ref, rec_title, ref, description, owner, partner, start,
+         deadline, original, status, progress, measure, evidence, notes, revisions, _,
+         updated_at, updated_by) = row  # fmt: skip
+        is_open = status in OPEN_STATUSES
+        late = (today - deadline).days if is_open and deadline < today else 0
+        rating = rag(status, deadline, settings)
+        o = 1 if late else 0
+        tf = text_f[o]
+        stamp = stamps.get(updated_at)
+        if stamp is None:
+            stamp = stamps[updated_at] = _stamp_serial(updated_at)
+        texts = (
+            (1, plan_key),
+            (2, authority),
+            (3, rec_ref),
+            (4, rec_title),
+            (5, ref),
+            (6, description),
+            (7, owner),
+            (8, partner),
+            (12, status),
+            (18, measure),
+            (19, evidence),
+            (20, notes),
+            (22, updated_by),
+        )
+        for col, value in texts:
+            if value:
+                write_string(r, col, _inert(value), tf)
+                if widths[col] < _MAX_WIDTH:
+                    n = len(value)
+                    if n > widths[col]:
+                        widths[col] = min(n + 1, _MAX_WIDTH)
+            elif o:
+                write_blank(r, col, None, tf)
+        df = date_f[o]
+        write_number(r, 0, as_of, df)
+        if start is not None:
+            write_number(r, 9, _serial(start), df)
+        elif o:
+            write_blank(r, 9, None, df)
+        write_number(r, 10, _serial(deadline), df)
+        if original is not None:
+            write_number(r, 11, _serial(original), df)
+        elif o:
+            write_blank(r, 11, None, df)
+        nf = number_f[o]
+        write_number(r, 13, progress, nf)
+        if rating is not None:
+            write_string(r, 14, rating.value, rag_f[rating.value])
+        elif o:
+            write_blank(r, 14, None, tf)
+        if late:
+            write_string(r, 15, "yes", flag_f)
+            write_number(r, 16, late, flag_f)
+        else:
+            write_string(r, 15, "no", tf)
+            write_number(r, 16, 0, nf)
+        write_string(r, 17, "yes" if is_open and today <= deadline <= soon else "no", tf)
+        write_number(r, _STAMP_COLUMN, stamp, stamp_f[o])
+        if slippage:
+            write_number(r, 23, row.slippage_days, nf)
+            write_number(r, 24, revisions, nf)
+
+        key = (plan_key, rec_ref)
+        rec = recs.get(key)
+        if rec is None:
+            rec = recs[key] = _Rec(plan_key, authority, rec_ref, rec_title)
+        rec.ratings.append(rating)
+        if status == "cancelled":
+            rec.cancelled += 1
+        else:
+            rec.progress_sum += progress
+            rec.counted += 1
+            if status == "complete":
+                rec.complete += 1
+            else:
+                rec.open += 1
+                if status == "blocked":
+                    rec.blocked += 1
+                if late:
+                    rec.overdue += 1
+    return r, widths, recs
+
+
+def _write_rollup(sheet: Any, f: _Formats, recs: dict[tuple[str, str], _Rec]) -> None:
+    """One row per recommendation, in the order the actions came (natural order)."""
+    widths = [max(len(name) + 3, _MIN_WIDTH) for name in ROLLUP_COLUMNS]
+    for col, name in enumerate(ROLLUP_COLUMNS):
+        sheet.write_string(0, col, name, f.header)
+    tf, nf = f.text[0], f.number[0]
+    r = 0
+    for rec in recs.values():
+        r += 1
+        for col, value in enumerate((rec.plan, rec.authority, rec.ref, rec.title)):
+            sheet.write_string(r, col, _inert(value), tf)
+            widths[col] = min(max(widths[col], len(value) + 1), _MAX_WIDTH)
+        rating = roll_up(rec.ratings)
+        if rating is not None:
+            sheet.write_string(r, 4, rating.value, f.rag[rating.value])
+        if rec.counted:
+            sheet.write_number(r, 5, rec.progress_sum / rec.counted, nf)
+        numbers = (
+            len(rec.ratings),
+            rec.open,
+            rec.overdue,
+            rec.blocked,
+            rec.complete,
+            rec.cancelled,
+        )
+        for col, number in enumerate(numbers, start=6):
+            sheet.write_number(r, col, number, nf)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(r, 1), len(ROLLUP_COLUMNS) - 1)
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
