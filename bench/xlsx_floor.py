@@ -1,0 +1,204 @@
+"""The floor for `tracker export --output FILE.xlsx`: a bare script writing the same cells.
+
+`xlsx_floor.py STORE OUT.xlsx TODAY [--lib xlsxwriter|openpyxl]` reads the actions with
+stdlib sqlite3, applies the rules, and writes the Actions sheet's cells (the same values,
+types and formats: dates as day numbers shown dd/mm/yyyy, numbers, RAG fills, overdue
+rows shaded, header frozen with a filter) with the library in its streaming mode:
+XlsxWriter's constant_memory, or openpyxl's write_only. Deliberately free of tracker
+imports, and of the roll-up sheet and width fitting: the cost of the cells themselves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+from datetime import date, datetime, timedelta
+from typing import Any
+
+COLUMNS = [
+    "as_of",
+    "plan",
+    "authority",
+    "recommendation",
+    "recommendation_title",
+    "action",
+    "description",
+    "owner",
+    "partner",
+    "start",
+    "deadline",
+    "original_deadline",
+    "status",
+    "progress",
+    "rag",
+    "overdue",
+    "days_overdue",
+    "due_soon",
+    "measure",
+    "evidence",
+    "notes",
+    "last_updated",
+    "last_updated_by",
+]
+OPEN = ("not_started", "in_progress", "blocked")
+SELECT = (
+    "SELECT p.key, p.authority, r.ref, r.title, a.ref, a.description, a.owner, a.partner,"
+    " a.start, a.deadline, a.original_deadline, a.status, a.progress, a.measure, a.evidence,"
+    " a.notes, a.updated_at, a.updated_by"
+    ' FROM action a JOIN "plan" p ON p.id = a.plan_id JOIN recommendation r'
+    " ON r.id = a.recommendation_id ORDER BY a.order_key"
+)
+FILLS = {"RED": "C62828", "AMBER": "F2A900", "GREEN": "2E7D32", "BLUE": "1F5FA8"}
+EPOCH = date(1899, 12, 30).toordinal()
+
+
+def rows(path: str, today: date) -> Any:
+    """(cells, rag, late) per action: cells as (column, kind, value), kind t/d/s/n."""
+    red_before = today - timedelta(days=30)
+    soon = today + timedelta(days=14)
+    as_of = today.toordinal() - EPOCH
+    conn = sqlite3.connect(path)
+    for (plan, authority, rec, rec_title, ref, description, owner, partner, start, deadline_t,
+         original, status, progress, measure, evidence, notes, updated_at,
+         updated_by) in conn.execute(SELECT):  # fmt: skip
+        deadline = date.fromisoformat(deadline_t)
+        is_open = status in OPEN
+        late = (today - deadline).days if is_open and deadline < today else 0
+        if status == "complete":
+            rag = "BLUE"
+        elif status == "cancelled":
+            rag = ""
+        elif status == "blocked" or deadline < red_before:
+            rag = "RED"
+        elif late or (status == "not_started" and deadline <= soon):
+            rag = "AMBER"
+        else:
+            rag = "GREEN"
+        stamp = datetime.fromisoformat(updated_at[:19])
+        serial = (
+            stamp.toordinal()
+            - EPOCH
+            + (stamp.hour * 3600 + stamp.minute * 60 + stamp.second) / 86400
+        )
+        yield (
+            (
+                ("d", as_of),
+                ("t", plan),
+                ("t", authority),
+                ("t", rec),
+                ("t", rec_title),
+                ("t", ref),
+                ("t", description),
+                ("t", owner),
+                ("t", partner),
+                ("d", date.fromisoformat(start).toordinal() - EPOCH if start else None),
+                ("d", deadline.toordinal() - EPOCH),
+                ("d", date.fromisoformat(original).toordinal() - EPOCH if original else None),
+                ("t", status),
+                ("n", progress),
+                ("r", rag),
+                ("t", "yes" if late else "no"),
+                ("n", late),
+                ("t", "yes" if is_open and today <= deadline <= soon else "no"),
+                ("t", measure),
+                ("t", evidence),
+                ("t", notes),
+                ("s", serial),
+                ("t", updated_by),
+            ),
+            rag,
+            late,
+        )
+
+
+def with_xlsxwriter(store: str, out: str, today: date) -> None:
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(out, {"constant_memory": True})
+    ws = book.add_worksheet("Actions")
+    f = {
+        (kind, o): book.add_format({"num_format": num, **({"bg_color": "#FCE4E4"} if o else {})})
+        for kind, num in (
+            ("t", "General"),
+            ("d", "dd/mm/yyyy"),
+            ("s", "dd/mm/yyyy hh:mm"),
+            ("n", "0"),
+        )
+        for o in (0, 1)
+    }
+    rag_f = {w: book.add_format({"bg_color": "#" + c, "bold": True}) for w, c in FILLS.items()}
+    header = book.add_format({"bold": True})
+    for c, name in enumerate(COLUMNS):
+        ws.write_string(0, c, name, header)
+    n = 0
+    for n, (cells, rag, late) in enumerate(rows(store, today), start=1):
+        o = 1 if late else 0
+        for c, (kind, value) in enumerate(cells):
+            if value is None or value == "":
+                if o:
+                    ws.write_blank(n, c, None, f["t", o])
+            elif kind == "t":
+                ws.write_string(n, c, value, f["t", o])
+            elif kind == "r":
+                ws.write_string(n, c, value, rag_f[rag])
+            else:
+                ws.write_number(n, c, value, f[kind, o])
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, n, len(COLUMNS) - 1)
+    book.close()
+
+
+def with_openpyxl(store: str, out: str, today: date) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font, PatternFill
+
+    book = Workbook(write_only=True)
+    ws = book.create_sheet("Actions")
+    ws.freeze_panes = "A2"
+    rose = PatternFill("solid", fgColor="FCE4E4")
+    rag_fill = {w: PatternFill("solid", fgColor=c) for w, c in FILLS.items()}
+    formats = {"d": "dd/mm/yyyy", "s": "dd/mm/yyyy hh:mm", "n": "0", "t": "General"}
+    bold = Font(bold=True)
+    head = []
+    for name in COLUMNS:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font = bold
+        head.append(cell)
+    ws.append(head)
+    n = 1
+    for cells, rag, late in rows(store, today):
+        n += 1
+        line = []
+        for kind, value in cells:
+            if value is None or value == "":
+                cell = WriteOnlyCell(ws, value=None)
+            else:
+                cell = WriteOnlyCell(ws, value=value)
+                if kind == "t":
+                    cell.data_type = "s"  # a string, even when it begins with '='
+                elif kind != "r":
+                    cell.number_format = formats[kind]
+            if kind == "r" and rag:
+                cell.fill = rag_fill[rag]
+            elif late:
+                cell.fill = rose
+            line.append(cell)
+        ws.append(line)
+    ws.auto_filter.ref = f"A1:W{n}"
+    book.save(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("store")
+    parser.add_argument("out")
+    parser.add_argument("today")
+    parser.add_argument("--lib", choices=("xlsxwriter", "openpyxl"), default="xlsxwriter")
+    args = parser.parse_args()
+    today = date.fromisoformat(args.today)
+    (with_xlsxwriter if args.lib == "xlsxwriter" else with_openpyxl)(args.store, args.out, today)
+
+
+if __name__ == "__main__":
+    main()
