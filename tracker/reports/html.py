@@ -45,8 +45,17 @@ _CSS = """
 * { box-sizing: border-box; }
 body { font-family: "Segoe UI", Arial, "Helvetica Neue", "DejaVu Sans", sans-serif;
   color: var(--ink); margin: 0; background: #e9ecef; font-size: 10.5pt; line-height: 1.4; }
-main { max-width: 1050px; margin: 24px auto; background: #fff; padding: 36px 48px;
+.page { max-width: 1050px; margin: 24px auto; background: #fff; padding: 36px 48px;
   box-shadow: 0 1px 4px rgba(0,0,0,.15); }
+.skip { position: absolute; left: -10000px; top: 8px; background: #fff; color: var(--accent);
+  padding: 6px 10px; border: 2px solid var(--accent); font-weight: 600; z-index: 10; }
+.skip:focus { left: 8px; }
+a { color: var(--accent); }
+a:focus-visible { outline: 3px solid #f2a900; outline-offset: 2px; }
+caption { caption-side: top; text-align: left; color: var(--muted); font-size: 8.5pt;
+  padding: 0 0 3px; }
+th[scope="row"] { background: none; border-bottom: 1px solid var(--rule); font-weight: 600;
+  padding: 4px 6px; vertical-align: top; }
 header.paper { border-bottom: 4px solid var(--accent); padding-bottom: 12px; margin-bottom: 18px; }
 header.paper .kicker { text-transform: uppercase; letter-spacing: .08em; font-size: 8.5pt;
   color: var(--muted); margin: 0; }
@@ -88,7 +97,8 @@ footer { margin-top: 28px; border-top: 1px solid var(--rule); padding-top: 8px;
 @page { size: A4; margin: 16mm 14mm; }
 @media print {
   body { background: #fff; font-size: 9.5pt; }
-  main { box-shadow: none; margin: 0; padding: 0; max-width: none; }
+  .page { box-shadow: none; margin: 0; padding: 0; max-width: none; }
+  .skip { display: none; }
   tr, .tile { break-inside: avoid; }
   .tile { flex-basis: 70px; padding: 6px 8px; }
   .tile .n { font-size: 14pt; }
@@ -149,6 +159,7 @@ def _rag_mix(counts: dict[str, int], *, width: int = 420) -> str:
     label = ", ".join(f"{word} {counts.get(word, 0)}" for word in _RAG_COLOURS)
     return (
         f'<p><svg width="{width}" height="16" role="img" aria-label="Actions by RAG: {label}" '
+        'focusable="false" '
         f'xmlns="http://www.w3.org/2000/svg">{"".join(rects)}</svg></p>'
         f'<p class="legend">Actions by RAG:{legend}</p>'
     )
@@ -167,7 +178,8 @@ def _trend_svg(points: list[TrendPoint], *, width: int = 640, height: int = 190)
     bar = min(18.0, group / 4)
     parts = [
         f'<svg width="{width}" height="{height}" role="img" xmlns="http://www.w3.org/2000/svg" '
-        'aria-label="Open, overdue and complete actions at the end of each month" '
+        'aria-label="Chart: open, overdue and complete actions at the end of each month; '
+        'the figures are in the table below it" focusable="false" '
         'font-family="inherit" font-size="10">'
     ]
     for i in range(5):
@@ -198,11 +210,12 @@ def _trend_svg(points: list[TrendPoint], *, width: int = 640, height: int = 190)
         for name, colour in _TREND_SERIES
     )
     table = (
-        "<table><thead><tr><th>Month end</th>"
-        + "".join(f"<th>{escape(t.label)}</th>" for t in points)
+        "<table><caption>The chart's figures: actions at each month end</caption>"
+        '<thead><tr><th scope="col">Month end</th>'
+        + "".join(f'<th scope="col">{escape(t.label)}</th>' for t in points)
         + "</tr></thead><tbody>"
         + "".join(
-            f"<tr><td>{name.capitalize()}</td>"
+            f'<tr><th scope="row">{name.capitalize()}</th>'
             + "".join(f'<td class="num">{getattr(t, name)}</td>' for t in points)
             + "</tr>"
             for name, _ in _TREND_SERIES
@@ -213,22 +226,33 @@ def _trend_svg(points: list[TrendPoint], *, width: int = 640, height: int = 190)
 
 
 def _html_table(
-    headers: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: Sequence[int] = ()
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    caption: str,
+    numeric: Sequence[int] = (),
+    row_headers: bool = True,
 ) -> str:
+    """A data table a screen reader can navigate: a caption saying what it holds, column
+    headers with `scope="col"` and, with `row_headers`, each row's first cell as its header
+    (`scope="row"`). `caption` is HTML (escape plan text in it); the rest are cells' HTML."""
     head = "".join(
-        f'<th class="num">{h}</th>' if i in numeric else f"<th>{h}</th>"
+        f'<th scope="col" class="num">{h}</th>' if i in numeric else f'<th scope="col">{h}</th>'
         for i, h in enumerate(headers)
     )
+
+    def cell(i: int, c: str) -> str:
+        if i == 0 and row_headers:
+            return f'<th scope="row">{c}</th>'
+        return f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
+
     body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
-            for i, c in enumerate(cells)
-        )
-        + "</tr>"
-        for cells in rows
+        "<tr>" + "".join(cell(i, c) for i, c in enumerate(cells)) + "</tr>" for cells in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (
+        f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table>"
+    )
 
 
 def _none(text: str = "None.") -> str:
@@ -269,6 +293,7 @@ def _html_changes(log: ChangeLog) -> str:
                     ]
                     for row in rows
                 ),
+                caption=f"{title}: {len(rows)} {'entry' if len(rows) == 1 else 'entries'}",
             )
         )
     return "".join(parts)
@@ -301,7 +326,13 @@ def _html_plan(p: PlanSection, paper: BoardPaper) -> str:
     parts.append("</ul>")
     if p.judgements:
         parts.append("<h3>Inspection judgements</h3>")
-        parts.append(_html_table(("Area", "Grade"), ((_h(a), _h(g)) for a, g in p.judgements)))
+        parts.append(
+            _html_table(
+                ("Area", "Grade"),
+                ((_h(a), _h(g)) for a, g in p.judgements),
+                caption="The inspection's judgements, by area",
+            )
+        )
     parts.append("<h3>Recommendations</h3>")
     parts.append(
         _html_table(
@@ -317,6 +348,7 @@ def _html_plan(p: PlanSection, paper: BoardPaper) -> str:
                 )
                 for r in p.node.children
             ),
+            caption="Each recommendation's RAG, average progress, actions and overdue actions",
             numeric=(4, 5),
         )
     )
@@ -340,6 +372,7 @@ def _html_plan(p: PlanSection, paper: BoardPaper) -> str:
                 )
                 for r in p.overdue
             ),
+            caption="Overdue actions, longest overdue first",
             numeric=(4,),
         )
         if p.overdue
@@ -359,6 +392,7 @@ def _html_plan(p: PlanSection, paper: BoardPaper) -> str:
                 )
                 for r in p.blocked
             ),
+            caption="Blocked actions, with their notes",
         )
         if p.blocked
         else _none()
@@ -376,6 +410,7 @@ def _html_plan(p: PlanSection, paper: BoardPaper) -> str:
                 ]
                 for row in rows
             ),
+            caption="Actions whose deadline has moved: original and current deadline",
             numeric=(5, 6),
         )
         if rows
@@ -399,7 +434,9 @@ def _html_plan(p: PlanSection, paper: BoardPaper) -> str:
                     for owner, rows in stale_groups(p.stale)
                     for i, r in enumerate(rows)
                 ),
+                caption="Open actions with no update since the last board, by owner",
                 numeric=(5,),
+                row_headers=False,  # the owner is written once per group, not on each row
             )
         )
     else:
@@ -433,6 +470,7 @@ def board_paper_html(paper: BoardPaper) -> str:
             )
             for p in paper.plans
         ),
+        caption="Each plan's RAG, average progress and counts of actions",
         numeric=(3, 4, 5, 6, 7),
     )
     body = "".join(_html_plan(p, paper) for p in paper.plans)
@@ -440,19 +478,21 @@ def board_paper_html(paper: BoardPaper) -> str:
         "<!DOCTYPE html>\n"
         '<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_h(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
+        f"<title>{_h(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        '<a class="skip" href="#content">Skip to the summary</a>\n<div class="page">\n'
         '<header class="paper"><p class="kicker">Children\'s services improvement board</p>'
         f"<h1>{_h(title)}</h1>"
         f'<p class="meta">As at <strong>{long_date(paper.today)}</strong> &middot; changes since '
         f"{long_date(paper.since)} &middot; {_h(prepared_line(paper))}</p></header>\n"
+        '<main id="content" tabindex="-1">\n'
         "<h2>Summary</h2>"
         f"{summary}"
         f'<p class="legend">RAG: {rag_chip("RED")} blocked, or more than {s.tolerance_days} days '
         f"overdue &nbsp; {rag_chip('AMBER')} overdue, or due within {s.due_soon_days} days and "
         f"not started &nbsp; {rag_chip('GREEN')} on track &nbsp; {rag_chip('BLUE')} complete</p>\n"
-        f"{body}\n"
+        f"{body}\n</main>\n"
         f"<footer>Produced by tracker from the improvement plan store. RAG and overdue are "
         f"judged as at {long_date(paper.today)}; an action is due at the end of its deadline "
         "day.</footer>\n"
-        "</main>\n</body>\n</html>\n"
+        "</div>\n</body>\n</html>\n"
     )
