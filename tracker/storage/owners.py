@@ -56,6 +56,7 @@ __all__ = [
     "RenameResult",
     "claim_reminder",
     "finish_reminder",
+    "owner_emails",
     "owner_history",
     "owner_summaries",
     "rename_owner",
@@ -161,6 +162,15 @@ def owner_email(store: Store, name: str) -> tuple[str | None, int]:
     with store._reading() as session:
         row = session.execute(select(O.email, O.version).where(O.name == name)).first()
     return (row[0], int(row[1])) if row is not None else (None, 0)
+
+
+def owner_emails(store: Store) -> dict[str, str | None]:
+    """Every recorded owner's address (None where it was cleared)."""
+    with store._reading() as session:
+        found: dict[str, str | None] = {}
+        for name, email in session.execute(select(O.name, O.email)):
+            found[name] = email
+        return found
 
 
 def owner_history(store: Store, name: str) -> list[OwnerEntry]:
