@@ -10,6 +10,7 @@ a terminal gets no escape sequences. The permission and symlink cases run as ano
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pty
 import re
@@ -562,6 +563,9 @@ WRITE_SAMPLES: dict[str, list[str]] = {
         "95",
     ],
     "edit-measure": ["edit-measure", MEASURE, "--target", "85"],
+    # Sent to a real SMTP server on 127.0.0.1 (tests/smtp_support.py), to an owner given
+    # an address first: each message sent is recorded in the store.
+    "remind --smtp": ["remind", "--smtp", "{smtp}", "--from", "board@council.example"],
 }
 # A run of each command that only reads; it must work under --read-only.
 READ_SAMPLES: dict[str, list[str] | None] = {
@@ -580,6 +584,8 @@ READ_SAMPLES: dict[str, list[str] | None] = {
     "owner show": ["owner", "show", "{owner}"],
     "measures": ["measures"],
     "reading list": ["reading", "list", MEASURE],
+    # An owner with nothing flagged: owners without an address would be named on stderr.
+    "remind --dry-run": ["remind", "--dry-run", "--owner", "{owner}"],
     "import-sheet --dry-run": [
         "import-sheet",
         "{sheet}",
@@ -686,15 +692,32 @@ def seeded(
     return db_url
 
 
-def _fill(argv: list[str], tmp_path: Path) -> list[str]:
+def _fill(argv: list[str], tmp_path: Path, smtp: str = "127.0.0.1:25") -> list[str]:
     sheet = tmp_path / "sheet.csv"
     sheet.write_text(SHEET, encoding="utf-8")
     readings = tmp_path / "readings.csv"
     readings.write_text(f"measure,period,value,note\n{MEASURE},2026-09,81,\n", encoding="utf-8")
     return [
-        a.format(sheet=sheet, copy=tmp_path / "copy.db", readings=readings, owner=OWNER)
+        a.format(sheet=sheet, copy=tmp_path / "copy.db", readings=readings, owner=OWNER, smtp=smtp)
         for a in argv
     ]
+
+
+@pytest.fixture
+def sample_smtp(request: pytest.FixtureRequest, seeded: str) -> Iterator[str]:
+    """For the remind sample: a real SMTP server on 127.0.0.1, and an owner with overdue
+    actions given an address (before the store's state is taken)."""
+    if "{smtp}" not in WRITE_SAMPLES[request.node.callspec.params["sample"]]:
+        yield "127.0.0.1:25"
+        return
+    from smtp_support import MailServer
+
+    from tracker import cli
+
+    with MailServer() as server:
+        lado = ["owner", "set", "LADO Manager", "--email", "lado@council.example"]
+        assert cli.main(["--db", seeded, *lado], out=io.StringIO()) == 0
+        yield server.address
 
 
 @pytest.mark.parametrize("how", ["flag-first", "flag-after", "env"])
@@ -703,13 +726,14 @@ def test_every_write_command_refuses_under_read_only(
     sample: str,
     how: str,
     seeded: str,
+    sample_smtp: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     from tracker import cli
 
-    argv = _fill(WRITE_SAMPLES[sample], tmp_path)
+    argv = _fill(WRITE_SAMPLES[sample], tmp_path, sample_smtp)
     before = _store_state(seeded, tmp_path)
     if how == "env":
         monkeypatch.setenv("TRACKER_READ_ONLY", "1")

@@ -226,6 +226,7 @@ def _who(r: OwnerReminder) -> str:
     return f"{one_line(r.owner)!r} <{r.email}>"
 
 
+@writes_store(when=lambda args: bool(args.smtp))  # --dry-run and --outbox record nothing
 def cmd_remind(ctx: Context) -> int:
     import os
 
