@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from tracker.domain.rules import Rag
@@ -322,7 +323,7 @@ class ReadingRow:
     note: str | None
     version: int
     updated_by: str
-    updated_at: object
+    updated_at: datetime
 
 
 def shown_value(

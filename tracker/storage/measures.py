@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.domain import dates
@@ -162,10 +162,15 @@ class MeasureStore:
         self,
         *,
         plan: str | None = None,
+        rec: str | None = None,
         include_retired: bool = False,
         recent: int = RECENT,
     ) -> list[MeasureRow]:
-        """One row per measure in natural order, each with its score and latest readings."""
+        """One row per measure in natural order, each with its score and latest readings.
+
+        Only the readings within a year of each measure's latest are read: the year
+        before and a sparkline of `recent` (at most twelve) periods lie among them.
+        """
         cols = (
             M.id,
             P.key,
@@ -183,42 +188,43 @@ class MeasureStore:
             M.status,
             M.version,
         )
+        conditions: list[Any] = []
+        if plan is not None:
+            conditions.append(P.key == plan)
+        if rec is not None:
+            conditions.append(R.ref == rec)
+        if not include_retired:
+            conditions.append(M.status == "active")
         stmt = (
             select(*cols)
             .select_from(Measure)
             .join(Plan, P.id == M.plan_id)
             .join(Recommendation, R.id == M.recommendation_id)
+            .where(*conditions)
             .order_by(M.order_key)
         )
-        if plan is not None:
-            stmt = stmt.where(P.key == plan)
-        if not include_retired:
-            stmt = stmt.where(M.status == "active")
-        latest = (
-            select(RD.measure_id.label("mid"), func.max(RD.period_index).label("top"))
-            .group_by(RD.measure_id)
-            .subquery()
+        chosen = (
+            select(M.id)
+            .join(Plan, P.id == M.plan_id)
+            .join(Recommendation, R.id == M.recommendation_id)
+            .where(*conditions)
         )
+        latest = select(RD.measure_id.label("mid"), func.max(RD.period_index).label("top"))
+        if conditions:
+            latest = latest.where(RD.measure_id.in_(chosen))
+        top = latest.group_by(RD.measure_id).subquery()
         readings = (
             select(RD.measure_id, RD.period, RD.value, RD.note, RD.numerator, RD.denominator)
-            .join(latest, and_(latest.c.mid == RD.measure_id))
-            .where(RD.period_index >= latest.c.top - max(recent, 12))
+            .join(top, top.c.mid == RD.measure_id)
+            .where(RD.period_index >= top.c.top - 12)
             .order_by(RD.measure_id, RD.period_index)
         )
-        if plan is not None:
-            readings = readings.where(
-                RD.measure_id.in_(select(M.id).join(Plan, P.id == M.plan_id).where(P.key == plan))
-            )
         with self.store._reading() as session:
             measures = session.execute(stmt).all()
             by_measure: dict[int, list[tuple[str, float, str | None, Any, Any]]] = {}
             for mid, period, value, note, count, of in session.execute(readings):
                 by_measure.setdefault(mid, []).append((period, value, note, count, of))
-        out: list[MeasureRow] = []
-        for row in measures:
-            points = by_measure.get(row[0], [])
-            out.append(_measure_row(row, points, recent))
-        return out
+        return [_measure_row(row, by_measure.get(row[0], []), recent) for row in measures]
 
     def measure(self, address: str) -> MeasureRow:
         """One measure by `PLAN-KEY:REF`, with its score (retired ones too)."""

@@ -14,6 +14,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.screen import Screen
+from textual.widgets import Input
 
 from tracker.domain.rules import RuleSettings
 from tracker.tui.data import StoreAccess, StoreOrAccess
@@ -37,6 +38,16 @@ class TrackerApp(App[int]):
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("b", "board", "Board", id="board"),
+        # A priority key, so the actions table (which has the focus) does not take it;
+        # in the search box it is a letter like any other (see check_action).
+        Binding(
+            "k",
+            "measures",
+            "Measures",
+            id="measures",
+            priority=True,
+            tooltip="The scorecard of measures",
+        ),
     ]
 
     def __init__(self, session: Session) -> None:
@@ -60,7 +71,9 @@ class TrackerApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # In a form, `q` and `?` are for typing, never for leaving with the work unsaved.
         in_form = getattr(self.screen, "IS_FORM", False)
-        if action == "board":  # from the main screen only
+        if action == "measures" and isinstance(self.screen.focused, Input):
+            return False
+        if action in ("board", "measures"):  # from the main screen only
             return isinstance(self.screen, MainScreen)
         return not (in_form and action in ("quit", "help"))
 
@@ -71,6 +84,20 @@ class TrackerApp(App[int]):
             session = self.session
             self.push_screen(
                 BoardScreen(session.store, session.settings, poll_interval=session.poll_interval)
+            )
+
+    def action_measures(self) -> None:
+        from tracker.tui.screens.measures import MeasuresScreen  # loads on first use
+
+        if isinstance(self.screen, MainScreen):
+            session = self.session
+            self.push_screen(
+                MeasuresScreen(
+                    session.store,
+                    user=session.user,
+                    read_only=session.read_only,
+                    today=session.settings.today.isoformat(),
+                )
             )
 
     def action_help(self) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState
 
-from tracker.domain.errors import StaleWriteError, ValidationError
+from tracker.domain.errors import StaleWriteError, TrackerError, ValidationError
 from tracker.domain.records import ActionChanges, ActionRow, Filters, ViewCounts
 from tracker.tui.data import StoreAccess
 from tracker.tui.messages import (
@@ -202,7 +202,12 @@ class MainController:
 
         def read() -> None:
             row = store.get_action(action_id, settings=settings)
-            self.host.post_message(DetailLoaded(row, store.history(action_id)))
+            history = store.history(action_id)
+            try:
+                measures = store.measures(plan=row.plan_key, rec=row.rec_ref)
+            except TrackerError:  # a read-only store from before measures: none to show
+                measures = []
+            self.host.post_message(DetailLoaded(row, history, measures))
 
         self._run(read, "detail")
 

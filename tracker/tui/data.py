@@ -30,7 +30,9 @@ from tracker.storage.fastread import FastReader
 from tracker.storage.location import file_writable
 
 if TYPE_CHECKING:
+    from tracker.domain.measures import MeasureRow, ReadingRow
     from tracker.reports.paper import BoardView
+    from tracker.storage.measures import ReadingResult
     from tracker.storage.store import Store
 
 __all__ = ["StoreAccess", "StoreOrAccess"]
@@ -233,6 +235,62 @@ class StoreAccess:
         return self.full().update_action(
             address, changes, user=user, expected_version=expected_version, settings=settings
         )
+
+    # --- measures of impact ---------------------------------------------------------------
+
+    def measures(
+        self, *, plan: str | None = None, rec: str | None = None, recent: int = 12
+    ) -> list[MeasureRow]:
+        """The scorecard's rows (active measures), each with its latest `recent` readings."""
+        from tracker.storage.measures import MeasureStore
+
+        return MeasureStore(self.full()).scorecard(plan=plan, rec=rec, recent=recent)
+
+    def measure(self, address: str) -> MeasureRow:
+        from tracker.storage.measures import MeasureStore
+
+        return MeasureStore(self.full()).measure(address)
+
+    def readings(self, measure_id: int) -> list[ReadingRow]:
+        from tracker.storage.measures import MeasureStore
+
+        return MeasureStore(self.full()).readings(measure_id)
+
+    def measure_history(self, measure_id: int) -> list[HistoryEntry]:
+        from tracker.storage.measures import MeasureStore
+
+        return MeasureStore(self.full()).history(measure_id)
+
+    def add_reading(
+        self,
+        address: str,
+        *,
+        period: str,
+        value: float,
+        note: str | None,
+        count: float | None,
+        of: float | None,
+        user: str,
+        expected_version: int,
+    ) -> ReadingResult:
+        """Record or correct one reading; refused if it changed since the user saw it
+        (`expected_version`: the reading's version then, 0 for none)."""
+        from tracker.domain.measures import ReadingInput, parse_period
+        from tracker.storage.measures import MeasureStore
+
+        reading = ReadingInput(address, period, value, note=note, count=count, of=of)
+        try:
+            key = (address.strip(), parse_period(period))
+        except ValueError:
+            key = (address.strip(), period)
+        return MeasureStore(self.full()).add_readings(
+            [reading], user=user, expected_versions={key: expected_version}
+        )
+
+    def measure_stamp(self) -> object:
+        from tracker.storage.measures import MeasureStore
+
+        return MeasureStore(self.full()).stamp()
 
 
 # What the app can be started on: a Store already open (tests, tools) or access to one.

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from textual.message import Message
 
+from tracker.domain.measures import MeasureRow
 from tracker.domain.records import ActionChanges, ActionRow, HistoryEntry, TreeNode, ViewCounts
 from tracker.tui.view import ViewState
 
@@ -59,12 +60,19 @@ class TreeLoaded(Message):
 
 
 class DetailLoaded(Message):
-    """The selected action as stored now, with its history."""
+    """The selected action as stored now, with its history and its recommendation's
+    measures of impact (None: not read)."""
 
-    def __init__(self, row: ActionRow, history: list[HistoryEntry]) -> None:
+    def __init__(
+        self,
+        row: ActionRow,
+        history: list[HistoryEntry],
+        measures: list[MeasureRow] | None = None,
+    ) -> None:
         super().__init__()
         self.row = row
         self.history = history
+        self.measures = measures
 
 
 class StampChecked(Message):

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from tracker.domain.measures import MeasureRow
 from tracker.domain.rules import RuleSettings, roll_up
 from tracker.domain.text import one_line, truncate
 from tracker.reports.paper import BoardView
@@ -29,6 +30,7 @@ from tracker.storage.timeline import TrendPoint
 from tracker.tui.data import StoreAccess
 from tracker.tui.failures import ReportsFailures
 from tracker.tui.view import middle_truncate, rag_text
+from tracker.tui.widgets.measures import MeasureList
 
 __all__ = ["BoardScreen", "progress_bar", "trend_chart"]
 
@@ -106,6 +108,15 @@ class BoardLoaded(Message):
         self.stamp = stamp
 
 
+class BoardMeasures(Message):
+    """The measures of the highlighted plan or recommendation."""
+
+    def __init__(self, rows: list[MeasureRow], heading: str) -> None:
+        super().__init__()
+        self.rows = rows
+        self.heading = heading
+
+
 class BoardScreen(ReportsFailures, Screen[None]):
     """Plans and recommendations with RAG and progress; the trend of the highlighted plan."""
 
@@ -118,7 +129,7 @@ class BoardScreen(ReportsFailures, Screen[None]):
     BoardScreen #board-title { height: 1; background: $primary-muted; padding: 0 1; }
     BoardScreen #board-table { height: 1fr; }
     BoardScreen #trend {
-        height: auto; max-height: 18; border-top: tall $panel; background: $surface;
+        height: auto; max-height: 26; border-top: tall $panel; background: $surface;
         padding: 0 1;
     }
     BoardScreen #trend-title { text-style: bold; height: 1; }
@@ -152,6 +163,7 @@ class BoardScreen(ReportsFailures, Screen[None]):
         yield Static(title, id="board-title")
         yield DataTable(id="board-table", cursor_type="row", zebra_stripes=False)
         with Vertical(id="trend"):
+            yield MeasureList(limit=5, id="board-measures")
             yield Static("", id="trend-title")
             yield Static(Text("Loading…", style="dim"), id="trend-chart")
         yield Footer()
@@ -282,6 +294,20 @@ class BoardScreen(ReportsFailures, Screen[None]):
         plan_key = key.split(":", 2)[1] if ":" in key else ALL_PLANS
         if plan_key != self.plan_key:
             self._show_trend(plan_key)
+        rec = key.split(":", 2)[2] if key.startswith("rec:") else None
+        self._load_measures(plan_key or None, rec)
+
+    @work(thread=True, exclusive=True, group="measures", exit_on_error=False)
+    def _load_measures(self, plan_key: str | None, rec: str | None) -> None:
+        """The highlighted plan's or recommendation's measures (none for all plans)."""
+        rows = self.store.measures(plan=plan_key, rec=rec) if plan_key else []
+        heading = f"Measures of impact, {one_line(plan_key or '')}"
+        if rec is not None:
+            heading += f" {one_line(rec)}"
+        self.post_message(BoardMeasures(rows, heading))
+
+    def on_board_measures(self, message: BoardMeasures) -> None:
+        self.query_one(MeasureList).show(message.rows, heading=message.heading)
 
     def _show_trend(self, plan_key: str) -> None:
         if self.view is None:

@@ -311,7 +311,9 @@ class MainScreen(ReportsFailures, Screen[None]):
         if self.selected is None or message.row.id != self.selected.id:
             return
         self.controller.selected = message.row
-        self.query_one(DetailPanel).show(message.row, self.settings, message.history)
+        self.query_one(DetailPanel).show(
+            message.row, self.settings, message.history, measures=message.measures
+        )
 
     def on_stamp_checked(self, message: StampChecked) -> None:
         if self.controller.stamp_changed(message):

@@ -90,7 +90,8 @@ class ActionTable(ScrollView, can_focus=True):
     """Rows of one view, fetched page by page; the cursor row is the selected action."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", "Up", show=False, id="cursor-up"),
+        # "k" opens the measures screen (product keys), so only the arrow moves up here.
+        Binding("up", "cursor(-1)", "Up", show=False, id="cursor-up"),
         Binding("down,j", "cursor(1)", "Down", show=False, id="cursor-down"),
         Binding("pageup", "page(-1)", "Page up", show=False, id="page-up"),
         Binding("pagedown", "page(1)", "Page down", show=False, id="page-down"),

@@ -8,10 +8,12 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tracker.domain.dates import format_utc
+from tracker.domain.measures import MeasureRow
 from tracker.domain.records import ActionRow, HistoryEntry
 from tracker.domain.rules import RuleSettings
 from tracker.domain.text import one_line, printable
 from tracker.tui.view import STALE_STYLE, flag_text, rag_text, stale_label, status_label
+from tracker.tui.widgets.measures import MeasureList
 
 __all__ = ["DetailPanel", "action_text", "history_line"]
 
@@ -100,13 +102,25 @@ class DetailPanel(VerticalScroll):
     """
 
     def compose(self) -> ComposeResult:
+        yield MeasureList(limit=4, id="detail-measures")
         yield Static(Text("No action selected.", style="dim"), id="detail-body")
 
     def show(
-        self, row: ActionRow | None, settings: RuleSettings, history: list[HistoryEntry] | None
+        self,
+        row: ActionRow | None,
+        settings: RuleSettings,
+        history: list[HistoryEntry] | None,
+        *,
+        measures: list[MeasureRow] | None = None,
     ) -> None:
+        """The action; with `measures`, its recommendation's measures above it."""
         body = self.query_one("#detail-body", Static)
+        listing = self.query_one(MeasureList)
         if row is None:
             body.update(Text("No action in this view.", style="dim"))
+            listing.show([])
         else:
             body.update(action_text(row, settings, history))
+            if measures is not None:
+                rec = f"{one_line(row.rec_ref)}'s measures of impact"
+                listing.show(measures, heading=rec)

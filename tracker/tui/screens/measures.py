@@ -1,0 +1,583 @@
+"""The measures screen (`k`): the scorecard, one measure's history with a chart, and a
+form to add (or correct) a reading.
+
+Everything is read and written through the TUI's store facade (tracker.tui.data) in
+thread workers that post messages; only the message handlers touch widgets. RAG is a word
+as well as a colour, and the direction of travel is an arrow with its word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Input, Sparkline, Static
+
+from tracker.domain.dates import format_utc
+from tracker.domain.errors import StaleWriteError, TrackerError
+from tracker.domain.measures import (
+    MeasureRow,
+    PeriodError,
+    ReadingRow,
+    check_count,
+    format_number,
+    parse_period,
+    percentage,
+    period_index,
+    shown_value,
+    travel_text,
+)
+from tracker.domain.records import HistoryEntry
+from tracker.domain.text import one_line, truncate
+from tracker.tui.data import StoreAccess
+from tracker.tui.failures import ReportsFailures, describe_failure
+from tracker.tui.view import rag_text
+from tracker.tui.widgets.measures import target_text
+
+__all__ = ["MeasureHistoryScreen", "MeasuresScreen", "ReadingForm", "ReadingInputs"]
+
+
+class ScorecardLoaded(Message):
+    """Every active measure with its score and last twelve readings."""
+
+    def __init__(self, rows: list[MeasureRow]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class ReadingsLoaded(Message):
+    """One measure as stored now, its readings and its history."""
+
+    def __init__(
+        self, row: MeasureRow, readings: list[ReadingRow], history: list[HistoryEntry]
+    ) -> None:
+        super().__init__()
+        self.row = row
+        self.readings = readings
+        self.history = history
+
+
+class ReadingSaved(Message):
+    """A reading was recorded (or corrected); `text` says what happened."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class ReadingRefused(Message):
+    """The store refused the reading; nothing was written."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+def _next_period(row: MeasureRow) -> str:
+    """The period after the latest reading: what a performance officer usually adds."""
+    latest = row.score.period
+    if latest is None:
+        return ""
+    index = period_index(latest) + 1
+    if row.frequency == "quarterly":
+        return f"{index // 4:04d}-Q{index % 4 + 1}"
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+# --- the form ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingInputs:
+    """What the form returns: a checked period and value, and the optional parts."""
+
+    period: str
+    value: float
+    note: str | None
+    count: float | None
+    of: float | None
+
+
+def _number(text: str) -> float | None:
+    cleaned = text.strip().replace(",", "").removesuffix("%").strip()
+    if not cleaned:
+        return None
+    value = float(cleaned)  # ValueError: the caller says so beside the field
+    if value != value or abs(value) >= 1e15:
+        raise ValueError(text)
+    return value
+
+
+class ReadingForm(ModalScreen[ReadingInputs | None]):
+    """Add or correct one period's reading; Save stays disabled until the form is valid."""
+
+    IS_FORM = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="cancel"),
+        Binding("ctrl+s", "save", "Save", id="save", priority=True),
+    ]
+    DEFAULT_CSS = """
+    ReadingForm { align: center middle; }
+    ReadingForm > #form {
+        width: 76; height: auto; border: thick $primary; background: $surface; padding: 0 1;
+    }
+    ReadingForm .label { height: 1; margin-top: 1; }
+    ReadingForm .problem { color: $error; height: auto; }
+    ReadingForm #buttons { height: 3; margin-top: 1; }
+    """
+
+    def __init__(self, row: MeasureRow, readings: list[ReadingRow]) -> None:
+        super().__init__()
+        self.row = row
+        self.readings = {r.period: r for r in readings}
+
+    def compose(self) -> ComposeResult:
+        row = self.row
+        with Vertical(id="form"):
+            title = Text("Reading for ", style="bold")
+            title.append(one_line(row.address))
+            title.append(f" · {truncate(one_line(row.name), 40)}", style="not bold")
+            yield Static(title)
+            yield Static(
+                f"Target {target_text(row)}; a {row.frequency} measure. A period that has a "
+                "value already is corrected (the old value stays in history).",
+                classes="hint",
+            )
+            yield Static("Period (2026-10, or 2026-Q3 for a quarterly measure)", classes="label")
+            yield Input(_next_period(row), id="period")
+            yield Static("", id="period-problem", classes="problem")
+            yield Static("Value", classes="label")
+            yield Input("", id="value", placeholder="81.5")
+            yield Static("", id="value-problem", classes="problem")
+            yield Static("For a percentage, optionally: count of total", classes="label")
+            with Horizontal(id="count-row"):
+                yield Input("", id="count", placeholder="102")
+                yield Input("", id="of", placeholder="120")
+            yield Static("", id="count-problem", classes="problem")
+            yield Static("Commentary (the board paper shows it)", classes="label")
+            yield Input("", id="note")
+            with Horizontal(id="buttons"):
+                yield Button("Save", id="save-button", variant="primary", disabled=True)
+                yield Button("Cancel", id="cancel-button")
+
+    def on_mount(self) -> None:
+        self.query_one("#value", Input).focus()
+        self._check()
+
+    def _field(self, name: str) -> str:
+        return self.query_one(f"#{name}", Input).value
+
+    def _check(self) -> ReadingInputs | None:
+        """The checked inputs, or None; each problem is said beside its field."""
+        problems = {"period": "", "value": "", "count": ""}
+        period = value = count = of = None
+        try:
+            period = parse_period(self._field("period"), self.row.frequency)
+        except PeriodError as exc:
+            problems["period"] = str(exc) if self._field("period").strip() else "a period is needed"
+        try:
+            value = _number(self._field("value"))
+        except ValueError:
+            problems["value"] = f"{self._field('value').strip()!r} is not a number"
+        try:
+            count, of = _number(self._field("count")), _number(self._field("of"))
+        except ValueError:
+            problems["count"] = "count and total must be numbers"
+        if not problems["count"]:
+            if value is None and count is not None and of is not None and of > 0:
+                value = percentage(count, of)
+            problem = check_count(value, count, of)
+            if problem:
+                problems["count"] = problem
+        if value is None and not problems["value"]:
+            problems["value"] = "a value is needed (or a count and total)"
+        for name, text in problems.items():
+            self.query_one(f"#{name}-problem", Static).update(text)
+        if period is not None and period in self.readings:
+            old = self.readings[period]
+            self.query_one("#period-problem", Static).update(
+                Text(f"corrects {shown_value(old.value, self.row.unit)} recorded by "
+                     f"{one_line(old.updated_by)}", style="italic")
+            )  # fmt: skip
+        ok = not any(problems.values()) and period is not None and value is not None
+        self.query_one("#save-button", Button).disabled = not ok
+        if not ok or period is None or value is None:
+            return None
+        note = self._field("note").strip() or None
+        return ReadingInputs(period=period, value=value, note=note, count=count, of=of)
+
+    @on(Input.Changed)
+    def _changed(self) -> None:
+        self._check()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#save-button")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel-button")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)
+
+    def action_save(self) -> None:
+        result = self._check()
+        if result is not None:
+            self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+# --- writing, shared by both screens ------------------------------------------------------
+
+
+class _WritesReadings(ReportsFailures):
+    """Opens the form for a measure, then writes what it returns in a worker."""
+
+    store: StoreAccess
+    user: str
+    read_only: bool
+
+    def open_form(self, row: MeasureRow) -> None:
+        if self.read_only:
+            self.app.notify(
+                "The store is open read-only: readings cannot be added.",
+                title="Read-only",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self._load_for_form(row)
+
+    @work(thread=True, exclusive=True, group="form", exit_on_error=False)
+    def _load_for_form(self, row: MeasureRow) -> None:
+        self.post_message(FormReady(row, self.store.readings(row.id)))
+
+    def on_form_ready(self, message: FormReady) -> None:
+        versions = {r.period: r.version for r in message.readings}
+
+        def done(result: ReadingInputs | None) -> None:
+            if result is not None:
+                self._write(message.row, result, versions.get(result.period, 0))
+
+        self.app.push_screen(ReadingForm(message.row, message.readings), callback=done)
+
+    @work(thread=True, exclusive=False, group="write", exit_on_error=False)
+    def _write(self, row: MeasureRow, inputs: ReadingInputs, version: int) -> None:
+        try:
+            result = self.store.add_reading(
+                row.address,
+                period=inputs.period,
+                value=inputs.value,
+                note=inputs.note,
+                count=inputs.count,
+                of=inputs.of,
+                user=self.user,
+                expected_version=version,
+            )
+        except StaleWriteError as exc:
+            self.post_message(ReadingRefused(str(exc)))
+            return
+        except TrackerError as exc:
+            self.post_message(ReadingRefused(describe_failure(exc)))
+            return
+        shown = shown_value(inputs.value, row.unit, inputs.count, inputs.of)
+        if result.unchanged:
+            text = f"{row.address} {inputs.period}: no change"
+        elif result.corrected:
+            text = f"{row.address} {inputs.period}: corrected to {shown}"
+        else:
+            text = f"{row.address} {inputs.period}: recorded {shown}"
+        self.post_message(ReadingSaved(text))
+
+
+class FormReady(Message):
+    def __init__(self, row: MeasureRow, readings: list[ReadingRow]) -> None:
+        super().__init__()
+        self.row = row
+        self.readings = readings
+
+
+# --- the scorecard ------------------------------------------------------------------------
+
+
+class MeasuresScreen(_WritesReadings, Screen[None]):
+    """The scorecard: every active measure; enter opens one measure's history."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,k,q", "close", "Close", id="close"),
+        Binding("enter", "open_history", "History", id="open", tooltip="Readings and chart"),
+        Binding("a", "add_reading", "Add reading", id="add", tooltip="Add or correct a reading"),
+    ]
+    DEFAULT_CSS = """
+    MeasuresScreen { layout: vertical; }
+    MeasuresScreen #measures-title { height: 1; background: $primary-muted; padding: 0 1; }
+    MeasuresScreen #measures-table { height: 1fr; }
+    MeasuresScreen #measure-panel {
+        height: auto; border-top: tall $panel; background: $surface; padding: 0 1;
+    }
+    MeasuresScreen #measure-chart { height: 3; margin: 0 0 0 0; }
+    MeasuresScreen #measure-text { height: auto; }
+    """
+
+    def __init__(self, store: StoreAccess, *, user: str, read_only: bool, today: str = "") -> None:
+        super().__init__()
+        self.store = store
+        self.user = user
+        self.read_only = read_only
+        self.today = today
+        self.rows: list[MeasureRow] = []
+
+    def compose(self) -> ComposeResult:
+        title = Text("Measures of impact", style="bold")
+        if self.today:
+            title.append(f" · as at {self.today}")
+        title.append(" · latest reading, RAG and direction of travel", style="dim")
+        yield Static(title, id="measures-title")
+        yield DataTable(id="measures-table", cursor_type="row", zebra_stripes=False)
+        with Vertical(id="measure-panel"):
+            yield Static("", id="measure-text")
+            yield Sparkline([0.0], id="measure-chart", summary_function=max)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Measure", key="measure", width=34)
+        table.add_column("RAG", key="rag", width=6)
+        table.add_column("Latest", key="latest", width=16)
+        table.add_column("Period", key="period", width=8)
+        table.add_column("Target", key="target", width=16)
+        table.add_column("vs previous", key="prev", width=12)
+        table.add_column("vs last year", key="year", width=12)
+        table.add_column("Name", key="name")
+        table.loading = True
+        self._load()
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _load(self) -> None:
+        self.post_message(ScorecardLoaded(self.store.measures()))
+
+    def on_scorecard_loaded(self, message: ScorecardLoaded) -> None:
+        table = self.query_one(DataTable)
+        table.loading = False
+        kept = table.cursor_row
+        table.clear()
+        self.rows = message.rows
+        table.add_rows(
+            [
+                (
+                    Text(one_line(m.address)),
+                    rag_text(m.score.rag),
+                    Text(shown_value(m.score.value, m.unit)),
+                    Text(m.score.period or ""),
+                    Text(target_text(m)),
+                    Text(travel_text(m.score.vs_previous)),
+                    Text(travel_text(m.score.vs_last_year)),
+                    Text(one_line(m.name)),
+                )
+                for m in message.rows
+            ]
+        )
+        if not message.rows:
+            self.query_one("#measure-text", Static).update(
+                Text("No measures yet: add one with tracker add-measure KEY:REC.", style="dim")
+            )
+            self.query_one("#measure-chart", Sparkline).display = False
+            return
+        table.move_cursor(row=min(kept, len(message.rows) - 1), animate=False)
+        self._show(min(max(kept, 0), len(message.rows) - 1))
+        table.focus()
+
+    def _show(self, index: int) -> None:
+        if not 0 <= index < len(self.rows):
+            return
+        m = self.rows[index]
+        s = m.score
+        text = Text()
+        text.append(one_line(m.address), style="bold")
+        text.append(f"  {one_line(m.name)}\n")
+        text.append(f"Target {target_text(m)} (tolerance {format_number(m.tolerance)}%)")
+        if m.baseline is not None:
+            text.append(f" · baseline {shown_value(m.baseline, m.unit)}")
+        text.append(" · ")
+        text.append_text(rag_text(s.rag) if s.rag else Text("no reading yet", style="dim"))
+        if s.rag is not None:
+            text.append(
+                f" {shown_value(s.value, m.unit, m.latest_count, m.latest_of)} ({s.period})"
+            )
+        if m.latest_note:
+            text.append(f"\n{one_line(m.latest_note)}", style="italic")
+        text.append(f"\nLast {len(m.recent)} periods:", style="dim")
+        self.query_one("#measure-text", Static).update(text)
+        chart = self.query_one("#measure-chart", Sparkline)
+        chart.display = True
+        chart.data = [p.value for p in m.recent] or [0.0]
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show(event.cursor_row)
+
+    @on(DataTable.RowSelected, "#measures-table")
+    def _selected(self) -> None:
+        self.action_open_history()
+
+    def _current(self) -> MeasureRow | None:
+        index = self.query_one(DataTable).cursor_row
+        return self.rows[index] if 0 <= index < len(self.rows) else None
+
+    def action_open_history(self) -> None:
+        row = self._current()
+        if row is not None:
+            self.app.push_screen(
+                MeasureHistoryScreen(self.store, row, user=self.user, read_only=self.read_only),
+                callback=self._history_closed,
+            )
+
+    def _history_closed(self, _result: None) -> None:
+        self._load()
+
+    def action_add_reading(self) -> None:
+        row = self._current()
+        if row is not None:
+            self.open_form(row)
+
+    def on_reading_saved(self, message: ReadingSaved) -> None:
+        self.app.notify(message.text, title="Reading", markup=False)
+        self._load()
+
+    def on_reading_refused(self, message: ReadingRefused) -> None:
+        self.app.notify(message.text, title="Not saved", severity="error", markup=False)
+        self._load()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+# --- one measure's history ----------------------------------------------------------------
+
+
+class MeasureHistoryScreen(_WritesReadings, ModalScreen[None]):
+    """One measure: a chart of every reading, the readings, and each correction."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "close", "Close", id="close"),
+        Binding("a", "add_reading", "Add reading", id="add"),
+    ]
+    DEFAULT_CSS = """
+    MeasureHistoryScreen { align: center middle; }
+    MeasureHistoryScreen > #dialog {
+        width: 95%; height: 90%; border: thick $primary; background: $surface; padding: 0 1;
+    }
+    MeasureHistoryScreen #history-title { height: auto; }
+    MeasureHistoryScreen #history-chart { height: 5; margin: 1 0; }
+    MeasureHistoryScreen #chart-caption { height: 1; color: $text-muted; }
+    MeasureHistoryScreen DataTable { height: 1fr; }
+    MeasureHistoryScreen #corrections { height: auto; max-height: 6; }
+    MeasureHistoryScreen #hint { color: $text-muted; height: 1; }
+    """
+
+    def __init__(self, store: StoreAccess, row: MeasureRow, *, user: str, read_only: bool) -> None:
+        super().__init__()
+        self.store = store
+        self.row = row
+        self.user = user
+        self.read_only = read_only
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text(one_line(self.row.address), style="bold"), id="history-title")
+            yield Sparkline([0.0], id="history-chart", summary_function=max)
+            yield Static("", id="chart-caption")
+            yield DataTable(id="readings", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="corrections")
+            yield Static("a: add or correct a reading · escape: close · times are UTC", id="hint")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Period", "Value", "Note", "Recorded by", "When (UTC)")
+        table.loading = True
+        self._load()
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _load(self) -> None:
+        row = self.store.measure(self.row.address)
+        self.post_message(
+            ReadingsLoaded(row, self.store.readings(row.id), self.store.measure_history(row.id))
+        )
+
+    def on_readings_loaded(self, message: ReadingsLoaded) -> None:
+        self.row = m = message.row
+        s = m.score
+        title = Text(one_line(m.address), style="bold")
+        title.append(f"  {one_line(m.name)}\n", style="not bold")
+        title.append(f"Target {target_text(m)} · ")
+        title.append_text(rag_text(s.rag) if s.rag else Text("no reading yet", style="dim"))
+        if s.rag is not None:
+            title.append(f" {shown_value(s.value, m.unit)} ({s.period})")
+            if s.vs_previous:
+                title.append(f" · {travel_text(s.vs_previous)} on last period")
+            if s.vs_last_year:
+                title.append(f" · {travel_text(s.vs_last_year)} on last year")
+        if m.status == "retired":
+            title.append(" · RETIRED", style="bold")
+        self.query_one("#history-title", Static).update(title)
+        readings = message.readings
+        self.query_one("#history-chart", Sparkline).data = [r.value for r in readings] or [0.0]
+        caption = (
+            f"{len(readings)} readings, {readings[0].period} to {readings[-1].period}"
+            if readings
+            else "No readings yet."
+        )
+        self.query_one("#chart-caption", Static).update(caption)
+        table = self.query_one(DataTable)
+        table.loading = False
+        table.clear()
+        table.add_rows(
+            [
+                (
+                    Text(r.period),
+                    Text(shown_value(r.value, m.unit, r.count, r.of)),
+                    Text(one_line(r.note)[:80]),
+                    Text(one_line(r.updated_by)),
+                    Text(format_utc(r.updated_at)),
+                )
+                for r in readings
+            ]
+        )
+        if readings:
+            table.move_cursor(row=len(readings) - 1, animate=False)
+        corrections = [h for h in message.history if h.field.startswith("reading") and h.old]
+        text = Text()
+        if corrections:
+            text.append("Corrections:", style="bold")
+            for h in corrections[-5:]:
+                text.append(
+                    f"\n  {format_utc(h.at)} {one_line(h.by)} {one_line(h.field)}: "
+                    f"{one_line(h.old)} → {one_line(h.new)}"
+                )
+        self.query_one("#corrections", Static).update(text)
+        table.focus()
+
+    def action_add_reading(self) -> None:
+        self.open_form(self.row)
+
+    def on_reading_saved(self, message: ReadingSaved) -> None:
+        self.app.notify(message.text, title="Reading", markup=False)
+        self._load()
+
+    def on_reading_refused(self, message: ReadingRefused) -> None:
+        self.app.notify(message.text, title="Not saved", severity="error", markup=False)
+        self._load()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

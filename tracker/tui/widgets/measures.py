@@ -1,0 +1,100 @@
+"""Measures of impact in a panel: one line per measure with a sparkline.
+
+Each line reads: ref, RAG as a word, latest value against its target, the direction of
+travel as arrows with their words, then Textual's Sparkline of the last twelve periods.
+Used by the detail panel (the selected action's recommendation), the board view (the
+highlighted plan or recommendation) and the measures screen.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Sparkline, Static
+
+from tracker.domain.measures import MeasureRow, shown_value, travel_text
+from tracker.domain.text import one_line
+from tracker.tui.view import rag_text
+
+__all__ = ["SPARK_PERIODS", "MeasureLine", "MeasureList", "measure_text", "target_text"]
+
+SPARK_PERIODS = 12
+
+
+def target_text(m: MeasureRow) -> str:
+    """`≥ 85%` or `≤ 18 children`."""
+    return ("≥ " if m.direction == "up" else "≤ ") + shown_value(m.target, m.unit)
+
+
+def measure_text(m: MeasureRow, *, name: bool = True) -> Text:
+    """One measure as a line of text: never markup, RAG and travel as words."""
+    s = m.score
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(one_line(m.ref).ljust(6), style="bold")
+    text.append(" ")
+    if s.rag is None:
+        text.append("no reading yet", style="dim")
+    else:
+        text.append_text(rag_text(s.rag, width=5))
+        text.append(f" {shown_value(s.value, m.unit)} ({s.period}) vs target {target_text(m)}")
+        if s.vs_previous:
+            text.append(f"  {travel_text(s.vs_previous)} on last period")
+        if s.vs_last_year:
+            text.append(f"  {travel_text(s.vs_last_year)} on last year")
+    if name:
+        text.append(f"  {one_line(m.name)}", style="dim")
+    return text
+
+
+class MeasureLine(Horizontal):
+    """A measure's sparkline of its last twelve periods, then its line of text."""
+
+    DEFAULT_CSS = """
+    MeasureLine { height: 1; }
+    MeasureLine > Sparkline { width: 12; height: 1; margin-right: 1; }
+    MeasureLine > Static { width: 1fr; height: 1; }
+    """
+
+    def __init__(self, measure: MeasureRow) -> None:
+        super().__init__()
+        self.measure = measure
+
+    def compose(self) -> ComposeResult:
+        values = [p.value for p in self.measure.recent[-SPARK_PERIODS:]]
+        # A lower-is-better measure is drawn as it is; the words say which way is better.
+        yield Sparkline(values or [0.0], summary_function=max)
+        yield Static(measure_text(self.measure))
+
+
+class MeasureList(Vertical):
+    """Up to `limit` measures, one line each, with a heading; empty shows nothing."""
+
+    DEFAULT_CSS = """
+    MeasureList { height: auto; }
+    MeasureList > .measures-heading { height: 1; text-style: bold; }
+    """
+
+    def __init__(self, *, limit: int = 6, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.limit = limit
+        self.shown: list[MeasureRow] = []
+
+    def show(self, measures: list[MeasureRow], *, heading: str = "Measures of impact") -> None:
+        """Replace the lines; the heading says how many there are when some are left out."""
+        if [m.id for m in measures] == [m.id for m in self.shown] and all(
+            a.version == b.version and a.score == b.score
+            for a, b in zip(measures, self.shown, strict=True)
+        ):
+            return
+        self.shown = list(measures)
+        self.remove_children()
+        self.display = bool(measures)
+        if not measures:
+            return
+        more = len(measures) - self.limit
+        title = f"{heading} ({len(measures)}"
+        title += f"; {self.limit} shown, k for the scorecard)" if more > 0 else ")"
+        lines: list[Static | MeasureLine] = [Static(title, classes="measures-heading")]
+        lines += [MeasureLine(m) for m in measures[: self.limit]]
+        self.mount_all(lines)
