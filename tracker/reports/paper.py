@@ -13,15 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO
 
-from sqlalchemy import select
-
 from tracker.domain.dates import format_date, format_utc, long_date, short_date
 from tracker.domain.measures import MeasureRow
 from tracker.domain.records import ActionRow, Filters, TreeNode
 from tracker.domain.rules import OPEN_STATUSES, Rag, RuleSettings, roll_up
 from tracker.domain.text import counted, json_text, one_line
 from tracker.formats.snapshot import neutralise
-from tracker.storage.models import ACTION, JUDGEMENT, PLAN
 from tracker.storage.store import Store
 from tracker.storage.timeline import (
     ChangeEntry,
@@ -339,30 +336,7 @@ def build_board_paper(
     nodes = [n for n in store.tree(settings=settings) if plan is None or n.plan_key == plan]
     if plan is not None and not nodes:
         raise no_plan(plan)
-    with store._reading() as session:
-        info = {
-            row.key: row
-            for row in session.execute(
-                select(
-                    PLAN.id,
-                    PLAN.key,
-                    PLAN.authority,
-                    PLAN.title,
-                    PLAN.inspection_type,
-                    PLAN.inspection_start,
-                    PLAN.inspection_end,
-                    PLAN.published,
-                    PLAN.overall_judgement,
-                )
-            )
-        }
-        grades: dict[int, list[tuple[str, str]]] = {}
-        for plan_id, area, grade in session.execute(
-            select(JUDGEMENT.plan_id, JUDGEMENT.area, JUDGEMENT.grade).order_by(
-                JUDGEMENT.plan_id, JUDGEMENT.position
-            )
-        ):
-            grades.setdefault(plan_id, []).append((area, grade))
+    info = store.plan_headers()
     by_key: dict[str, PlanSection] = {}
     for node in nodes:
         p = info[node.plan_key]
@@ -375,7 +349,7 @@ def build_board_paper(
             inspection_end=p.inspection_end,
             published=p.published,
             overall_judgement=p.overall_judgement,
-            judgements=grades.get(p.id, []),
+            judgements=[(j.area, j.grade) for j in p.judgements],
             node=node,
             counts={"actions": 0, "complete": 0, "open": 0, "overdue": 0, "blocked": 0},
         )
@@ -636,19 +610,14 @@ class BoardView:
 
 def board_view(store: Store, *, settings: RuleSettings, months: int = 12) -> BoardView:
     """Plans and recommendations with RAG and progress, and each plan's monthly trend."""
-    from sqlalchemy import func
-
     from tracker.storage.timeline import monthly_trends
 
-    with store._reading() as session:
-        progress: float | None = session.execute(
-            select(func.avg(ACTION.progress)).where(ACTION.status != "cancelled")
-        ).scalar_one()
+    progress = store.average_progress()
     return BoardView(
         today=settings.today,
         plans=store.tree(settings=settings),
         trends=monthly_trends(store, settings=settings, months=months),
-        progress=float(progress) if progress is not None else None,
+        progress=progress,
     )
 
 

@@ -219,7 +219,7 @@ class MeasureStore:
             .where(RD.period_index >= top.c.top - 12)
             .order_by(RD.measure_id, RD.period_index)
         )
-        with self.store._reading() as session:
+        with self.store.reading() as session:
             measures = session.execute(stmt).all()
             by_measure: dict[int, list[tuple[str, float, str | None, Any, Any]]] = {}
             for mid, period, value, note, count, of in session.execute(readings):
@@ -232,7 +232,7 @@ class MeasureStore:
         for row in self.scorecard(plan=key, include_retired=True):
             if row.ref == ref:
                 return row
-        with self.store._reading() as session:
+        with self.store.reading() as session:
             if session.execute(select(P.id).where(P.key == key)).first() is None:
                 raise NotFoundError(f"no plan {key!r} in the store")
         raise NotFoundError(f"no measure {ref!r} in plan {key!r}")
@@ -253,7 +253,7 @@ class MeasureStore:
             .where(RD.measure_id == measure_id)
             .order_by(RD.period_index)
         )
-        with self.store._reading() as session:
+        with self.store.reading() as session:
             return [ReadingRow(*r) for r in session.execute(stmt)]
 
     def history(self, measure_id: int) -> list[HistoryEntry]:
@@ -263,7 +263,7 @@ class MeasureStore:
             .where(MH.measure_id == measure_id)
             .order_by(MH.id)
         )
-        with self.store._reading() as session:
+        with self.store.reading() as session:
             return [HistoryEntry._make(r) for r in session.execute(stmt)]
 
     def stamp(self) -> tuple[int, int]:
@@ -272,7 +272,7 @@ class MeasureStore:
             select(func.count()).select_from(MeasureHistory).scalar_subquery(),
             select(func.count()).select_from(Measure).scalar_subquery(),
         )
-        with self.store._reading() as session:
+        with self.store.reading() as session:
             row = session.execute(stmt).one()
         return int(row[0]), int(row[1])
 
@@ -440,7 +440,7 @@ class MeasureStore:
                 session.execute(insert(MeasureHistory), history)
             return result
 
-        return self.store._write(work)
+        return self.store.write(work)
 
     def add_measure(
         self,
@@ -487,7 +487,7 @@ class MeasureStore:
             )
             return f"{key}:{ref}"
 
-        return self.store._write(work)
+        return self.store.write(work)
 
     def edit_measure(
         self,
@@ -563,7 +563,7 @@ class MeasureStore:
                 for e in entries
             ]
 
-        return self.store._write(work)
+        return self.store.write(work)
 
 
 def _with_ref(data: MeasureData, ref: str) -> MeasureData:

@@ -136,7 +136,7 @@ def owner_summaries(
         .group_by(A.owner)
     )
     found: dict[str, OwnerSummary] = {}
-    with store._reading() as session:
+    with store.reading() as session:
         for owner, n, live, overdue, due_soon, stale in session.execute(stmt):
             found[owner] = OwnerSummary(
                 name=owner,
@@ -159,14 +159,14 @@ def owner_summaries(
 
 def owner_email(store: Store, name: str) -> tuple[str | None, int]:
     """An owner's address (None if none) and their record's version (0 if no record)."""
-    with store._reading() as session:
+    with store.reading() as session:
         row = session.execute(select(O.email, O.version).where(O.name == name)).first()
     return (row[0], int(row[1])) if row is not None else (None, 0)
 
 
 def owner_emails(store: Store) -> dict[str, str | None]:
     """Every recorded owner's address (None where it was cleared)."""
-    with store._reading() as session:
+    with store.reading() as session:
         found: dict[str, str | None] = {}
         for name, email in session.execute(select(O.name, O.email)):
             found[name] = email
@@ -182,7 +182,7 @@ def owner_history(store: Store, name: str) -> list[OwnerEntry]:
         .where(O.name == name)
         .order_by(OH.id)
     )
-    with store._reading() as session:
+    with store.reading() as session:
         return [OwnerEntry(*row) for row in session.execute(stmt)]
 
 
@@ -252,7 +252,7 @@ def set_email(
         _owner_entry(session, owner_id, now, user, "email", old, address, note)
         return EmailChange(name, old, address, version + 1)
 
-    return store._write(work)
+    return store.write(work)
 
 
 def rename_owner(
@@ -320,7 +320,7 @@ def rename_owner(
         email, dropped = _move_record(session, records, old, target, now, user, why)
         return RenameResult(old, target, len(owned), email, dropped)
 
-    return store._write(work)
+    return store.write(work)
 
 
 def _move_record(
@@ -400,7 +400,7 @@ def _taken_today(owner: str, day: date) -> ColumnElement[bool]:
 def reminded_on(store: Store, day: date) -> set[str]:
     """The owners who were sent a reminder (or have one on its way) on `day`."""
     stmt = select(REMINDER.owner).where(REMINDER.day == day, REMINDER.status.in_((SENDING, SENT)))
-    with store._reading() as session:
+    with store.reading() as session:
         return {owner for (owner,) in session.execute(stmt)}
 
 
@@ -454,7 +454,7 @@ def claim_reminder(
             )
         return int(reminder_id)
 
-    return store._write(work)
+    return store.write(work)
 
 
 def finish_reminder(store: Store, reminder_id: int, *, sent: bool, detail: str | None) -> None:
@@ -468,7 +468,7 @@ def finish_reminder(store: Store, reminder_id: int, *, sent: bool, detail: str |
             .values(status=SENT if sent else FAILED, detail=detail, at=now)
         )
 
-    store._write(work)
+    store.write(work)
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,7 +509,7 @@ def reminders(store: Store, *, day: date | None = None) -> list[ReminderRecord]:
         .join(Plan, PLAN.id == A.plan_id)
         .order_by(REMINDER_ACTION.reminder_id, A.order_key)
     )
-    with store._reading() as session:
+    with store.reading() as session:
         rows = list(session.execute(stmt))
         by_reminder: dict[int, list[str]] = {}
         for reminder_id, key, ref in session.execute(listed):

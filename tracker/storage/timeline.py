@@ -21,6 +21,7 @@ from tracker.domain.filtering import check_statuses, matches, rag_filter
 from tracker.domain.records import ActionRow, Filters, ViewCounts
 from tracker.domain.rules import OPEN_STATUSES, RuleSettings
 from tracker.storage.models import ACTION, HISTORY, PLAN, Action, History, Plan
+from tracker.storage.sqlrules import rows_select
 from tracker.storage.store import Store
 
 __all__ = [
@@ -109,7 +110,7 @@ def actions_as_of(
     undo: dict[int, dict[str, Any]] = {}
     moves: dict[int, int] = {}
     stamps: dict[int, tuple[datetime, str]] = {}
-    with store._reading() as session:
+    with store.reading() as session:
         for action_id, name, old in session.execute(undo_stmt):
             if name in _REPLAYED:
                 undo.setdefault(action_id, {})[name] = _value(name, old)
@@ -119,8 +120,8 @@ def actions_as_of(
         for action_id, at, by in session.execute(stamp_stmt):
             stamps[action_id] = (at, by)
     scope = Filters(plan=wanted.plan, rec=wanted.rec)
-    stmt = store._rows_select(scope, settings).where(A.created_at < cutoff)
-    with store._reading() as session:
+    stmt = rows_select(scope, settings).where(A.created_at < cutoff)
+    with store.reading() as session:
         result = session.connection().execution_options(yield_per=2000).execute(stmt)
         for raw in result:
             row = ActionRow._make(raw)
@@ -317,7 +318,7 @@ def changes_between(
         created_stmt = created_stmt.where(P.key == plan)
     log = ChangeLog(since=since, until=until)
     completed_ids: set[int] = set()
-    with store._reading() as session:
+    with store.reading() as session:
         for at, by, key, ref, name, old, new, note, action_id in session.execute(stmt):
             log.entries.append(ChangeEntry(at, by, key, ref, name, old, new, note))
             if name == "status" and new == "complete":
@@ -434,7 +435,7 @@ def _trends(
         plan_ids = select(P.id).where(P.key == plan)
         actions_stmt = actions_stmt.where(A.plan_id.in_(plan_ids))
         history_stmt = history_stmt.join(Action, A.id == H.action_id).where(A.plan_id.in_(plan_ids))
-    with store._reading() as session:
+    with store.reading() as session:
         state = {
             aid: [status, deadline, created, key if by_plan else ""]
             for aid, status, deadline, created, key in session.execute(actions_stmt)
