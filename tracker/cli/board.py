@@ -60,7 +60,15 @@ def cmd_report(ctx: Context) -> int:
     fmt = args.format
     if fmt is None:
         suffix = Path(args.output).suffix.lower() if args.output else ""
-        fmt = "html" if suffix in (".html", ".htm") else "markdown"
+        fmt = "html" if suffix in (".html", ".htm") else "pdf" if suffix == ".pdf" else "markdown"
+    if fmt == "pdf":
+        from tracker.cli.workbooks import check_binary_target
+        from tracker.reports.pdf import missing_pdf_support
+
+        check_binary_target(args.output, ctx.out, "pdf", "board.pdf")
+        problem = missing_pdf_support()
+        if problem is not None:
+            raise TrackerError(problem)  # before the store is read: nothing else to do
     store = ctx.open_store(create=False)
     try:
         paper = build_board_paper(
@@ -77,6 +85,15 @@ def cmd_report(ctx: Context) -> int:
         store.close()
     if not paper.plans:
         raise TrackerError("no plans in the store yet: load one with 'tracker import FILE.toml'")
+    if fmt == "pdf":
+        from tracker.cli.workbooks import binary
+        from tracker.reports.pdf import board_paper_pdf
+
+        with output(args.output, ctx.out) as out:
+            board_paper_pdf(paper, binary(out))
+        if args.output and args.output != "-":
+            sys.stderr.write(f"wrote the board paper to {args.output} (as at {settings.today})\n")
+        return 0
     text = board_paper_html(paper) if fmt == "html" else board_paper_markdown(paper)
     with output(args.output, ctx.out) as out:
         out.write(text)
@@ -102,8 +119,8 @@ def add_commands(command: CommandAdder) -> dict[str, Command]:
     )
     p.add_argument(
         "--format",
-        choices=("markdown", "html"),
-        help="default: html when --output ends in .html, else markdown",
+        choices=("markdown", "html", "pdf"),
+        help="default: html or pdf when --output ends in .html or .pdf, else markdown",
     )
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE (else standard output)")
     p.add_argument(

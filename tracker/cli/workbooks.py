@@ -1,5 +1,5 @@
-"""Excel on the command line: which format `export` writes, where a workbook may go, and
-which reader `import-sheet` uses for a file.
+"""Excel (and other binary files) on the command line: which format `export` writes, where
+a workbook or a PDF may go, and which reader `import-sheet` uses for a file.
 """
 
 from __future__ import annotations
@@ -28,9 +28,14 @@ def export_format(fmt: str | None, output: str | None) -> str:
 
 def check_workbook_target(output: str | None, out: IO[str]) -> None:
     """A workbook is binary: never poured onto a terminal."""
+    check_binary_target(output, out, "xlsx", "FILE.xlsx")
+
+
+def check_binary_target(output: str | None, out: IO[str], fmt: str, example: str) -> None:
+    """A binary file (a workbook, a PDF) is never poured onto a terminal."""
     if (not output or output == "-") and out.isatty():
         raise UsageError(
-            "--format xlsx: a workbook is not shown on a terminal; give --output FILE.xlsx"
+            f"--format {fmt}: a binary file is not shown on a terminal; give --output {example}"
         )
 
 

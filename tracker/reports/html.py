@@ -56,6 +56,7 @@ caption { caption-side: top; text-align: left; color: var(--muted); font-size: 8
   padding: 0 0 3px; }
 th[scope="row"] { background: none; border-bottom: 1px solid var(--rule); font-weight: 600;
   padding: 4px 6px; vertical-align: top; }
+th[scope="row"] .meta { font-weight: 400; }
 header.paper { border-bottom: 4px solid var(--accent); padding-bottom: 12px; margin-bottom: 18px; }
 header.paper .kicker { text-transform: uppercase; letter-spacing: .08em; font-size: 8.5pt;
   color: var(--muted); margin: 0; }
