@@ -34,8 +34,10 @@ if TYPE_CHECKING:
     from tracker.reports.paper import BoardView
     from tracker.storage.measures import ReadingResult
     from tracker.storage.store import Store
+    from tracker.storage.timeline import TrendPoint  # SQLAlchemy: named for types only
 
-__all__ = ["StoreAccess", "StoreOrAccess"]
+# TrendPoint is named here so the screens take the store's shapes from this door too.
+__all__ = ["StoreAccess", "StoreOrAccess", "TrendPoint"]
 
 DEFAULT_READ_ONLY_REASON = "the store is open read-only"
 

@@ -9,7 +9,7 @@ word as well as its colour.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -26,11 +26,13 @@ from tracker.domain.measures import MeasureRow
 from tracker.domain.rules import RuleSettings, roll_up
 from tracker.domain.text import one_line, truncate
 from tracker.reports.paper import BoardView
-from tracker.storage.timeline import TrendPoint
 from tracker.tui.data import StoreAccess
 from tracker.tui.failures import ReportsFailures
 from tracker.tui.view import middle_truncate, rag_text
 from tracker.tui.widgets.measures import MeasureList
+
+if TYPE_CHECKING:
+    from tracker.tui.data import TrendPoint
 
 __all__ = ["BoardScreen", "progress_bar", "trend_chart"]
 
