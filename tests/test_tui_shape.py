@@ -22,6 +22,7 @@ from tracker.tui.palette import TrackerCommands
 from tracker.tui.screens import export
 from tracker.tui.screens.edit import EditScreen
 from tracker.tui.screens.export import ExportScreen
+from tracker.tui.screens.measures import MeasuresScreen
 from tracker.tui.view import SORTS, ViewState
 
 
@@ -96,6 +97,10 @@ async def test_an_unwritable_store_is_found_read_only_once_the_screen_is_up(
         await settle(pilot)
         assert not isinstance(app.screen, EditScreen)
         assert "Nothing can be changed: you may not write to this store." in notifications(app)
+        await pilot.press("escape", "k")
+        await settle(pilot)
+        assert isinstance(app.screen, MeasuresScreen)
+        assert app.screen.read_only  # the measures screen follows the check too
 
 
 async def test_the_export_dialog_checks_paths_in_a_worker_once_typing_pauses(

@@ -89,13 +89,15 @@ class TrackerApp(App[int]):
     def action_measures(self) -> None:
         from tracker.tui.screens.measures import MeasuresScreen  # loads on first use
 
-        if isinstance(self.screen, MainScreen):
+        screen = self.screen
+        if isinstance(screen, MainScreen):
             session = self.session
             self.push_screen(
                 MeasuresScreen(
                     session.store,
                     user=session.user,
-                    read_only=session.read_only,
+                    # The flag, or what the main screen's write check found since.
+                    read_only=screen.controller.refusal is not None,
                     today=session.settings.today.isoformat(),
                 )
             )
