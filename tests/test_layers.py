@@ -52,6 +52,8 @@ def test_the_tree_keeps_every_contract(tree_copy: Path) -> None:
         ("domain/text.py", "import sqlalchemy", "The domain is pure"),
         ("reports/paper.py", "import textual", "The core never imports Textual"),
         ("tui/widgets/detail.py", "import tracker.storage.store", "The TUI reaches the store"),
+        ("reports/paper.py", "import tracker.storage.models", "Reports use the store's public API"),
+        ("reports/html.py", "import sqlalchemy", "Reports use the store's public API"),
     ],
 )
 def test_an_import_across_a_layer_breaks_a_contract(
