@@ -474,7 +474,11 @@ def _not_a_workbook_zip(path: Path) -> Path:
         (_corrupt, "is damaged"),
         (_not_a_workbook_zip, "is a zip archive but not an Excel workbook"),
         (_million_rows, "has 1,000,001 rows; tracker reads at most 100,000"),
-        (_uncounted_rows, "has more than 100,000 rows; tracker reads at most 100,000"),
+        pytest.param(
+            _uncounted_rows,
+            "has more than 100,000 rows; tracker reads at most 100,000",
+            marks=pytest.mark.slow,
+        ),
         (_formulas, "cells hold formulas with no saved value (first Sheet!A2)"),
     ],
 )

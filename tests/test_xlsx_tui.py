@@ -32,6 +32,14 @@ async def test_x_then_excel_writes_the_overdue_view_as_a_workbook(
         await pilot.click(excel)
         await settle(pilot)
         assert field.value == str(tmp_path / "board.xlsx")
+        field.value = str(tmp_path / "typed.csv")  # typing a suffix picks that format
+        await settle(pilot)
+        csv_button = next(b for b in dialog.query(RadioButton) if b.name == ".csv")
+        assert csv_button.value
+        assert not excel.value
+        field.value = str(tmp_path / "board.xlsx")
+        await settle(pilot)
+        assert excel.value
         await pilot.press("enter")
         await settle(pilot)
         target = tmp_path / "board.xlsx"

@@ -145,6 +145,10 @@ class ExportScreen(ModalScreen[Path | None]):
             self._timer.stop()
         value = event.value
         self._timer = self.set_timer(DEBOUNCE, lambda: self._check(value, submit=False))
+        suffix = Path(value.strip()).suffix.lower()  # a typed .xlsx or .csv picks its format
+        for button in self.query(RadioButton):
+            if button.name == suffix and not button.value:
+                button.value = True
 
     @work(thread=True, exclusive=True, group="check", exit_on_error=False)
     def _check(self, text: str, *, submit: bool) -> None:
