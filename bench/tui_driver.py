@@ -105,7 +105,7 @@ async def drive(db: str, today: date) -> dict[str, float | int]:
                     screen.state.filters.overdue
                     and widget.total == overdue
                     and (overdue == 0 or widget.row_at(0) is not None)
-                    and screen.counts.total == overdue
+                    and screen.controller.counts.total == overdue
                 )
 
             await _until(overdue_shown, "the overdue view")
