@@ -238,3 +238,32 @@ def test_read_only_store_refuses_owner_changes(store: Store, sqlite_url: str) ->
             rename_owner(reader, LADO, "X", user="amy")
     finally:
         reader.close()
+
+
+def test_exact_owner_filter_in_both_readers(store: Store, db_url: str) -> None:
+    """`owner_is` (the owners screen's enter) is exact; `owner` is the typed substring."""
+    from tracker.domain.filtering import matches
+    from tracker.storage.fastread import FastReader
+
+    exact = Filters(owner_is="Head of Service, Front Door")
+    rows = list(store.iter_actions(filters=exact, settings=SETTINGS))
+    assert rows
+    assert {r.owner for r in rows} == {"Head of Service, Front Door"}
+    loose = list(store.iter_actions(filters=Filters(owner="Head of Service"), settings=SETTINGS))
+    assert len(loose) > len(rows)
+    assert all(matches(r, exact, SETTINGS) == (r.owner == exact.owner_is) for r in loose)
+    assert not list(
+        store.iter_actions(
+            filters=Filters(owner_is="head of service, front door"), settings=SETTINGS
+        )
+    )
+    if db_url.startswith("sqlite"):
+        reader = FastReader.open(store.location)
+        assert reader is not None
+        try:
+            for filters in (exact, Filters(owner_is=LADO, stale=True)):
+                assert list(reader.iter_actions(filters=filters, settings=SETTINGS)) == list(
+                    store.iter_actions(filters=filters, settings=SETTINGS)
+                )
+        finally:
+            reader.close()

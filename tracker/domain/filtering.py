@@ -40,6 +40,7 @@ FILTER_KEYS: tuple[str, ...] = (
     "plan",
     "rec",
     "owner",
+    "owner_is",
     "statuses",
     *(f"rag:{word}" for word in RAG_FILTERS),
     "overdue",
@@ -75,6 +76,8 @@ def active_filters(filters: Filters) -> list[str]:
         keys.append("rec")
     if filters.owner:
         keys.append("owner")
+    if filters.owner_is is not None:
+        keys.append("owner_is")
     if filters.statuses:
         check_statuses(filters.statuses)
         keys.append("statuses")
@@ -107,6 +110,8 @@ def matches(row: ActionRow, filters: Filters, settings: RuleSettings) -> bool:
     if filters.rec and row.rec_ref != filters.rec:
         return False
     if filters.owner and filters.owner.casefold() not in row.owner.casefold():
+        return False
+    if filters.owner_is is not None and row.owner != filters.owner_is:
         return False
     if filters.statuses and row.status not in filters.statuses:
         return False

@@ -103,6 +103,9 @@ class Filters:
     due_soon: bool = False
     search: str | None = None
     stale: bool = False
+    # Exactly this owner text (one owner's own list, from the owners screen); `owner` is
+    # the any-case substring a user types.
+    owner_is: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,7 @@ def parameters(filters: Filters, settings: RuleSettings) -> dict[str, Any]:
     values["plan"] = filters.plan
     values["rec"] = filters.rec
     values["owner"] = like_term(filters.owner) if filters.owner else None
+    values["owner_is"] = filters.owner_is
     values["statuses"] = list(filters.statuses)
     values["search"] = like_term(filters.search) if filters.search else None
     return values

@@ -14,6 +14,7 @@ WHERE: dict[str, str] = {
     'plan': '"plan"."key" = :plan',
     'rec': 'recommendation.ref = :rec',
     'owner': "lower(action.owner) LIKE '%' || lower(:owner) || '%' ESCAPE '/'",
+    'owner_is': 'action.owner = :owner_is',
     'statuses': 'action.status IN (__[POSTCOMPILE_statuses])',
     'rag:RED': 'action.status = :s_blocked OR action.status IN (__[POSTCOMPILE_s_working]) AND action.deadline < :red_before',
     'rag:AMBER': 'action.status IN (__[POSTCOMPILE_s_working]) AND (action.deadline < :today AND action.deadline >= :red_before OR action.status = :s_not_started AND action.deadline >= :today AND action.deadline <= :due_soon_limit)',

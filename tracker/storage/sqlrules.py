@@ -188,6 +188,7 @@ _FILTERS: dict[str, Callable[[Values], ColumnElement[bool]]] = {
     "plan": lambda v: P.key == _p(v, "plan"),
     "rec": lambda v: R.ref == _p(v, "rec"),
     "owner": lambda v: A.owner.icontains(_p(v, "owner"), escape=LIKE_ESCAPE),
+    "owner_is": lambda v: A.owner == _p(v, "owner_is"),
     "statuses": lambda v: A.status.in_(_p(v, "statuses")),
     **{f"rag:{word}": partial(_rag, word) for word in (*RAG_RANKS, "NONE")},
     "overdue": _overdue,

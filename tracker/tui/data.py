@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
+from tracker.domain.owners import OwnerSummary
 from tracker.domain.records import (
     ActionChanges,
     ActionRow,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from tracker.domain.measures import MeasureRow, ReadingRow
     from tracker.reports.paper import BoardView
     from tracker.storage.measures import ReadingResult
+    from tracker.storage.owners import EmailChange
     from tracker.storage.store import Store
     from tracker.storage.timeline import TrendPoint  # SQLAlchemy: named for types only
 
@@ -218,6 +220,20 @@ class StoreAccess:
         from tracker.reports.paper import board_view
 
         return board_view(self.full(), settings=settings, months=months)
+
+    def owner_summaries(self, *, settings: RuleSettings) -> list[OwnerSummary]:
+        """Each owner with their counts and address (tracker.storage.owners)."""
+        from tracker.storage.owners import owner_summaries
+
+        return owner_summaries(self.full(), settings=settings)
+
+    def set_owner_email(
+        self, name: str, email: str | None, *, user: str, expected_version: int
+    ) -> EmailChange:
+        """Record (None: clear) an owner's address; refused if the owner changed since read."""
+        from tracker.storage.owners import set_email
+
+        return set_email(self.full(), name, email, user=user, expected_version=expected_version)
 
     def get_action(self, action_id: int, *, settings: RuleSettings) -> ActionRow:
         return self.full().get_action(action_id, settings=settings)

@@ -60,6 +60,18 @@ def main_screen_commands(screen: MainScreen) -> Iterator[SystemCommand]:
         lambda: view.filter(due_soon=not f.due_soon),
     )
     yield SystemCommand(
+        "filter: Not updated" if not f.stale else "filter: Not updated off",
+        "Show all actions again (key n)"
+        if f.stale
+        else "Open actions with no update of any kind for over the update window (key n)",
+        screen.action_toggle_stale,
+    )
+    yield SystemCommand(
+        "view: Owners",
+        "Each owner's open, overdue, due-soon and stale counts and address (key w)",
+        screen.action_owners,
+    )
+    yield SystemCommand(
         "filter: Clear all", "Show every action (key escape)", lambda: view.set_filters(Filters())
     )
     yield SystemCommand(

@@ -96,6 +96,8 @@ class ViewState:
             parts.append(f"plan {f.plan}" + (f" {f.rec}" if f.rec else ""))
         if f.owner:
             parts.append(f"owner ~ {f.owner!r}")
+        if f.owner_is is not None:
+            parts.append(f"owner {f.owner_is!r}")
         if f.statuses:
             parts.append("status " + "/".join(status_label(s) for s in f.statuses))
         if f.rag:

@@ -79,6 +79,8 @@ class MainScreen(ReportsFailures, Screen[None]):
         Binding("s", "next_sort", "Sort", id="sort", tooltip="Order by the next column"),
         Binding("S", "reverse_sort", "Reverse", show=False, id="reverse"),
         Binding("t", "toggle_tree", "Tree", show=False, id="tree"),
+        Binding("n", "toggle_stale", "Not updated", show=False, id="stale"),
+        Binding("w", "owners", "Owners", show=False, id="owners"),
     ]
 
     def __init__(self, session: Session) -> None:
@@ -161,6 +163,28 @@ class MainScreen(ReportsFailures, Screen[None]):
 
     def action_toggle_overdue(self) -> None:
         self.controller.filter(overdue=not self.state.filters.overdue)
+
+    def action_toggle_stale(self) -> None:
+        self.controller.filter(stale=not self.state.filters.stale)
+
+    def action_owners(self) -> None:
+        """The owners screen; `enter` there shows that owner's own actions here."""
+        if self.app.screen is not self:
+            return  # queued behind a key that opened another screen
+        from tracker.tui.screens.owners import OwnersScreen
+
+        def chosen(owner: str | None) -> None:
+            if owner is not None:
+                state = self.state.unfiltered().with_filters(owner_is=owner)
+                self.controller.set_state(state, keep=False)
+
+        screen = OwnersScreen(
+            self.session.store,
+            self.settings,
+            user=self.session.user,
+            read_only=self.controller.refusal,
+        )
+        self.app.push_screen(screen, callback=chosen)
 
     def action_search(self) -> None:
         search = self.query_one("#search", Input)

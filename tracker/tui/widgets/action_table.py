@@ -64,7 +64,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("status", "Status", 11, 40),
     Column("progress", "Done", 4, 50),
     Column("rag", "RAG", 5, 0),
-    Column("flag", "Flag", 12, 20, sortable=False),
+    Column("flag", "Flag", 13, 20, sortable=False),  # "no update 45d" whole
 )
 MIN_DESCRIPTION = 20
 # Status and Done repeat what the RAG and the detail panel say: they show only while the
@@ -403,6 +403,8 @@ class ActionTable(ScrollView, can_focus=True):
                     cell_style = style + DUE_SOON_STYLE
                 elif row.stale(settings):
                     value = stale_label(row, settings)
+                    if len(value) > col_width:  # 100 days and more: the detail says it whole
+                        value = f"no upd {row.days_since_update(settings.today)}d"
                     cell_style = style + STALE_STYLE
                 else:
                     value = ""
