@@ -107,6 +107,22 @@ def test_one_message_per_owner_with_the_right_recipients_and_actions(
         subject = message["Subject"]
         assert subject.startswith("Improvement plan actions: ")
         assert subject.endswith(f"({PLAN})")
+    # Each action with its address, flag, description, deadline and days.
+    hos = _parsed(received[ADDRESSES["Head of Safeguarding"]].content)
+    body = hos.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert f"- {PLAN}:R3.3  [OVERDUE 40d, no update 55d]" in text
+    assert "  Audit LADO files quarterly" in text
+    assert "  Deadline 2026-10-16; in progress; 40 days overdue" in text
+    assert hos["Subject"] == (
+        f"Improvement plan actions: 1 overdue, 0 due soon, 0 not updated ({PLAN})"
+    )
+    html_part = hos.get_body(preferencelist=("html",))
+    assert html_part is not None
+    assert "<td>2026-10-16</td><td>40</td><td>OVERDUE 40d, no update 55d</td>" in (
+        html_part.get_content()
+    )
     # Each message is recorded: who, when, which actions.
     records = _sent_records(store)
     assert {o: set(a) for o, a in records.items()} == {o: _expected(store, o) for o in ADDRESSES}
@@ -329,6 +345,8 @@ def test_outbox_writes_one_eml_per_owner(store: Store, db_url: str, tmp_path: Pa
         (("--smtp", "127.0.0.1:2525"), "--smtp needs a sender"),
         (("--smtp", "127.0.0.1:99999", "--from", SENDER), "--smtp: '127.0.0.1:99999': the port"),
         (("--dry-run", "--from", "not an address"), "--from: 'not an address'"),
+        (("--smtp", "127.0.0.1", "--from", SENDER, "--timeout", "-1"), "0.1 to 600 seconds"),
+        (("--smtp", "127.0.0.1", "--from", SENDER, "--timeout", "soon"), "number of seconds"),
     ],
 )
 def test_bad_command_lines(

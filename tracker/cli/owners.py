@@ -202,6 +202,19 @@ def cmd_owner_show(ctx: Context) -> int:
     return 0
 
 
+def _seconds(text: str) -> float:
+    """A --timeout: a number of seconds from 0.1 to 600."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--timeout must be a number of seconds, not {text!r}"
+        ) from None
+    if not 0.1 <= value <= 600:
+        raise argparse.ArgumentTypeError(f"--timeout must be 0.1 to 600 seconds, not {text}")
+    return value
+
+
 DEFAULT_SENDER = "tracker@tracker.invalid"  # for --dry-run and --outbox without --from
 
 
@@ -452,7 +465,7 @@ def add_commands(command: CommandAdder) -> dict[str, Command]:
     )
     p.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=30.0,
         metavar="SECONDS",
         help="give up on a server that does not answer (default 30)",

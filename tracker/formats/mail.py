@@ -152,6 +152,16 @@ def subject_line(reminder: OwnerReminder) -> str:
     return one_line(f"Improvement plan actions: {', '.join(counts)} ({shown})")
 
 
+def days_phrase(item: ReminderItem) -> str:
+    """The item's days in words: `40 days overdue`, `due in 5 days`, `55 days since ...`."""
+    n = item.days
+    if item.kind == OVERDUE:
+        return f"{_plural(n, 'day')} overdue"
+    if item.kind == DUE_SOON:
+        return "due today" if n == 0 else f"due in {_plural(n, 'day')}"
+    return f"{_plural(n, 'day')} since its last update"
+
+
 def _long_date(value: date) -> str:
     return f"{value.day} {value:%B %Y}"
 
@@ -172,7 +182,10 @@ def _text_body(reminder: OwnerReminder, settings: RuleSettings, sender_name: str
         for i in items:
             lines.append(f"- {i.address}  [{i.flag}]")
             lines.append(f"  {one_line(i.description)}")
-            lines.append(f"  Deadline {i.deadline.isoformat()}; {i.status.replace('_', ' ')}")
+            lines.append(
+                f"  Deadline {i.deadline.isoformat()}; {i.status.replace('_', ' ')}; "
+                f"{days_phrase(i)}"
+            )
     lines += [
         "",
         "Please record progress, a note or a new deadline with its reason, so the next "
