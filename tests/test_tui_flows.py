@@ -322,7 +322,7 @@ async def test_export_writes_the_current_view(
         dialog = app.screen
         assert isinstance(dialog, ExportScreen)
         field = dialog.query_one("#path", Input)
-        assert field.value == "tracker-snapshot-2026-11-25.csv"
+        assert field.value == "tracker-snapshot-2026-11-25-overdue-only.csv"
         field.value = str(target)
         await pilot.pause()
         await pilot.press("enter")

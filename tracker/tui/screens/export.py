@@ -7,6 +7,7 @@ and checks again on submit, which closes the dialog only when the path will do.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from tracker.domain.records import ActionRow
     from tracker.domain.rules import RuleSettings
 
-__all__ = ["ExportScreen", "check_path", "write_view"]
+__all__ = ["ExportScreen", "check_path", "filtered_name", "write_view"]
 
 FORMATS = ((".csv", "CSV"), (".xlsx", "Excel workbook (.xlsx)"))
 
@@ -53,7 +54,8 @@ def check_path(text: str) -> tuple[Path | None, str]:
     raw = text.strip()
     if not raw:
         return None, "a file name is needed"
-    path = Path(raw).expanduser()
+    # Absolute, so the toast after writing says exactly where the file went.
+    path = Path(raw).expanduser().absolute()
     if path.is_dir():
         return None, f"{path} is a folder: add a file name"
     folder = path.parent if str(path.parent) else Path(".")
@@ -62,6 +64,13 @@ def check_path(text: str) -> tuple[Path | None, str]:
     if path.exists():
         return path, f"{path.name} exists and will be replaced"
     return path, ""
+
+
+def filtered_name(default: Path, described: str) -> Path:
+    """`tracker-snapshot-2026-11-25-overdue-only.csv`: the default name of a filtered
+    view's snapshot says which filter it holds, so a later full export does not replace it."""
+    slug = re.sub(r"[^0-9a-z]+", "-", described.casefold()).strip("-")[:60].rstrip("-")
+    return default.with_name(f"{default.stem}-{slug}{default.suffix}") if slug else default
 
 
 class PathChecked(Message):
@@ -99,7 +108,7 @@ class ExportScreen(ModalScreen[Path | None]):
 
     def __init__(self, default: Path, rows: int, described: str) -> None:
         super().__init__()
-        self.default = default
+        self.default = filtered_name(default, described)
         self.rows = rows
         self.described = described
         self._timer: Timer | None = None
