@@ -655,7 +655,10 @@ async def test_a_deadline_before_the_start_is_refused_beside_the_field(
         await pilot.pause()
         assert save.disabled
         error = _plain(form.query_one("#deadline-error", Static))
-        assert error == f"before the start {row.start.isoformat()}"
+        assert error == (
+            f"the deadline {before.isoformat()} is before the action's start "
+            f"{row.start.isoformat()}"
+        )
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is form

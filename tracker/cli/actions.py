@@ -287,6 +287,16 @@ def cmd_update(ctx: Context) -> int:
         raise UsageError("--reason goes with --deadline (it says why the deadline moved)")
     if deadline is not None and not (args.reason or "").strip():
         raise UsageError("--deadline needs --reason: say why the deadline moved")
+    start = None
+    clear_start = False
+    if args.start is not None:
+        if args.start.strip().lower() in ("", "none"):
+            clear_start = True
+        else:
+            try:
+                start = parse_date(args.start, today_=ctx.settings.today)
+            except DateError as exc:
+                raise UsageError(f"--start: {exc}") from None
     changes = ActionChanges(
         status=args.status,
         progress=args.progress,
@@ -295,11 +305,17 @@ def cmd_update(ctx: Context) -> int:
         reason=args.reason,
         evidence=args.evidence,
         note=args.note,
+        description=args.description,
+        measure=args.measure,
+        partner=args.partner,
+        start=start,
+        notes=args.notes,
+        clear_start=clear_start,
     )
     if changes.is_empty():
         raise UsageError(
             "say what to change: --status, --progress, --owner, --deadline with --reason, "
-            "--evidence or --note"
+            "--evidence, --description, --measure, --partner, --start, --notes or --note"
         )
     store = ctx.open_store(create=False)
     try:
@@ -361,6 +377,18 @@ def add_commands(command: CommandAdder) -> dict[str, Command]:
     )
     p.add_argument("--evidence", type=text_arg("--evidence"), metavar="TEXT")
     p.add_argument("--note", type=text_arg("--note"), metavar="TEXT")
+    p.add_argument("--description", type=text_arg("--description"), metavar="TEXT")
+    p.add_argument(
+        "--measure", type=text_arg("--measure"), metavar="TEXT", help="the success measure"
+    )
+    p.add_argument("--partner", type=text_arg("--partner"), metavar="TEXT", help="empty clears it")
+    p.add_argument("--start", metavar="DATE", help="the start date ('none' clears it)")
+    p.add_argument(
+        "--notes",
+        type=text_arg("--notes"),
+        metavar="TEXT",
+        help="the action's notes field (--note is the note on the history entry)",
+    )
     p.add_argument(
         "--expect-version",
         type=int_arg("--expect-version", 1, 2**31),

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from tracker import __version__
-from tracker.cli import actions, board, files, measures, owners
+from tracker.cli import actions, authoring, board, files, measures, owners
 from tracker.cli.args import Parser, add_globals
 from tracker.cli.context import (
     Command,
@@ -45,6 +45,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     """The parser, and the function that runs each command name."""
     parser = Parser(
         prog=PROG,
+        # `move --to` and `carry-forward --to` must not read as a short `--today`.
+        allow_abbrev=False,
         description="Track an Ofsted improvement plan: recommendations, actions, owners, "
         "deadlines, RAG and history. With no command, opens the terminal UI.",
     )
@@ -63,7 +65,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     )
     # The demo writes only its own demo store, never the user's.
     commands: dict[str, Command] = {"demo": reads_store(lambda ctx: cmd_tui(ctx, demo=True))}
-    for group in (files, actions, board, owners, measures):
+    for group in (files, actions, board, owners, measures, authoring):
         commands.update(group.add_commands(command))
     return parser, commands
 

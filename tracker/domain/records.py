@@ -119,9 +119,16 @@ class ActionChanges:
     reason: str | None = None
     evidence: str | None = None
     note: str | None = None
+    description: str | None = None
+    measure: str | None = None
+    partner: str | None = None
+    start: date | None = None
+    notes: str | None = None
+    # Empty text clears partner, measure, evidence or notes; a start is cleared by this flag.
+    clear_start: bool = False
 
     def is_empty(self) -> bool:
-        return all(
+        return not self.clear_start and all(
             v is None
             for v in (
                 self.status,
@@ -130,6 +137,11 @@ class ActionChanges:
                 self.deadline,
                 self.evidence,
                 self.note,
+                self.description,
+                self.measure,
+                self.partner,
+                self.start,
+                self.notes,
             )
         )
 

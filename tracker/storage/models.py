@@ -296,7 +296,9 @@ HISTORY = cast(HistoryColumns, _tables["history"].c)
 META = cast(MetaColumns, _tables["meta"].c)
 
 # Owners' addresses and reminders, and measures of impact with their readings, are tables
-# of their own (see owner_tables, measure_tables); importing them here registers them with
+# of their own (see owner_tables, measure_tables), as are change groups (undo) and
+# the plan's own history (change_tables); importing them here registers them with
 # the metadata every store's schema is made from.
+from tracker.storage import change_tables as _change_tables  # noqa: E402, F401
 from tracker.storage import measure_tables as _measure_tables  # noqa: E402, F401
 from tracker.storage import owner_tables as _owner_tables  # noqa: E402, F401

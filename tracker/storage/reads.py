@@ -24,6 +24,7 @@ from tracker.domain.records import (
     ViewCounts,
 )
 from tracker.domain.rules import Rag, RuleSettings, roll_up
+from tracker.storage.authoring import moved_to
 from tracker.storage.models import (
     ACTION,
     HISTORY,
@@ -329,6 +330,9 @@ def resolve(sessions: Sessions, address: str | int) -> int:
             )
             found = session.execute(stmt).scalar_one_or_none()
             if found is None:
+                moved = moved_to(session, plan_key.strip(), ref.strip())
+                if moved is not None:
+                    raise NotFoundError(f"{text} has moved: it is now {moved}")
                 exists = session.execute(select(P.id).where(P.key == plan_key.strip())).first()
                 if exists is None:
                     raise no_plan(plan_key.strip())

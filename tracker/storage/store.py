@@ -11,27 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
-from sqlalchemy import Engine, insert, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from tracker.domain import dates
-from tracker.domain.errors import NotFoundError, StaleWriteError, TrackerError, ValidationError
+from tracker.domain.errors import TrackerError
 from tracker.domain.plan import MAX_OWNER, MAX_TEXT, PlanData
 from tracker.domain.records import (
-    ActionChanges,
     ActionRow,
     Filters,
     HistoryEntry,
     PlanSummary,
     TreeNode,
-    UpdateResult,
     ViewCounts,
 )
-from tracker.domain.rules import STATUSES, RuleSettings
+from tracker.domain.rules import RuleSettings
 from tracker.storage import reads
+from tracker.storage.changing import ChangingStore
 from tracker.storage.engine import (
     can_write,
     describe,
@@ -41,7 +38,7 @@ from tracker.storage.engine import (
 )
 from tracker.storage.importer import ImportResult, import_plans, order_key
 from tracker.storage.location import file_writable, store_file
-from tracker.storage.models import ACTION, Action, History
+from tracker.storage.models import ACTION
 from tracker.storage.session import READ_ONLY, Sessions
 
 __all__ = ["MAX_OWNER", "MAX_TEXT", "ImportResult", "Store", "order_key"]
@@ -51,8 +48,12 @@ T = TypeVar("T")
 A = ACTION
 
 
-class Store:
-    """The only way into the data. Keyword-only methods; each call opens its own Session."""
+class Store(ChangingStore):
+    """The only way into the data. Keyword-only methods; each call opens its own Session.
+
+    Changes to the plan itself (new plans, recommendations and actions, updates of every
+    field, bulk edits, moves, carry-forward, undo) come from `ChangingStore` (changing.py).
+    """
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
@@ -249,160 +250,3 @@ class Store:
     ) -> list[ImportResult]:
         """Load plans (source name, data) in one transaction: all of them or none."""
         return import_plans(self.sessions, plans, replace=replace, user=user)
-
-    def update_action(
-        self,
-        address: str | int,
-        changes: ActionChanges,
-        *,
-        user: str,
-        expected_version: int | None = None,
-        settings: RuleSettings | None = None,
-    ) -> UpdateResult:
-        """Apply a user's changes to one action, writing one history entry per changed field.
-
-        The read and the write are one transaction. With `expected_version` (what the user
-        saw), a change made by someone else since then refuses the write.
-        """
-        _check_changes(changes)
-        action_id = self.resolve(address)
-        now = dates.now_utc()
-
-        def work(session: Session) -> list[HistoryEntry]:
-            current = session.execute(
-                select(
-                    A.status,
-                    A.progress,
-                    A.owner,
-                    A.deadline,
-                    A.original_deadline,
-                    A.start,
-                    A.evidence,
-                    A.version,
-                    A.revisions,
-                )
-                .where(A.id == action_id)
-                .with_for_update()
-            ).first()
-            if current is None:
-                raise NotFoundError(f"no action {address!r}")
-            status, progress, owner, deadline, original, start, evidence, version, revisions = (
-                current
-            )
-            if expected_version is not None and expected_version > version:
-                raise StaleWriteError(
-                    f"{address}: the action is at version {version}, not {expected_version}; "
-                    "nothing was saved",
-                    current_version=int(version),
-                )
-            if expected_version is not None and version != expected_version:
-                raise StaleWriteError(
-                    f"{address}: someone else changed this action since you opened it "
-                    f"(version {version}, you had {expected_version}); nothing was saved",
-                    current_version=int(version),
-                )
-            values: dict[str, Any] = {}
-            entries: list[tuple[str, str | None, str | None, str | None]] = []
-            note = changes.note if changes.note and changes.note.strip() else None
-            if changes.status is not None and changes.status != status:
-                values["status"] = changes.status
-                entries.append(("status", status, changes.status, note))
-            new_progress = changes.progress
-            new_status = values.get("status", status)
-            if new_status == "complete" and changes.status is not None and new_progress is None:
-                new_progress = 100
-            if new_status == "complete" and new_progress is not None and new_progress != 100:
-                raise ValidationError(
-                    f"a complete action has progress 100, not {new_progress}", field="progress"
-                )
-            if new_progress is not None and new_progress != progress:
-                values["progress"] = new_progress
-                entries.append(("progress", str(progress), str(new_progress), note))
-            if changes.owner is not None and changes.owner.strip() != owner:
-                values["owner"] = changes.owner.strip()
-                entries.append(("owner", owner, values["owner"], note))
-            if changes.deadline is not None and changes.deadline != deadline:
-                if not (changes.reason and changes.reason.strip()):
-                    raise ValidationError(
-                        "changing a deadline needs a reason (--reason)", field="reason"
-                    )
-                if start is not None and changes.deadline < start:
-                    # A plan keeps start on or before deadline, so export-plan stays importable.
-                    raise ValidationError(
-                        f"the deadline {changes.deadline.isoformat()} is before the action's "
-                        f"start {start.isoformat()}",
-                        field="deadline",
-                    )
-                values["deadline"] = changes.deadline
-                values["revisions"] = revisions + 1
-                if original is None:
-                    values["original_deadline"] = deadline
-                entries.append(
-                    ("deadline", deadline.isoformat(), changes.deadline.isoformat(), changes.reason)
-                )
-            if changes.evidence is not None and (changes.evidence or None) != evidence:
-                values["evidence"] = changes.evidence or None
-                entries.append(("evidence", evidence, values["evidence"], note))
-            if not entries and note:
-                entries.append(("note", None, None, note))
-            if not entries:
-                return []
-            stmt = (
-                update(Action)
-                .where(A.id == action_id, A.version == version)
-                .values(**values, version=version + 1, updated_at=now, updated_by=user)
-            )
-            written = cast("CursorResult[Any]", session.execute(stmt))
-            if written.rowcount != 1:
-                raise StaleWriteError(
-                    f"{address}: someone else changed this action at the same moment; "
-                    "nothing was saved"
-                )
-            rows = [
-                {
-                    "action_id": action_id,
-                    "at": now,
-                    "by": user,
-                    "field": f,
-                    "old": old,
-                    "new": new,
-                    "note": n,
-                }
-                for f, old, new, n in entries
-            ]
-            session.execute(insert(History), rows)
-            return [
-                HistoryEntry(0, action_id, now, user, f, old, new, n) for f, old, new, n in entries
-            ]
-
-        entries = self._write(work)
-        return UpdateResult(entries=entries, row=self.get_action(action_id, settings=settings))
-
-
-# --- helpers ------------------------------------------------------------------------------
-
-
-def _check_changes(changes: ActionChanges) -> None:
-    if changes.status is not None and changes.status not in STATUSES:
-        raise ValidationError(
-            f"{changes.status!r} is not a status: use one of {', '.join(STATUSES)}",
-            field="status",
-        )
-    if changes.progress is not None and not 0 <= changes.progress <= 100:
-        raise ValidationError(
-            f"progress must be a whole number 0-100, not {changes.progress}", field="progress"
-        )
-    if changes.owner is not None:
-        if not changes.owner.strip():
-            raise ValidationError("the owner must not be empty", field="owner")
-        if len(changes.owner) > MAX_OWNER:
-            raise ValidationError(f"the owner is longer than {MAX_OWNER} characters", field="owner")
-    for name in ("owner", "evidence", "note", "reason"):
-        value = getattr(changes, name)
-        if value is not None and "\x00" in value:
-            # No engine keeps text with NUL faithfully (PostgreSQL refuses it outright).
-            raise ValidationError(f"the {name} must not contain a NUL character", field=name)
-        if value is not None and len(value) > MAX_TEXT:
-            raise ValidationError(f"the {name} is longer than {MAX_TEXT:,} characters", field=name)
-    if changes.deadline is not None and changes.reason is not None and not changes.reason.strip():
-        raise ValidationError("changing a deadline needs a reason", field="reason")

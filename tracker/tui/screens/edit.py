@@ -30,6 +30,7 @@ from tracker.domain.plan import MAX_OWNER, MAX_TEXT
 from tracker.domain.records import ActionChanges, ActionRow
 from tracker.domain.rules import STATUSES, RuleSettings
 from tracker.domain.text import one_line, printable
+from tracker.domain.updates import ActionState, plan_update
 from tracker.tui.view import status_label
 
 __all__ = ["EditResult", "EditScreen"]
@@ -310,24 +311,16 @@ class EditScreen(ModalScreen[EditResult | None]):
         evidence = LengthValidator().validate(self._value("evidence"))
         if not evidence.is_valid:
             problems["evidence"] = "; ".join(evidence.failure_descriptions)
-        status = self.query_one("#status", Select).value
-        progress = parse_progress(self._value("progress"))
-        if status == "complete" and "progress" not in problems and progress != 100:
-            problems["progress"] = "a complete action has progress 100"
-        start = self.row.start
-        if "deadline" not in problems and start is not None and self._deadline_changed():
-            typed = parse_date(self._value("deadline"), today_=self.settings.today)
-            if typed < start:
-                problems["deadline"] = f"before the start {start.isoformat()}"
+        if "progress" not in problems and "deadline" not in problems:
+            # Complete means 100, a moved deadline needs a reason, not before the start:
+            # the same rules the store applies (domain.updates), shown beside their fields.
+            outcome = plan_update(ActionState.of(self.row), self.changes())
+            for rule_field, message in outcome.by_field().items():
+                if rule_field in FIELDS and rule_field not in problems:
+                    problems[str(rule_field)] = message
         field = self.refused_field
         if field and field not in problems and self._current(field) == self._refused_value:
             problems[field] = self.refused_message
-        if (
-            "deadline" not in problems
-            and self._deadline_changed()
-            and not (self._value("reason").strip())
-        ):
-            problems["reason"] = "a reason is needed when the deadline changes"
         return problems
 
     def _current(self, name: str) -> str:
