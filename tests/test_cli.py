@@ -380,7 +380,7 @@ def test_update_relative_deadline(loaded: Run) -> None:
         (
             [],
             "say what to change: --status, --progress, --owner, --deadline with --reason, "
-            "--evidence or --note",
+            "--evidence, --description, --measure, --partner, --start, --notes or --note",
         ),
         (
             ["--status", "done"],

@@ -124,7 +124,7 @@ def test_clearing_optional_fields() -> None:
         (ActionChanges(description=""), "description", "the description must not be empty"),
         (ActionChanges(status="done"), "status", "'done' is not a status"),
         (ActionChanges(progress=101), "progress", "progress must be a whole number 0-100"),
-        (ActionChanges(owner="x" * 301), "owner", "at most 300 are allowed"),
+        (ActionChanges(owner="x" * 301), "owner", "longer than 300 characters"),
         (ActionChanges(notes="a\x00b"), "notes", "must not contain a NUL character"),
     ],
 )

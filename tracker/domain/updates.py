@@ -164,7 +164,7 @@ def check_text(name: str, value: str | None, *, required: bool = False) -> str |
         return f"the {name} must not contain a NUL character"
     limit = TEXT_LIMITS.get(name, LONG)
     if len(value) > limit:
-        return f"the {name} is {len(value):,} characters long; at most {limit:,} are allowed"
+        return f"the {name} is longer than {limit:,} characters ({len(value):,})"
     if required and not value.strip():
         return f"the {name} must not be empty"
     return None
