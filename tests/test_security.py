@@ -566,6 +566,23 @@ WRITE_SAMPLES: dict[str, list[str]] = {
     # Sent to a real SMTP server on 127.0.0.1 (tests/smtp_support.py), to an owner given
     # an address first: each message sent is recorded in the store.
     "remind --smtp": ["remind", "--smtp", "{smtp}", "--from", "board@council.example"],
+    "new-plan": ["new-plan", "fresh-plan", "--authority", "A Council", "--title", "T"],
+    "edit-plan": ["edit-plan", "staffordshire-2024-ilacs", "--judgement", "Overall=Good"],
+    "add-rec": ["add-rec", "staffordshire-2024-ilacs", "--title", "A new one"],
+    "edit-rec": ["edit-rec", "staffordshire-2024-ilacs:R1", "--title", "Renamed"],
+    "add-action": [
+        "add-action",
+        "staffordshire-2024-ilacs:R1",
+        "--description",
+        "Do a thing",
+        "--owner",
+        "Head of Service",
+        "--deadline",
+        "+1m",
+    ],
+    "move": ["move", ACTION, "--to", "staffordshire-2024-ilacs:R2"],
+    "carry-forward": ["carry-forward", "staffordshire-2024-ilacs", "--to", "next-plan"],
+    "undo": ["undo"],
 }
 # A run of each command that only reads; it must work under --read-only.
 READ_SAMPLES: dict[str, list[str] | None] = {
@@ -586,6 +603,7 @@ READ_SAMPLES: dict[str, list[str] | None] = {
     "reading list": ["reading", "list", MEASURE],
     # An owner with nothing flagged: owners without an address would be named on stderr.
     "remind --dry-run": ["remind", "--dry-run", "--owner", "{owner}"],
+    "undo --dry-run": ["undo", "--dry-run"],
     "import-sheet --dry-run": [
         "import-sheet",
         "{sheet}",
@@ -688,6 +706,12 @@ def seeded(
         ]
     )
     assert status == 0, capsys.readouterr().err
+    # A plan to carry forward to, and a change of this user's for `undo` to take back.
+    for argv in (
+        ["new-plan", "next-plan", "--authority", "A Council", "--title", "Next"],
+        ["update", ACTION, "--note", "seeded"],
+    ):
+        assert cli.main(["--db", db_url, *argv]) == 0, capsys.readouterr().err
     capsys.readouterr()
     return db_url
 

@@ -14,7 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from tracker.cli.args import CommandAdder, int_arg, status_arg, text_arg
-from tracker.cli.context import Command, Context, option_date
+from tracker.cli.context import Command, Context, option_date, writes_store
 from tracker.domain.dates import format_date
 from tracker.domain.errors import UsageError
 from tracker.domain.plan import GRADES, JudgementData
@@ -71,6 +71,7 @@ def _plan_fields(ctx: Context) -> PlanFields:
     )
 
 
+@writes_store
 def cmd_new_plan(ctx: Context) -> int:
     args = ctx.args
     fields = _plan_fields(ctx)
@@ -93,6 +94,7 @@ def cmd_new_plan(ctx: Context) -> int:
     return 0
 
 
+@writes_store
 def cmd_edit_plan(ctx: Context) -> int:
     args = ctx.args
     fields = _plan_fields(ctx)
@@ -119,6 +121,7 @@ def cmd_edit_plan(ctx: Context) -> int:
     return 0
 
 
+@writes_store
 def cmd_add_rec(ctx: Context) -> int:
     args = ctx.args
     store = ctx.open_store(create=False)
@@ -138,6 +141,7 @@ def cmd_add_rec(ctx: Context) -> int:
     return 0
 
 
+@writes_store
 def cmd_edit_rec(ctx: Context) -> int:
     args = ctx.args
     key, ref = split_address(args.rec, "KEY:REF")
@@ -160,6 +164,7 @@ def cmd_edit_rec(ctx: Context) -> int:
     return 0
 
 
+@writes_store
 def cmd_add_action(ctx: Context) -> int:
     args = ctx.args
     key, rec = split_address(args.rec, "KEY:REC")
@@ -186,6 +191,7 @@ def cmd_add_action(ctx: Context) -> int:
     return 0
 
 
+@writes_store
 def cmd_move(ctx: Context) -> int:
     args = ctx.args
     key, rec = split_address(args.to, "--to")
@@ -206,6 +212,7 @@ def cmd_move(ctx: Context) -> int:
     return 0
 
 
+@writes_store
 def cmd_carry_forward(ctx: Context) -> int:
     args = ctx.args
     store = ctx.open_store(create=False)
@@ -219,6 +226,7 @@ def cmd_carry_forward(ctx: Context) -> int:
     return 0
 
 
+@writes_store(unless="dry_run")
 def cmd_undo(ctx: Context) -> int:
     store = ctx.open_store(create=False)
     try:

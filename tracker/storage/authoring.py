@@ -21,7 +21,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from tracker.domain.errors import NotFoundError, StaleWriteError, ValidationError
+from tracker.domain.errors import NotFoundError, StaleWriteError, ValidationError, no_plan
 from tracker.domain.plan import GRADES, JudgementData
 from tracker.domain.records import ActionChanges, HistoryEntry
 from tracker.domain.rules import OPEN_STATUSES, sort_key
@@ -237,7 +237,7 @@ def lock_plan(session: Session, key: str) -> int:
     """The plan's id, its row locked until the transaction ends (PostgreSQL)."""
     found = session.execute(select(P.id).where(P.key == key).with_for_update()).scalar_one_or_none()
     if found is None:
-        raise NotFoundError(f"no plan {key!r} in the store (tracker plans lists them)")
+        raise no_plan(key, hint="tracker plans lists them")
     return int(found)
 
 
