@@ -267,3 +267,18 @@ def test_exact_owner_filter_in_both_readers(store: Store, db_url: str) -> None:
                 )
         finally:
             reader.close()
+
+
+def test_undo_takes_a_rename_back(store: Store, db_url: str) -> None:
+    """A rename is one change group: `tracker undo` gives the actions back to the old name."""
+    rename_owner(store, LADO, "LADO Lead", user="test.secretary")
+    code, out = _run("--db", db_url, "undo")
+    assert code == 0, out
+    owners = {r.owner for r in store.iter_actions(settings=SETTINGS)}
+    assert LADO in owners
+    assert "LADO Lead" not in owners
+    row = next(r for r in store.iter_actions(settings=SETTINGS) if r.owner == LADO)
+    assert [(h.field, h.old, h.new) for h in store.history(row.id)[-2:]] == [
+        ("owner", LADO, "LADO Lead"),
+        ("owner", "LADO Lead", LADO),
+    ]

@@ -22,12 +22,12 @@ from tracker.domain.errors import NotFoundError, StaleWriteError, ValidationErro
 from tracker.domain.owners import OwnerSummary, check_email, check_owner_name
 from tracker.domain.records import Filters
 from tracker.domain.rules import OPEN_STATUSES, RuleSettings
+from tracker.storage.authoring import Recorder
 from tracker.storage.models import (
     ACTION,
     PLAN,
     RECOMMENDATION,
     Action,
-    History,
     Plan,
     Recommendation,
 )
@@ -301,22 +301,12 @@ def rename_owner(
                     f"owner {old!r}: an action changed while it was being renamed; "
                     "nothing was changed, try again"
                 )
-        if owned:
-            session.execute(
-                insert(History),
-                [
-                    {
-                        "action_id": action_id,
-                        "at": now,
-                        "by": user,
-                        "field": "owner",
-                        "old": old,
-                        "new": target,
-                        "note": why,
-                    }
-                    for action_id, _ in owned
-                ],
-            )
+        # One change group, as every command that changes actions writes: `tracker undo`
+        # gives the actions back to the old name (the address stays with the new one).
+        recorder = Recorder(session, user=user, now=now, command="owner rename")
+        for action_id, _ in owned:
+            recorder.action(action_id, "owner", old, target, why)
+        recorder.finish()
         email, dropped = _move_record(session, records, old, target, now, user, why)
         return RenameResult(old, target, len(owned), email, dropped)
 
