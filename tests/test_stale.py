@@ -229,3 +229,27 @@ def test_changes_summary_counts_stale(aged: Store, db_url: str) -> None:
     assert data["summary"]["stale"] == len(data["stale"]) > 0
     _, table = _run("--db", db, "changes", "--since", "2026-11-01")
     assert f"{data['summary']['stale']} stale (not updated)" in table
+
+
+def test_every_writer_keeps_the_last_touched_time(
+    aged: Store, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stale reads `updated_at`: each command that writes history sets it to that time."""
+    steps = [
+        ("2026-11-21T09:00:00Z", ["add-action", f"{PLAN}:R1", "--description", "New check",
+                                  "--owner", "LADO Manager", "--deadline", "2027-01-31"]),
+        ("2026-11-22T09:00:00Z", ["move", f"{PLAN}:R3.3", "--to", f"{PLAN}:R1"]),
+        ("2026-11-23T09:00:00Z", ["update", f"{PLAN}:R4.2", "--notes", "panel met"]),
+        ("2026-11-24T09:00:00Z", ["owner", "rename", "Head of Leaving Care Service",
+                                  "Head of Care Leavers"]),
+        ("2026-11-25T09:00:00Z", ["undo"]),
+    ]  # fmt: skip
+    for moment, args in steps:
+        monkeypatch.setenv("TRACKER_NOW", moment)
+        code, out = _run("--db", db_url, *args)
+        assert code == 0, (args, out)
+    settings = RuleSettings(today=TODAY)
+    for row in aged.iter_actions(settings=settings):
+        history = aged.history(row.id)
+        if history:
+            assert row.updated_at == max(h.at for h in history), row.address
