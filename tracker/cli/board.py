@@ -69,18 +69,23 @@ def cmd_report(ctx: Context) -> int:
         problem = missing_pdf_support()
         if problem is not None:
             raise TrackerError(problem)  # before the store is read: nothing else to do
+    from tracker.cli.progress import Progress
+    from tracker.reports.paper import PAPER_STEPS
+
     store = ctx.open_store(create=False)
     try:
-        paper = build_board_paper(
-            store,
-            settings=settings,
-            since=since,
-            plan=args.plan,
-            prepared_at=now_utc(),
-            prepared_by=ctx.user,
-            trend_months=args.trend_months,
-            historical=historical,
-        )
+        with Progress("board paper: reading the plans", PAPER_STEPS, unit="parts") as progress:
+            paper = build_board_paper(
+                store,
+                settings=settings,
+                since=since,
+                plan=args.plan,
+                prepared_at=now_utc(),
+                prepared_by=ctx.user,
+                trend_months=args.trend_months,
+                historical=historical,
+                progress=lambda done, part: progress.done(done, what=f"board paper: {part}"),
+            )
     finally:
         store.close()
     if not paper.plans:

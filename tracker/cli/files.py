@@ -39,17 +39,28 @@ def cmd_import(ctx: Context) -> int:
 
     loaded = []
     problems: list[str] = []
+    from tracker.cli.progress import Progress
     from tracker.domain.errors import PlanFileError
 
-    for name in ctx.args.files:
-        try:
-            loaded.append((name, load_plan_file(Path(name), display=name)))
-        except PlanFileError as exc:
-            problems.extend(exc.problems)
+    sizes = [_size(name) for name in ctx.args.files]
+    with Progress("reading plan files", sum(sizes) // 1024 or 1, unit="KB") as progress:
+        for name, size in zip(ctx.args.files, sizes, strict=True):
+            try:
+                loaded.append((name, load_plan_file(Path(name), display=name)))
+            except PlanFileError as exc:
+                problems.extend(exc.problems)
+            progress.advance(size // 1024)
     if problems:
         raise PlanFileError([*problems, "nothing was imported"])
     check_unique_keys(loaded)
     return import_and_report(ctx, loaded, replace=ctx.args.replace)
+
+
+def _size(name: str) -> int:
+    try:
+        return Path(name).stat().st_size
+    except OSError:
+        return 0
 
 
 def import_and_report(
@@ -63,9 +74,16 @@ def import_and_report(
 
     `detail` may add to the line of a newly imported plan (e.g. how many recommendations).
     """
+    from tracker.cli.progress import Progress
+
+    total = sum(len(rec.actions) for _, plan in plans for rec in plan.recommendations)
+    what = "replacing" if replace else "importing"
     store = ctx.open_store()
     try:
-        results = store.import_plans(plans, replace=replace, user=ctx.user)
+        with Progress(what, total) as progress:
+            results = store.import_plans(
+                plans, replace=replace, user=ctx.user, progress=progress.done
+            )
     finally:
         store.close()
     by_source = dict(plans)
@@ -154,7 +172,13 @@ def cmd_export(ctx: Context) -> int:
         filters = filters_from_args(ctx.args)
         check_plan(store, filters.plan)
         rows = store.iter_actions(filters=filters, settings=settings)
-        with output(ctx.args.output, ctx.out) as out:
+        from tracker.cli.progress import Progress, counting
+
+        progress = Progress("exporting", 0)
+        if progress.enabled:  # the count costs a query: only when it will be shown
+            progress.total = store.view_counts(filters=filters, settings=settings).total
+            rows = counting(rows, progress)
+        with progress, output(ctx.args.output, ctx.out) as out:
             if fmt == "xlsx":
                 from tracker.formats.xlsx import write_workbook
 

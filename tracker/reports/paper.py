@@ -8,7 +8,7 @@ and the changes since the last board. `tracker.reports.html` draws the same pape
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO
@@ -314,6 +314,9 @@ class BoardPaper:
         return roll_up(p.node.rag for p in self.plans)
 
 
+PAPER_STEPS = 5  # plans, actions, changes, trend, measures
+
+
 def build_board_paper(
     store: Store,
     *,
@@ -324,12 +327,19 @@ def build_board_paper(
     prepared_by: str,
     trend_months: int = 6,
     historical: bool = False,
+    progress: Callable[[int, str], None] | None = None,
 ) -> BoardPaper:
     """Gather the board paper for every plan (or one) as at `settings.today`.
 
     With `historical`, the actions are read as they stood at the end of that day
     (rolled back through history), so last month's paper can be produced again.
+    `progress`, if given, is told each of the PAPER_STEPS parts done and what is next.
     """
+
+    def step(done: int, next_part: str) -> None:
+        if progress is not None:
+            progress(done, next_part)
+
     from tracker.domain.errors import no_plan
     from tracker.storage.timeline import monthly_trends
 
@@ -353,8 +363,11 @@ def build_board_paper(
             node=node,
             counts={"actions": 0, "complete": 0, "open": 0, "overdue": 0, "blocked": 0},
         )
+    step(1, "reading the actions")
     _classify(store, by_key, settings, plan, historical=historical)
+    step(2, "reading the changes")
     log = changes_between(store, since=since, until=settings.today, plan=plan, settings=settings)
+    step(3, "working out the trend")
     trends = (
         monthly_trends(store, settings=settings, months=trend_months, plan=plan)
         if trend_months
@@ -363,7 +376,9 @@ def build_board_paper(
     for key, section in by_key.items():
         section.changes = log.for_plan(key)
         section.trend = trends.get(key, [])
+    step(4, "reading the measures")
     _add_measures(store, by_key, plan)
+    step(PAPER_STEPS, "done")
     sections = list(by_key.values())
     return BoardPaper(
         today=settings.today,

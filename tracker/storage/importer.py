@@ -7,7 +7,7 @@ in one transaction: all of them or none.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -80,11 +80,25 @@ def import_plans(
     *,
     replace: bool = False,
     user: str,
+    progress: Callable[[int], None] | None = None,
 ) -> list[ImportResult]:
-    """Load plans (source name, data) in one transaction: all of them or none."""
+    """Load plans (source name, data) in one transaction: all of them or none.
+
+    `progress`, if given, is told how many of the plans' actions are written so far
+    (after each chunk of new actions and after each plan), for a progress line.
+    """
     now = dates.now_utc()
+    written = 0
+
+    def tick(n: int) -> None:
+        nonlocal written
+        written += n
+        if progress is not None:
+            progress(written)
 
     def work(session: Session) -> list[ImportResult]:
+        nonlocal written
+        written = 0  # a retried transaction counts again from the start
         keys = [plan.key for _, plan in plans]
         stored = dict(
             session.execute(select(P.key, P.id).where(P.key.in_(keys)).with_for_update()).all()
@@ -102,11 +116,14 @@ def import_plans(
         for source, plan in plans:
             existing = stored.get(plan.key)
             if existing is None:
-                results.append(_insert_plan(session, plan, source=source, user=user, now=now))
+                results.append(
+                    _insert_plan(session, plan, source=source, user=user, now=now, tick=tick)
+                )
             else:
                 results.append(
                     _replace_plan(session, existing, plan, source=source, user=user, now=now)
                 )
+                tick(sum(len(rec.actions) for rec in plan.recommendations))
         _count_import(session)
         refresh_statistics(session.connection())
         return results
@@ -138,7 +155,13 @@ def _plan_values(plan: PlanData) -> dict[str, Any]:
 
 
 def _insert_plan(
-    session: Session, plan: PlanData, *, source: str, user: str, now: datetime
+    session: Session,
+    plan: PlanData,
+    *,
+    source: str,
+    user: str,
+    now: datetime,
+    tick: Callable[[int], None] | None = None,
 ) -> ImportResult:
     plan_id = session.execute(
         insert(Plan)
@@ -159,7 +182,7 @@ def _insert_plan(
         for rec in plan.recommendations
         for action in rec.actions
     ]
-    _bulk_insert_actions(session, rows)
+    _bulk_insert_actions(session, rows, tick=tick)
     if any(rec.measures for rec in plan.recommendations):
         from tracker.storage.measures import insert_measures
 
@@ -175,11 +198,15 @@ def _insert_plan(
     return ImportResult(plan_key=plan.key, source=source, added=len(rows))
 
 
-def _bulk_insert_actions(session: Session, rows: list[dict[str, Any]]) -> None:
+def _bulk_insert_actions(
+    session: Session, rows: list[dict[str, Any]], *, tick: Callable[[int], None] | None = None
+) -> None:
     chunk = 5000
     for i in range(0, len(rows), chunk):
         # A Core insert of the table (not the ORM entity): one executemany per chunk.
         session.execute(insert(A.id.table), rows[i : i + chunk])
+        if tick is not None:
+            tick(len(rows[i : i + chunk]))
 
 
 def _action_values(

@@ -247,6 +247,8 @@ class Store(ChangingStore):
         *,
         replace: bool = False,
         user: str,
+        progress: Callable[[int], None] | None = None,
     ) -> list[ImportResult]:
-        """Load plans (source name, data) in one transaction: all of them or none."""
-        return import_plans(self.sessions, plans, replace=replace, user=user)
+        """Load plans (source name, data) in one transaction: all of them or none;
+        `progress` is told how many actions are written so far."""
+        return import_plans(self.sessions, plans, replace=replace, user=user, progress=progress)
