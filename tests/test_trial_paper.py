@@ -119,7 +119,7 @@ def test_slipped_deadlines_have_a_description_and_say_when_complete(imported: st
     )
     assert "| 682 | 1 | in progress |" in slipped
     html = paper(imported, "--format", "html")
-    assert "<th>Description</th>" in html.split("Slipped deadlines")[1].split("</thead>")[0]
+    assert ">Description</th>" in html.split("Slipped deadlines")[1].split("</thead>")[0]
 
 
 def test_the_board_views_all_plans_progress_is_a_figure(
