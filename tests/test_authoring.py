@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, SAMPLES
@@ -649,3 +650,57 @@ def test_two_processes_adding_to_one_recommendation_get_distinct_refs(planned: R
     assert sorted(refs) == sorted(f"{KEY}:R1.{n}" for n in range(1, 21))
     _status, out, _ = planned("list", "--rec", "R1", "--format", "json")
     assert len(json.loads(out)) == 20
+
+
+# --- a safe round trip ------------------------------------------------------------------------
+
+SAMPLE = str(SAMPLES / "staffordshire-2024-ilacs.toml")
+STAFFS = "staffordshire-2024-ilacs"
+
+
+def test_export_plan_records_versions_and_a_stale_reimport_is_refused(
+    run: Run, tmp_path: Path
+) -> None:
+    assert run("import", SAMPLE)[0] == 0
+    exported = tmp_path / "staffs.toml"
+    assert run("export-plan", STAFFS, "--output", str(exported))[0] == 0
+    assert exported.read_text(encoding="utf-8").count("\nversion = 1\n") == 23
+    assert run("--user", "Team Lead", "update", f"{STAFFS}:R1.4", "--progress", "95")[0] == 0
+    before = stamp(run.db)
+    status, out, err = run("import", "--replace", str(exported))
+    assert (status, out) == (1, "")
+    assert err.splitlines() == [
+        f"tracker: error: {exported}: {STAFFS}:R1.4: changed in the store since this file was "
+        "exported (version 1, now 2): Team Lead set progress to 95 at 2026-11-25T10:00:00Z "
+        "(the file has 80)",
+        f"tracker: error: {exported}: nothing was imported: --force overwrites these changes",
+    ]
+    assert stamp(run.db) == before
+    assert show(run, f"{STAFFS}:R1.4")["progress"] == 95
+    # The same file with nothing changed since goes in; --force overwrites and says what.
+    status, out, err = run("import", "--replace", "--force", str(exported))
+    assert (status, err) == (0, "")
+    assert out.splitlines()[1:] == [
+        "  1 field(s) set back to the file's value:",
+        f"  {STAFFS}:R1.4: progress 95 -> 80 (set by Team Lead at 2026-11-25T10:00:00Z)",
+    ]
+    assert show(run, f"{STAFFS}:R1.4")["progress"] == 80
+
+
+def test_a_file_without_versions_lists_every_field_it_sets_back(run: Run, tmp_path: Path) -> None:
+    assert run("import", SAMPLE)[0] == 0
+    assert (
+        run(
+            "--user", "ben", "update", f"{STAFFS}:R1.4", "--progress", "90", "--owner", "Team Lead"
+        )[0]
+        == 0
+    )
+    status, out, err = run("import", "--replace", SAMPLE)
+    assert (status, err) == (0, "")
+    assert out.splitlines()[1:] == [
+        "  2 field(s) set back to the file's value:",
+        f"  {STAFFS}:R1.4: owner Team Lead -> Assistant Director, Children's Social Care "
+        "(set by ben at 2026-11-25T10:00:00Z)",
+        f"  {STAFFS}:R1.4: progress 90 -> 80 (set by ben at 2026-11-25T10:00:00Z)",
+    ]
+    assert run("import", "--force", SAMPLE)[0] == 2

@@ -522,7 +522,8 @@ def test_any_plan_round_trips_through_export_and_a_fresh_store(plan: PlanData) -
         finally:
             store.close()
     assert stored == plan
-    assert dump_plan(stored) == text
+    # export-plan adds each action's version (1: never changed since it was imported).
+    assert dump_plan(stored).replace("version = 1\n", "") == text
 
 
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")

@@ -27,7 +27,7 @@ from tracker.domain.records import Filters
 from tracker.domain.rules import (
     OPEN_STATUSES,
 )
-from tracker.domain.text import counted
+from tracker.domain.text import counted, one_line
 
 if TYPE_CHECKING:
     from tracker.domain.plan import PlanData
@@ -53,7 +53,9 @@ def cmd_import(ctx: Context) -> int:
     if problems:
         raise PlanFileError([*problems, "nothing was imported"])
     check_unique_keys(loaded)
-    return import_and_report(ctx, loaded, replace=ctx.args.replace)
+    if ctx.args.force and not ctx.args.replace:
+        raise UsageError("--force goes with --replace (it overwrites changes made since export)")
+    return import_and_report(ctx, loaded, replace=ctx.args.replace, force=ctx.args.force)
 
 
 def _size(name: str) -> int:
@@ -68,6 +70,7 @@ def import_and_report(
     plans: Sequence[tuple[str, PlanData]],
     *,
     replace: bool,
+    force: bool = False,
     detail: Callable[[PlanData], str] | None = None,
 ) -> int:
     """Load checked plans in one transaction and say, per file, what was added or replaced.
@@ -82,7 +85,7 @@ def import_and_report(
     try:
         with Progress(what, total) as progress:
             results = store.import_plans(
-                plans, replace=replace, user=ctx.user, progress=progress.done
+                plans, replace=replace, force=force, user=ctx.user, progress=progress.done
             )
     finally:
         store.close()
@@ -93,6 +96,10 @@ def import_and_report(
                 f"{result.source}: replaced plan {result.plan_key}: {result.added} added, "
                 f"{result.updated} updated, {result.cancelled} cancelled\n"
             )
+            if result.set_back:
+                ctx.out.write(f"  {len(result.set_back)} field(s) set back to the file's value:\n")
+                for line in result.set_back:
+                    ctx.out.write(f"  {one_line(line)}\n")
         else:
             extra = detail(by_source[result.source]) if detail else ""
             ctx.out.write(
@@ -248,6 +255,11 @@ def add_commands(command: CommandAdder) -> dict[str, Command]:
     p = command("import", "load plan files (all of them or none)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--replace", action="store_true", help="update plans already in the store")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="with --replace: overwrite actions changed in the store since the file's export",
+    )
 
     p = command("import-sheet", "load a plan from a spreadsheet RAG tracker (.xlsx or CSV)")
     p.add_argument("file", metavar="FILE.xlsx|FILE.csv")

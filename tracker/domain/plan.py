@@ -58,6 +58,9 @@ class ActionData:
     measure: str | None = None
     evidence: str | None = None
     notes: str | None = None
+    # The version the action was exported at (export-plan); None in a hand-written file.
+    # Not part of the plan's content, so two plans that differ only here are equal.
+    version: int | None = field(default=None, compare=False)
 
 
 @dataclass(slots=True)

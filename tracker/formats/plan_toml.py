@@ -77,6 +77,9 @@ _ACTION_KEYS: dict[str, tuple[str, int]] = {
     "measure": ("text", LONG),
     "evidence": ("text", LONG),
     "notes": ("text", LONG),
+    # Written by export-plan: the action's version, so `import --replace` can tell what
+    # changed in the store since (product.md, "Changing the plan").
+    "version": ("version", 0),
 }
 _ACTION_KEY_SET = frozenset(_ACTION_KEYS)
 # The text fields of an action: name, whether it is required, its longest length.
@@ -496,6 +499,7 @@ def _read_action(
         check.fail(f"{where}.start", f"{start} is after the deadline {deadline}")
     status = _read_status(table, where, check)
     progress = _read_progress(table, where, check, status)
+    version = _read_version(table, where, check)
     if len(check.problems) > before:
         return None
     if ref is None or deadline is None or status is None or progress is None:
@@ -513,7 +517,19 @@ def _read_action(
         measure=texts["measure"],
         evidence=texts["evidence"],
         notes=texts["notes"],
+        version=version,
     )
+
+
+def _read_version(table: dict[str, Any], where: str, check: _Checker) -> int | None:
+    """The version export-plan wrote (a whole number from 1), or None if there is none."""
+    if "version" not in table:
+        return None
+    value: object = table["version"]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        check.fail(f"{where}.version", "must be a whole number from 1 (as export-plan writes it)")
+        return None
+    return value
 
 
 def _read_status(table: dict[str, Any], where: str, check: _Checker) -> str | None:

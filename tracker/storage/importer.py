@@ -8,12 +8,12 @@ in one transaction: all of them or none.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Integer, String, delete, insert, select, update
+from sqlalchemy import Integer, String, delete, func, insert, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from tracker.domain.rules import sort_key
 from tracker.storage.engine import refresh_statistics
 from tracker.storage.models import (
     ACTION,
+    HISTORY,
     JUDGEMENT,
     META,
     PLAN,
@@ -42,6 +43,7 @@ from tracker.storage.session import Sessions
 __all__ = ["ImportResult", "import_plans", "order_key"]
 
 A = ACTION
+H = HISTORY
 P = PLAN
 R = RECOMMENDATION
 J = JUDGEMENT
@@ -72,6 +74,8 @@ class ImportResult:
     updated: int = 0
     cancelled: int = 0
     replaced: bool = False
+    # Fields a file without versions (or a forced one) set back: `KEY:REF: field old -> new`.
+    set_back: list[str] = field(default_factory=list)
 
 
 def import_plans(
@@ -79,6 +83,7 @@ def import_plans(
     plans: Sequence[tuple[str, PlanData]],
     *,
     replace: bool = False,
+    force: bool = False,
     user: str,
     progress: Callable[[int], None] | None = None,
 ) -> list[ImportResult]:
@@ -121,7 +126,9 @@ def import_plans(
                 )
             else:
                 results.append(
-                    _replace_plan(session, existing, plan, source=source, user=user, now=now)
+                    _replace_plan(
+                        session, existing, plan, source=source, user=user, now=now, force=force
+                    )
                 )
                 tick(sum(len(rec.actions) for rec in plan.recommendations))
         _count_import(session)
@@ -318,9 +325,22 @@ def _count_import(session: Session) -> None:
 
 
 def _replace_plan(
-    session: Session, plan_id: int, plan: PlanData, *, source: str, user: str, now: datetime
+    session: Session,
+    plan_id: int,
+    plan: PlanData,
+    *,
+    source: str,
+    user: str,
+    now: datetime,
+    force: bool = False,
 ) -> ImportResult:
-    """Update a stored plan from a file: same ids, each change recorded in history."""
+    """Update a stored plan from a file: same ids, each change recorded in history.
+
+    An action the file gives a `version` for (written by export-plan) that has changed in
+    the store since that version is not overwritten: the whole import is refused, one
+    line per such action naming who changed what, unless `force`. For actions without a
+    version (a hand-written file), each field set back is listed in the result.
+    """
     result = ImportResult(plan_key=plan.key, source=source, replaced=True)
     note = f"replaced from {source}"
     session.execute(update(Plan).where(P.id == plan_id).values(source=source, **_plan_values(plan)))
@@ -344,6 +364,8 @@ def _replace_plan(
     history: list[dict[str, Any]] = []
     new_rows: list[dict[str, Any]] = []
     seen: set[str] = set()
+    stale: list[tuple[str, int, int, int, dict[str, tuple[object, object]]]] = []
+    listed: list[tuple[str, int, dict[str, tuple[object, object]]]] = []
     for rec in plan.recommendations:
         for action in rec.actions:
             seen.add(action.ref)
@@ -354,12 +376,18 @@ def _replace_plan(
                 )
                 continue
             values: dict[str, Any] = {}
+            changed: dict[str, tuple[object, object]] = {}
             for name in _COMPARED:
                 new_value = getattr(action, name)
                 old_value = getattr(old, name)
                 if new_value != old_value:
                     values[name] = new_value
+                    changed[name] = (old_value, new_value)
                     history.append(_history(old.id, now, user, name, old_value, new_value, note))
+            if changed and action.version is not None and old.version > action.version:
+                stale.append((action.ref, old.id, action.version, old.version, changed))
+            if changed and (action.version is None or force):
+                listed.append((action.ref, old.id, changed))
             if old.recommendation_id != rec_ids[rec.ref]:
                 values["recommendation_id"] = rec_ids[rec.ref]
                 values["rec_sort_key"] = sort_key(rec.ref)
@@ -393,6 +421,28 @@ def _replace_plan(
                 )
             )
             result.cancelled += 1
+    if stale and not force:
+        latest = _latest_changes(session, [aid for _, aid, _, _, _ in stale])
+        lines = [
+            f"{source}: {plan.key}:{ref}: changed in the store since this file was exported "
+            f"(version {was}, now {now_version}): "
+            + "; ".join(
+                _changed_since(name, pair, latest.get((aid, name))) for name, pair in changed
+            )
+            for ref, aid, was, now_version, changed in (
+                (r, a, w, n, list(c.items())) for r, a, w, n, c in stale
+            )
+        ]
+        raise PlanFileError(
+            [*lines, f"{source}: nothing was imported: --force overwrites these changes"]
+        )
+    if listed:
+        latest = _latest_changes(session, [aid for _, aid, _ in listed])
+        for ref, aid, changed in listed:
+            for name, pair in changed.items():
+                result.set_back.append(
+                    f"{plan.key}:{ref}: {_set_back(name, pair, latest.get((aid, name)))}"
+                )
     _bulk_insert_actions(session, new_rows)
     result.added = len(new_rows)
     if history:
@@ -403,6 +453,48 @@ def _replace_plan(
         session, plan=plan, plan_id=plan_id, rec_ids=rec_ids, user=user, now=now, note=note
     )
     return result
+
+
+def _latest_changes(
+    session: Session, action_ids: Sequence[int]
+) -> dict[tuple[int, str], tuple[str, datetime]]:
+    """Who last changed each field of these actions, and when: (action, field) -> (by, at)."""
+    out: dict[tuple[int, str], tuple[str, datetime]] = {}
+    ids = sorted(set(action_ids))
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        last = (
+            select(func.max(H.id))
+            .where(H.action_id.in_(chunk))
+            .group_by(H.action_id, H.field)
+            .scalar_subquery()
+        )
+        for aid, name, by, at in session.execute(
+            select(H.action_id, H.field, H.by, H.at).where(H.id.in_(last))
+        ):
+            out[(int(aid), name)] = (by, at)
+    return out
+
+
+def _changed_since(
+    name: str, pair: tuple[object, object], last: tuple[str, datetime] | None
+) -> str:
+    """`Team Lead set progress to 95 at 2026-11-25T10:00:00Z (the file has 90)`."""
+    now, theirs = (_short(_as_text(v) or "(empty)") for v in pair)
+    if last is None:
+        return f"{name} is {now} (the file has {theirs})"
+    return f"{last[0]} set {name} to {now} at {dates.format_utc(last[1])} (the file has {theirs})"
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _set_back(name: str, pair: tuple[object, object], last: tuple[str, datetime] | None) -> str:
+    """`progress 95 -> 90 (set by ben at 2026-11-25T10:00:00Z)`: what the file sets back."""
+    old, new = (_short(_as_text(v) or "(empty)") for v in pair)
+    who = f" (set by {last[0]} at {dates.format_utc(last[1])})" if last else ""
+    return f"{name} {old} -> {new}{who}"
 
 
 def _history(

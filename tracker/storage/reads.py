@@ -431,6 +431,7 @@ def plan_data(sessions: Sessions, key: str) -> PlanData:
                 A.measure,
                 A.evidence,
                 A.notes,
+                A.version,
             )
             .where(A.plan_id == plan.id)
             .order_by(A.order_key)

@@ -246,9 +246,13 @@ class Store(ChangingStore):
         plans: Sequence[tuple[str, PlanData]],
         *,
         replace: bool = False,
+        force: bool = False,
         user: str,
         progress: Callable[[int], None] | None = None,
     ) -> list[ImportResult]:
         """Load plans (source name, data) in one transaction: all of them or none;
-        `progress` is told how many actions are written so far."""
-        return import_plans(self.sessions, plans, replace=replace, user=user, progress=progress)
+        `progress` is told how many actions are written so far. With `replace`, an action
+        changed in the store since the version a file records is refused unless `force`."""
+        return import_plans(
+            self.sessions, plans, replace=replace, force=force, user=user, progress=progress
+        )
