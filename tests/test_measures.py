@@ -610,3 +610,88 @@ def test_paper_html_scorecard_is_accessible(sample_run: Run) -> None:
     levels = [int(n) for n in re.findall(r"<h([1-6])", page)]
     assert all(b <= a + 1 for a, b in itertools.pairwise(levels))
     assert "<h4>Measures at RED (2)</h4>" in page.split("<h3>Exceptions</h3>", 1)[1]
+
+
+# --- the light reader ---------------------------------------------------------------------
+
+
+def test_measures_sql_is_current() -> None:
+    from tracker.storage import measures_sql
+    from tracker.storage.measures import sqlite_module
+
+    written = Path(measures_sql.__file__).read_text(encoding="utf-8")
+    assert written == sqlite_module(), (
+        "tracker/storage/measures_sql.py is stale: run "
+        "`python -m tracker.storage.measures > tracker/storage/measures_sql.py`"
+    )
+
+
+@pytest.mark.parametrize(
+    ("plan", "rec", "retired"),
+    [
+        (None, None, False),
+        (None, None, True),
+        ("staffordshire-2024-ilacs", None, False),
+        ("staffordshire-2024-ilacs", "R4", True),
+        ("nope", None, False),
+    ],
+)
+def test_light_reader_scorecard_equals_the_store(
+    sample_run: Run, db_url: str, plan: str | None, rec: str | None, retired: bool
+) -> None:
+    from tracker.storage.fastmeasures import fast_scorecard
+    from tracker.storage.fastread import FastReader
+    from tracker.storage.measures import MeasureStore
+
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the light reader serves SQLite files")
+    sample_run("edit-measure", "stoke-on-trent-2022-ilacs:M3.2", "--status", "retired")
+    sample_run("edit-measure", "staffordshire-2024-ilacs:M4.2", "--status", "retired")
+    store = Store.open(db_url)
+    reader = FastReader.open(db_url)
+    assert reader is not None
+    try:
+        for recent in (0, 6, 12):
+            expected = MeasureStore(store).scorecard(
+                plan=plan, rec=rec, include_retired=retired, recent=recent
+            )
+            got = fast_scorecard(reader, plan=plan, rec=rec, include_retired=retired, recent=recent)
+            assert got == expected
+        assert (len(expected) > 0) == (plan != "nope")
+    finally:
+        reader.close()
+        store.close()
+
+
+@given(
+    name=st.text(min_size=1, max_size=40).filter(lambda t: t.strip() and "\x00" not in t),
+    note=st.none() | st.text(max_size=40).filter(lambda t: t.strip() and "\x00" not in t),
+    value=st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+    target=st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+)
+def test_measures_round_trip_any_text_and_number(
+    name: str, note: str | None, value: float, target: float
+) -> None:
+    from tracker.domain.plan import MeasureData, PlanData, ReadingData, RecommendationData
+
+    plan = PlanData(
+        key="k",
+        authority="A",
+        title="T",
+        recommendations=[
+            RecommendationData(
+                ref="R1",
+                title="t",
+                measures=[
+                    MeasureData(
+                        ref="M1.1",
+                        name=name,
+                        direction="down",
+                        target=target,
+                        readings=[ReadingData("2026-10", value, note=note)],
+                    )
+                ],
+            )
+        ],
+    )
+    assert parse_plan_text(dump_plan(plan), name="p", default_key="k") == plan

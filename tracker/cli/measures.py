@@ -61,13 +61,31 @@ def _measures(ctx: Context, *, write: bool = False) -> MeasureStore:
 @reads_store
 def cmd_measures(ctx: Context) -> int:
     args = ctx.args
-    ms = _measures(ctx)
-    try:
-        if args.plan is not None and args.plan not in ms.store.plan_keys():
-            raise NotFoundError(f"no plan {args.plan!r} in the store (tracker plans lists them)")
-        rows = ms.scorecard(plan=args.plan, include_retired=args.all, recent=0)
-    finally:
-        ms.store.close()
+    from tracker.storage.fastread import FastReader
+
+    # A SQLite file is read with the standard library, as `list` is: no ORM to import.
+    reader = FastReader.open(ctx.args.db)
+    if reader is not None:
+        from tracker.storage.fastmeasures import fast_scorecard
+
+        try:
+            if args.plan is not None and args.plan not in reader.plan_keys():
+                raise NotFoundError(
+                    f"no plan {args.plan!r} in the store (tracker plans lists them)"
+                )
+            rows = fast_scorecard(reader, plan=args.plan, include_retired=args.all, recent=0)
+        finally:
+            reader.close()
+    else:
+        ms = _measures(ctx)
+        try:
+            if args.plan is not None and args.plan not in ms.store.plan_keys():
+                raise NotFoundError(
+                    f"no plan {args.plan!r} in the store (tracker plans lists them)"
+                )
+            rows = ms.scorecard(plan=args.plan, include_retired=args.all, recent=0)
+        finally:
+            ms.store.close()
     records = [r.record() for r in rows]
     if args.format == "json":
         ctx.out.write(json_text(records, indent=1) + "\n")

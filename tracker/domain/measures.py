@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from tracker.domain.rules import Rag
 
@@ -33,6 +34,7 @@ __all__ = [
     "format_number",
     "last_periods",
     "measure_rag",
+    "measure_rows",
     "parse_period",
     "percentage",
     "period_frequency",
@@ -372,3 +374,46 @@ def check_count(value: float | None, count: float | None, of: float | None) -> s
             f"({percentage(count, of):g})"
         )
     return None
+
+
+def measure_rows(
+    rows: Iterable[Sequence[Any]], points: Iterable[Sequence[Any]], recent: int
+) -> list[MeasureRow]:
+    """Scorecard rows from the two queries both readers run (storage/measures.py): the
+    measures' columns, then (measure id, period, value, note, count, of) oldest first."""
+    by_measure: dict[int, list[Sequence[Any]]] = {}
+    for point in points:
+        by_measure.setdefault(point[0], []).append(point)
+    out = []
+    for row in rows:
+        (mid, plan, rec, rec_title, ref, name, unit, direction, target, baseline, bp, tol,
+         freq, status, version) = row  # fmt: skip
+        mine = by_measure.get(mid, [])
+        readings = [ReadingPoint(p[1], p[2]) for p in mine]
+        s = score(readings, target=target, direction=direction, tolerance=tol, baseline=baseline)
+        last = mine[-1] if mine else None
+        out.append(
+            MeasureRow(
+                id=mid,
+                plan=plan,
+                recommendation=rec,
+                recommendation_title=rec_title,
+                ref=ref,
+                name=name,
+                unit=unit,
+                direction=direction,
+                target=target,
+                baseline=baseline,
+                baseline_period=bp,
+                tolerance=tol,
+                frequency=freq,
+                status=status,
+                version=version,
+                score=s,
+                recent=tuple(readings[-recent:]) if recent > 0 else (),
+                latest_note=last[3] if last else None,
+                latest_count=last[4] if last else None,
+                latest_of=last[5] if last else None,
+            )
+        )
+    return out

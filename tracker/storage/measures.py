@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from tracker.domain import dates
@@ -30,16 +30,16 @@ from tracker.domain.measures import (
     MeasureRow,
     PeriodError,
     ReadingInput,
-    ReadingPoint,
     ReadingRow,
     check_count,
     format_number,
+    measure_rows,
     parse_period,
     period_index,
-    score,
 )
 from tracker.domain.plan import MeasureData, PlanData, ReadingData, RecommendationData
 from tracker.domain.records import HistoryEntry
+from tracker.storage.fastmeasures import scorecard_key
 from tracker.storage.measure_tables import (
     MEASURE,
     MEASURE_HISTORY,
@@ -150,6 +150,106 @@ def _split(address: str) -> tuple[str, str]:
     return key.strip(), ref.strip()
 
 
+# The scorecard queries' fixed parameters: active measures only, and the readings within
+# twelve periods of each measure's latest.
+SCORECARD_PARAMS: dict[str, Any] = {"active": "active", "span": 12}
+
+
+def scorecard_selects(
+    *, plan: bool, rec: bool, include_retired: bool, narrow: bool = False
+) -> tuple[Any, Any]:
+    """The scorecard's two queries: the measures in natural order, then their readings
+    within a year of each one's latest, by measure and period. `:plan` and `:rec` are
+    parameters when asked for; the light reader runs their SQLite text (measures_sql.py).
+    """
+    conditions: list[Any] = []
+    if plan:
+        conditions.append(P.key == bindparam("plan"))
+    if rec:
+        conditions.append(R.ref == bindparam("rec"))
+    if not include_retired:
+        conditions.append(M.status == bindparam("active", SCORECARD_PARAMS["active"]))
+    measures = (
+        select(
+            M.id,
+            P.key,
+            R.ref,
+            R.title,
+            M.ref,
+            M.name,
+            M.unit,
+            M.direction,
+            M.target,
+            M.baseline,
+            M.baseline_period,
+            M.tolerance,
+            M.frequency,
+            M.status,
+            M.version,
+        )
+        .select_from(Measure)
+        .join(Plan, P.id == M.plan_id)
+        .join(Recommendation, R.id == M.recommendation_id)
+        .where(*conditions)
+        .order_by(M.order_key)
+    )
+    chosen = (
+        select(M.id)
+        .join(Plan, P.id == M.plan_id)
+        .join(Recommendation, R.id == M.recommendation_id)
+        .where(*conditions)
+    )
+    latest = select(RD.measure_id.label("mid"), func.max(RD.period_index).label("top"))
+    if conditions:
+        latest = latest.where(RD.measure_id.in_(chosen))
+    top = latest.group_by(RD.measure_id).subquery()
+    readings = (
+        select(RD.measure_id, RD.period, RD.value, RD.note, RD.numerator, RD.denominator)
+        .join(top, top.c.mid == RD.measure_id)
+        .where(
+            RD.period_index.in_(
+                # The latest, the one before, and a year before (monthly or quarterly).
+                [top.c.top, *(top.c.top - literal_column(str(n)) for n in (1, 4, 12))]
+            )
+            if narrow
+            else RD.period_index >= top.c.top - bindparam("span", SCORECARD_PARAMS["span"])
+        )
+        .order_by(RD.measure_id, RD.period_index)
+    )
+    return measures, readings
+
+
+def sqlite_module() -> str:
+    """The text of measures_sql.py: the scorecard's queries as SQLite text."""
+    from sqlalchemy.dialects import sqlite
+
+    dialect = sqlite.dialect(paramstyle="named")
+    lines = [
+        '"""The SQLite text of the scorecard\'s queries (storage/measures.py). Generated.',
+        "",
+        "Do not edit: run `python -m tracker.storage.measures > tracker/storage/measures_sql.py`",
+        "after changing them (tests/test_measures.py fails while this file is stale).",
+        '"""',
+        "",
+        "# ruff: noqa: E501",
+        "# fmt: off",
+        f"PARAMS = {SCORECARD_PARAMS!r}",
+        "SCORECARD: dict[str, tuple[str, str]] = {",
+    ]
+    for plan in (False, True):
+        for rec in (False, True):
+            for retired in (False, True):
+                for narrow in (False, True):
+                    pair = scorecard_selects(
+                        plan=plan, rec=rec, include_retired=retired, narrow=narrow
+                    )
+                    texts = tuple(" ".join(str(q.compile(dialect=dialect)).split()) for q in pair)
+                    key = scorecard_key(plan=plan, rec=rec, include_retired=retired, narrow=narrow)
+                    lines.append(f"    {key!r}: {texts!r},")
+    lines += ["}", "# fmt: on"]
+    return "\n".join(lines) + "\n"
+
+
 class MeasureStore:
     """Measures and readings, through a Store's sessions and transactions."""
 
@@ -169,62 +269,20 @@ class MeasureStore:
         """One row per measure in natural order, each with its score and latest readings.
 
         Only the readings within a year of each measure's latest are read: the year
-        before and a sparkline of `recent` (at most twelve) periods lie among them.
+        before and a sparkline of `recent` (at most twelve) periods lie among them; with
+        `recent` 0, only the latest, the one before and the year before's.
         """
-        cols = (
-            M.id,
-            P.key,
-            R.ref,
-            R.title,
-            M.ref,
-            M.name,
-            M.unit,
-            M.direction,
-            M.target,
-            M.baseline,
-            M.baseline_period,
-            M.tolerance,
-            M.frequency,
-            M.status,
-            M.version,
+        measures, readings = scorecard_selects(
+            plan=plan is not None,
+            rec=rec is not None,
+            include_retired=include_retired,
+            narrow=recent == 0,
         )
-        conditions: list[Any] = []
-        if plan is not None:
-            conditions.append(P.key == plan)
-        if rec is not None:
-            conditions.append(R.ref == rec)
-        if not include_retired:
-            conditions.append(M.status == "active")
-        stmt = (
-            select(*cols)
-            .select_from(Measure)
-            .join(Plan, P.id == M.plan_id)
-            .join(Recommendation, R.id == M.recommendation_id)
-            .where(*conditions)
-            .order_by(M.order_key)
-        )
-        chosen = (
-            select(M.id)
-            .join(Plan, P.id == M.plan_id)
-            .join(Recommendation, R.id == M.recommendation_id)
-            .where(*conditions)
-        )
-        latest = select(RD.measure_id.label("mid"), func.max(RD.period_index).label("top"))
-        if conditions:
-            latest = latest.where(RD.measure_id.in_(chosen))
-        top = latest.group_by(RD.measure_id).subquery()
-        readings = (
-            select(RD.measure_id, RD.period, RD.value, RD.note, RD.numerator, RD.denominator)
-            .join(top, top.c.mid == RD.measure_id)
-            .where(RD.period_index >= top.c.top - 12)
-            .order_by(RD.measure_id, RD.period_index)
-        )
+        params = {"plan": plan, "rec": rec}
         with self.store.reading() as session:
-            measures = session.execute(stmt).all()
-            by_measure: dict[int, list[tuple[str, float, str | None, Any, Any]]] = {}
-            for mid, period, value, note, count, of in session.execute(readings):
-                by_measure.setdefault(mid, []).append((period, value, note, count, of))
-        return [_measure_row(row, by_measure.get(row[0], []), recent) for row in measures]
+            rows = session.execute(measures, params).all()
+            points = session.execute(readings, params).all()
+        return measure_rows(rows, points, recent)
 
     def measure(self, address: str) -> MeasureRow:
         """One measure by `PLAN-KEY:REF`, with its score (retired ones too)."""
@@ -636,38 +694,6 @@ def _next_ref(rec_ref: str, taken: set[str]) -> str:
     return f"{prefix}{max(numbers, default=0) + 1}"
 
 
-def _measure_row(
-    row: Sequence[Any], points: list[tuple[str, float, str | None, Any, Any]], recent: int
-) -> MeasureRow:
-    (mid, plan, rec, rec_title, ref, name, unit, direction, target, baseline, bp, tol, freq,
-     status, version) = row  # fmt: skip
-    readings = [ReadingPoint(p, v) for p, v, _, _, _ in points]
-    s = score(readings, target=target, direction=direction, tolerance=tol, baseline=baseline)
-    last = points[-1] if points else None
-    return MeasureRow(
-        id=mid,
-        plan=plan,
-        recommendation=rec,
-        recommendation_title=rec_title,
-        ref=ref,
-        name=name,
-        unit=unit,
-        direction=direction,
-        target=target,
-        baseline=baseline,
-        baseline_period=bp,
-        tolerance=tol,
-        frequency=freq,
-        status=status,
-        version=version,
-        score=s,
-        recent=tuple(readings[-recent:]) if recent > 0 else (),
-        latest_note=last[2] if last else None,
-        latest_count=last[3] if last else None,
-        latest_of=last[4] if last else None,
-    )
-
-
 # --- plan files: import, replace and export ---------------------------------------------
 
 
@@ -929,3 +955,9 @@ def measures_by_rec(session: Session, plan_id: int) -> dict[int, list[MeasureDat
                 ReadingData(period=period, value=value, note=note, count=count, of=of)
             )
     return out
+
+
+if __name__ == "__main__":  # pragma: no cover - the generator
+    import sys
+
+    sys.stdout.write(sqlite_module())

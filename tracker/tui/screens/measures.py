@@ -39,7 +39,7 @@ from tracker.domain.text import one_line, truncate
 from tracker.tui.data import StoreAccess
 from tracker.tui.failures import ReportsFailures, describe_failure
 from tracker.tui.view import rag_text
-from tracker.tui.widgets.measures import target_text
+from tracker.tui.widgets.measures import SPARK_PERIODS, target_text
 
 __all__ = ["MeasureHistoryScreen", "MeasuresScreen", "ReadingForm", "ReadingInputs"]
 
@@ -62,6 +62,15 @@ class ReadingsLoaded(Message):
         self.row = row
         self.readings = readings
         self.history = history
+
+
+class ChartLoaded(Message):
+    """The last twelve readings of one measure, for the chart."""
+
+    def __init__(self, measure_id: int, values: list[float]) -> None:
+        super().__init__()
+        self.measure_id = measure_id
+        self.values = values
 
 
 class ReadingSaved(Message):
@@ -310,6 +319,22 @@ class FormReady(Message):
 
 # --- the scorecard ------------------------------------------------------------------------
 
+FIRST_BATCH = 100
+BATCH = 1000
+
+
+def _cells(m: MeasureRow) -> tuple[Text | str, ...]:
+    return (
+        one_line(m.address),
+        rag_text(m.score.rag),
+        shown_value(m.score.value, m.unit),
+        m.score.period or "",
+        target_text(m),
+        travel_text(m.score.vs_previous),
+        travel_text(m.score.vs_last_year),
+        one_line(m.name),
+    )
+
 
 class MeasuresScreen(_WritesReadings, Screen[None]):
     """The scorecard: every active measure; enter opens one measure's history."""
@@ -328,6 +353,7 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
     }
     MeasuresScreen #measure-chart { height: 3; margin: 0 0 0 0; }
     MeasuresScreen #measure-text { height: auto; }
+    MeasuresScreen #chart-label { height: 1; }
     """
 
     def __init__(self, store: StoreAccess, *, user: str, read_only: bool, today: str = "") -> None:
@@ -337,6 +363,9 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         self.read_only = read_only
         self.today = today
         self.rows: list[MeasureRow] = []
+        self._added = 0
+        self._generation = 0
+        self._charts: dict[int, list[float]] = {}
 
     def compose(self) -> ComposeResult:
         title = Text("Measures of impact", style="bold")
@@ -347,6 +376,7 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         yield DataTable(id="measures-table", cursor_type="row", zebra_stripes=False)
         with Vertical(id="measure-panel"):
             yield Static("", id="measure-text")
+            yield Static("", id="chart-label")
             yield Sparkline([0.0], id="measure-chart", summary_function=max)
         yield Footer()
 
@@ -365,7 +395,9 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self) -> None:
-        self.post_message(ScorecardLoaded(self.store.measures()))
+        # The latest, previous and year-before readings only: the chart of the highlighted
+        # measure is read when it is highlighted, so 10,000 measures list quickly.
+        self.post_message(ScorecardLoaded(self.store.measures(recent=0)))
 
     def on_scorecard_loaded(self, message: ScorecardLoaded) -> None:
         table = self.query_one(DataTable)
@@ -373,30 +405,33 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         kept = table.cursor_row
         table.clear()
         self.rows = message.rows
-        table.add_rows(
-            [
-                (
-                    Text(one_line(m.address)),
-                    rag_text(m.score.rag),
-                    Text(shown_value(m.score.value, m.unit)),
-                    Text(m.score.period or ""),
-                    Text(target_text(m)),
-                    Text(travel_text(m.score.vs_previous)),
-                    Text(travel_text(m.score.vs_last_year)),
-                    Text(one_line(m.name)),
-                )
-                for m in message.rows
-            ]
-        )
+        self._added = 0
+        self._generation += 1
+        self._charts.clear()
         if not message.rows:
             self.query_one("#measure-text", Static).update(
                 Text("No measures yet: add one with tracker add-measure KEY:REC.", style="dim")
             )
             self.query_one("#measure-chart", Sparkline).display = False
             return
-        table.move_cursor(row=min(kept, len(message.rows) - 1), animate=False)
+        # The first screenful at once; the rest in batches between frames, so a store of
+        # 10,000 measures shows its first rows as soon as the scorecard is read.
+        self._add_batch(max(FIRST_BATCH, kept + 1))
+        table.move_cursor(row=min(max(kept, 0), len(message.rows) - 1), animate=False)
         self._show(min(max(kept, 0), len(message.rows) - 1))
         table.focus()
+
+    def _add_batch(self, size: int, generation: int | None = None) -> None:
+        if generation is not None and generation != self._generation:
+            return  # a newer load started over
+        table = self.query_one(DataTable)
+        rows = self.rows
+        start, end = self._added, min(self._added + size, len(rows))
+        table.add_rows([_cells(m) for m in rows[start:end]])
+        self._added = end
+        if end < len(rows):
+            current = self._generation
+            self.set_timer(0.001, lambda: self._add_batch(BATCH, current))
 
     def _show(self, index: int) -> None:
         if not 0 <= index < len(self.rows):
@@ -417,11 +452,39 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
             )
         if m.latest_note:
             text.append(f"\n{one_line(m.latest_note)}", style="italic")
-        text.append(f"\nLast {len(m.recent)} periods:", style="dim")
         self.query_one("#measure-text", Static).update(text)
         chart = self.query_one("#measure-chart", Sparkline)
         chart.display = True
-        chart.data = [p.value for p in m.recent] or [0.0]
+        values = self._charts.get(m.id)
+        if values is None:
+            chart.data = [0.0]
+            self._load_chart(m.id)
+        else:
+            chart.data = values or [0.0]
+        self._chart_caption(m.id)
+
+    def _chart_caption(self, measure_id: int) -> None:
+        values = self._charts.get(measure_id)
+        caption = (
+            "Loading the chart…"
+            if values is None
+            else f"Last {len(values)} periods"
+            if values
+            else "No readings yet."
+        )
+        self.query_one("#chart-label", Static).update(Text(caption, style="dim"))
+
+    @work(thread=True, exclusive=True, group="chart", exit_on_error=False)
+    def _load_chart(self, measure_id: int) -> None:
+        readings = self.store.readings(measure_id)[-SPARK_PERIODS:]
+        self.post_message(ChartLoaded(measure_id, [r.value for r in readings]))
+
+    def on_chart_loaded(self, message: ChartLoaded) -> None:
+        self._charts[message.measure_id] = message.values
+        current = self._current()
+        if current is not None and current.id == message.measure_id:
+            self.query_one("#measure-chart", Sparkline).data = message.values or [0.0]
+            self._chart_caption(message.measure_id)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
