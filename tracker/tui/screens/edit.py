@@ -311,7 +311,7 @@ class EditScreen(ModalScreen[EditResult | None]):
         evidence = LengthValidator().validate(self._value("evidence"))
         if not evidence.is_valid:
             problems["evidence"] = "; ".join(evidence.failure_descriptions)
-        if "progress" not in problems and "deadline" not in problems:
+        if "deadline" not in problems:
             # Complete means 100, a moved deadline needs a reason, not before the start:
             # the same rules the store applies (domain.updates), shown beside their fields.
             outcome = plan_update(ActionState.of(self.row), self.changes())
