@@ -704,3 +704,24 @@ def test_a_file_without_versions_lists_every_field_it_sets_back(run: Run, tmp_pa
         f"  {STAFFS}:R1.4: progress 90 -> 80 (set by ben at 2026-11-25T10:00:00Z)",
     ]
     assert run("import", "--force", SAMPLE)[0] == 2
+
+
+def test_a_store_from_before_change_groups_gets_them_when_next_opened(sqlite_url: str) -> None:
+    """An older store has no change-group tables: opening it to write adds them, and undo works."""
+    import sqlite3
+
+    store = Store.open(sqlite_url)
+    store.new_plan(KEY, _fields(), user="a")
+    store.close()
+    path = sqlite_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        for table in ("history_group", "plan_history", "change_group"):
+            conn.execute(f"DROP TABLE {table}")
+    store = Store.open(sqlite_url)
+    try:
+        assert store.add_recommendation(KEY, title="One", user="a") == "R1"
+        assert store.undo(user="a").lines == [
+            f"{KEY}: recommendation R1 taken away again (it is empty)"
+        ]
+    finally:
+        store.close()
