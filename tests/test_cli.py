@@ -308,7 +308,7 @@ def test_show_json_has_the_csv_columns_and_the_history_oldest_first(loaded: Run)
     status, out, _ = loaded("show", R14, "--format", "json")
     assert status == 0
     obj = json.loads(out)
-    assert list(obj) == [*COLUMNS, "history"]
+    assert list(obj) == [*COLUMNS, "version", "history"]
     assert obj["progress"] == 85
     assert obj["deadline"] == "2026-12-31"
     assert obj["original_deadline"] == "2025-03-31"

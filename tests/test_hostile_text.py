@@ -36,6 +36,7 @@ from tracker.domain.rules import (
     is_overdue,
     rag,
 )
+from tracker.domain.text import is_blank
 from tracker.formats.plan_toml import (
     ActionData,
     PlanData,
@@ -330,7 +331,7 @@ _REF = st.one_of(
     st.lists(_REF_CHAR, min_size=1, max_size=12).map("".join),
     st.sampled_from(["[bold]R1[/bold]", "R1.10", "R1.2", "[link=x]R[/link]", "=SUM(1)", "-1"]),
 )
-_FIELD = _TEXT.filter(lambda s: s.strip() != "")
+_FIELD = _TEXT.filter(lambda s: not is_blank(s))  # zero-width alone is blank too
 
 
 @st.composite
@@ -339,7 +340,7 @@ def _plans(draw: st.DrawFn) -> PlanData:
     rec_ref, action_refs = refs[0], refs[1:]
     actions = []
     for ref in action_refs:
-        deadline = draw(st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31)))
+        deadline = draw(st.dates(min_value=date(1900, 1, 1), max_value=date(2199, 12, 31)))
         status = draw(st.sampled_from(STATUSES))
         actions.append(
             ActionData(
@@ -349,7 +350,7 @@ def _plans(draw: st.DrawFn) -> PlanData:
                 deadline=deadline,
                 status=status,
                 progress=100 if status == "complete" else draw(st.integers(0, 100)),
-                start=draw(st.none() | st.dates(max_value=deadline)),
+                start=draw(st.none() | st.dates(min_value=date(1900, 1, 1), max_value=deadline)),
                 evidence=draw(st.none() | _FIELD),
                 notes=draw(st.none() | _FIELD),
             )

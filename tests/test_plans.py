@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from tracker.domain.errors import PlanFileError
 from tracker.domain.rules import STATUSES, natural_key
+from tracker.domain.text import is_blank
 from tracker.formats import plan_toml as plans
 from tracker.formats.plan_toml import (
     GRADES,
@@ -439,7 +440,7 @@ _TEXT = st.text(
     ),
     min_size=1,
     max_size=40,
-).filter(lambda s: s.strip() != "")
+).filter(lambda s: not is_blank(s))  # zero-width characters alone are blank too
 _OPTIONAL = st.none() | _TEXT
 _DATE = st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))
 

@@ -520,7 +520,7 @@ def test_a_writable_file_in_a_folder_the_user_may_not_write(
 
 # --- 4. --read-only holds for every command ----------------------------------------------
 
-MEASURE = "staffordshire-2024-ilacs:M1.1"
+MEASURE = "staffordshire-2024-ilacs:M1.99"
 OWNER = "Principal Social Worker"
 SHEET = (
     "Ref,Recommendation,Action,Lead Officer,Target Date,STATUS\n"
@@ -588,6 +588,7 @@ WRITE_SAMPLES: dict[str, list[str]] = {
 READ_SAMPLES: dict[str, list[str] | None] = {
     "demo": None,  # opens the UI on a throwaway store of its own
     "plans": ["plans"],
+    "check": ["check"],
     "list": ["list"],
     "overdue": ["overdue", "--format", "json"],
     "show": ["show", ACTION, "--format", "json"],
@@ -696,7 +697,7 @@ def seeded(
             "add-measure",
             "staffordshire-2024-ilacs:R1",
             "--ref",
-            "M1.1",
+            "M1.99",
             "--name",
             "Supervision on time",
             "--direction",
@@ -856,3 +857,543 @@ def test_a_read_command_cannot_write_through_its_store(
             store.update_action(ACTION, ActionChanges(progress=5), user="x")
     finally:
         store.close()
+
+
+# --- 5. a read-only reviewer sees live changes ---------------------------------------------------
+
+REVIEWER = """
+import sys, time
+from datetime import date
+from tracker.domain.records import Filters
+from tracker.domain.rules import RuleSettings
+from tracker.tui.data import StoreAccess
+
+access = StoreAccess.open(sys.argv[1])
+store = access.full()
+settings = RuleSettings(today=date(2026, 11, 25))
+print("opened", store.read_only, "immutable=1" in str(store.engine.url), flush=True)
+first = access.view_counts(filters=Filters(), settings=settings).total
+print("actions", first, flush=True)
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    access.data_stamp()
+    total = access.view_counts(filters=Filters(), settings=settings).total
+    if total != first:
+        print("actions", total, flush=True)
+        break
+    time.sleep(0.5)
+access.close()
+"""
+
+
+def test_a_read_only_reviewer_sees_live_changes(shared: Path) -> None:
+    """The reviewer may not write the folder; the store was idle when they opened it."""
+    folder = shared / "published"
+    folder.mkdir()
+    path = folder / "tracker.db"
+    _make_store(path)
+    folder.chmod(0o755)  # root's folder: the reviewer (nobody) may only read it
+    assert sorted(p.name for p in folder.iterdir()) == ["tracker.db"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    reviewer = subprocess.Popen(
+        [*_as_nobody(), sys.executable, "-c", REVIEWER, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd="/",
+    )
+    assert reviewer.stdout is not None
+    assert reviewer.stdout.readline() == "opened True True\n"  # immutable: no -shm to share
+    first = reviewer.stdout.readline()
+    assert first.startswith("actions ")
+    started = time.monotonic()
+    store = Store.open(str(path))  # a writer (the lead) starts work
+    try:
+        sample = SAMPLES / "stoke-on-trent-2022-ilacs.toml"
+        store.import_plans([(sample.name, load_plan_file(sample))], user="lead")
+        seen = reviewer.stdout.readline()
+        waited = time.monotonic() - started
+    finally:
+        store.close()
+    _, err = reviewer.communicate(timeout=60)
+    assert err == ""
+    assert seen.startswith("actions ")
+    assert int(seen.split()[1]) > int(first.split()[1])
+    assert waited < 10, waited
+
+
+def test_a_reviewer_follows_a_writer_that_came_and_went(shared: Path) -> None:
+    """A writer that wrote and closed between two polls leaves no -shm: the file changed."""
+    folder = shared / "published"
+    folder.mkdir()
+    path = folder / "tracker.db"
+    _make_store(path)
+    folder.chmod(0o755)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    reviewer = subprocess.Popen(
+        [*_as_nobody(), sys.executable, "-c", REVIEWER.replace("0.5)", "2.0)"), str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd="/",
+    )
+    assert reviewer.stdout is not None
+    assert reviewer.stdout.readline() == "opened True True\n"
+    first = reviewer.stdout.readline()
+    # The lead's import, in a process of its own that ends: its WAL is folded back.
+    sample = SAMPLES / "stoke-on-trent-2022-ilacs.toml"
+    done = _run(["--db", str(path), "import", str(sample)])
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["tracker.db"]
+    out, err = reviewer.communicate(timeout=60)
+    assert err == ""
+    assert int(out.split()[-1]) > int(first.split()[1])
+
+
+# --- 8. one date range at every door -------------------------------------------------------------
+
+PLAN_WITH = """[plan]
+key = "far"
+authority = "A Council"
+title = "Dates"
+
+[[recommendations]]
+ref = "R1"
+title = "One"
+
+[[recommendations.actions]]
+ref = "R1.1"
+description = "Something"
+owner = "Someone"
+deadline = {deadline}
+status = "not_started"
+"""
+
+
+@pytest.mark.parametrize("deadline", ["9999-12-31", "0001-01-01", "1899-12-31", "2200-01-01"])
+def test_a_plan_file_date_outside_the_range_is_refused(
+    deadline: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tracker import cli
+
+    plan = tmp_path / "far.toml"
+    plan.write_text(PLAN_WITH.format(deadline=deadline), encoding="utf-8")
+    db = tmp_path / "t.db"
+    assert cli.main(["--db", str(db), "import", str(plan)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (
+        f"tracker: error: {plan}: recommendations[1].actions[1].deadline: {deadline}: "
+        "a date must be in the years 1900 to 2199"
+    )
+    assert err[-1] == "tracker: error: nothing was imported"
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("deadline", ["1900-01-01", "2199-12-31"])
+def test_the_ends_of_the_range_are_accepted_and_the_calendar_works(
+    deadline: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tracker import cli
+
+    plan = tmp_path / "far.toml"
+    plan.write_text(PLAN_WITH.format(deadline=deadline), encoding="utf-8")
+    db = str(tmp_path / "t.db")
+    assert cli.main(["--db", db, "import", str(plan)]) == 0
+    assert cli.main(["--db", db, "calendar"]) == 0
+    assert f"DTSTART;VALUE=DATE:{deadline.replace('-', '')}" in capsys.readouterr().out
+    assert (
+        cli.main(["--db", db, "update", "far:R1.1", "--deadline", "2030-01-01", "--reason", "x"])
+        == 0
+    )
+
+
+def test_a_calendar_skips_a_date_an_older_tracker_let_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tracker import cli
+
+    db = tmp_path / "t.db"
+    _make_store(db)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE action SET deadline = '9999-12-31' WHERE ref = 'R1.3'")
+    conn.commit()
+    conn.close()
+    assert cli.main(["--db", str(db), "calendar"]) == 0
+    out = capsys.readouterr().out
+    assert "BEGIN:VCALENDAR" in out
+    assert "99991231" not in out
+
+
+SHEET_DATES = (
+    "Ref,Recommendation,Action,Lead Officer,Target Date,STATUS\n"
+    "1,Improve supervision,,,,\n"
+    "1.1,,Do a thing,Head of Service,{date},In progress\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("cell", "shown"),
+    [
+        ("Dec-9999", "'Dec-9999': a date must be in the years 1900 to 2199"),
+        ("Jan 1066", "'Jan 1066' is 1066-01-31: a date must be in the years 1900 to 2199"),
+        ("Mar 2250", "'Mar 2250' is 2250-03-31: a date must be in the years 1900 to 2199"),
+        ("31/12/2200", "'31/12/2200' is 2200-12-31: a date must be in the years 1900 to 2199"),
+    ],
+)
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_sheet_date_outside_the_range_is_refused(
+    cell: str, shown: str, dry_run: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tracker import cli
+
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(SHEET_DATES.format(date=cell), encoding="utf-8")
+    db = tmp_path / "t.db"
+    argv = ["--db", str(db), "import-sheet", str(sheet), "--plan", "p", "--authority", "A"]
+    argv += ["--title", "T", *(["--dry-run"] if dry_run else [])]
+    assert cli.main(argv) == 1
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert "Traceback" not in text
+    assert f"row 3: target date: {shown}" in text.replace("Target Date", "target date"), text
+    assert not db.exists()
+
+
+@pytest.mark.parametrize(
+    "now", ["0001-01-01T00:00:00Z", "0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59-05:00"]
+)
+def test_tracker_now_outside_the_range_is_a_usage_error(
+    now: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from tracker import cli
+
+    monkeypatch.setenv("TRACKER_NOW", now)
+    assert cli.main(["--db", str(tmp_path / "t.db"), "list"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("tracker: error: TRACKER_NOW: ")
+    assert "1900 to 2199" in err[0]
+
+
+def test_the_crash_log_is_written_whatever_tracker_now_says(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import importlib
+
+    cli_main = importlib.import_module("tracker.cli.main")
+    monkeypatch.setenv("TRACKER_NOW", "0001-01-01T00:00:00Z")
+    where = cli_main._report_crash(RuntimeError("a bug"))
+    assert where.endswith("tracker.log")
+    assert "RuntimeError: a bug" in Path(where).read_text(encoding="utf-8")
+
+
+# --- 9. encodings ----------------------------------------------------------------------------
+
+
+def test_a_sheet_mixing_utf8_and_cp1252_is_refused_naming_the_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tracker import cli
+
+    sheet = tmp_path / "mixed.csv"
+    sheet.write_bytes(
+        b"Ref,Recommendation,Action,Lead Officer,Target Date,STATUS\n"
+        b"1,Improve the caf\xc3\xa9 offer,,,,\n"
+        b"1.1,,Open the caf\xe9,Head of Service,31/12/2026,In progress\n"
+    )
+    db = tmp_path / "t.db"
+    argv = ["--db", str(db), "import-sheet", str(sheet), "--plan", "p", "--authority", "A"]
+    assert cli.main([*argv, "--title", "T"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"tracker: error: {sheet}: line 3: not UTF-8, although other lines are: the file mixes "
+        "encodings; save the sheet again as 'CSV UTF-8' and import that"
+    ]
+    assert not db.exists()
+
+
+def test_a_cp1252_sheet_still_reads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tracker import cli
+
+    sheet = tmp_path / "excel.csv"
+    sheet.write_bytes(
+        b"Ref,Recommendation,Action,Lead Officer,Target Date,STATUS\n"
+        b"1,Improve the caf\xe9 offer,,,,\n"
+        b"1.1,,Open the caf\xe9 \x96 soon,Head of Service,31/12/2026,In progress\n"
+    )
+    db = str(tmp_path / "t.db")
+    argv = ["--db", db, "import-sheet", str(sheet), "--plan", "p", "--authority", "A"]
+    assert cli.main([*argv, "--title", "T"]) == 0
+    assert cli.main(["--db", db, "show", "p:R1.1", "--format", "json"]) == 0
+    assert "Open the café – soon" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+@pytest.mark.parametrize("command", [["list"], ["show", ACTION], ["plans"], ["overdue"]])
+def test_output_in_any_encoding_degrades_never_fails(
+    encoding: str, command: list[str], tmp_path: Path
+) -> None:
+    db = tmp_path / "t.db"
+    _make_store(db)
+    store = Store.open(str(db))
+    store.update_action(ACTION, ActionChanges(owner="Équipe “Sécurité” … ✓"), user="x")
+    store.close()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": encoding}
+    done = subprocess.run(
+        [sys.executable, "-m", "tracker", "--db", str(db), *command],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == b""
+    assert done.stdout
+
+
+@pytest.mark.parametrize("closed", ["stdout", "both"])
+def test_a_closed_standard_output_is_not_a_crash(closed: str, tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    _make_store(db)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    redirect = ">&-" if closed == "stdout" else ">&- 2>&-"
+    done = subprocess.run(
+        ["sh", "-c", f"{sys.executable} -m tracker --db {db} list {redirect}; echo $?"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.stdout == "0\n"
+    assert "Traceback" not in done.stderr
+
+
+# --- 10. damaged stores, tracker check, the default folder -------------------------------------
+
+
+def _damage(path: Path, sql: str) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.executescript(sql)
+    conn.commit()
+    conn.close()
+
+
+DAMAGE = {
+    "schema version not a number": (
+        "UPDATE meta SET value = 'two' WHERE key = 'schema_version'",
+        "the store is damaged (its schema version 'two' is not a number)",
+        "the schema version 'two' is not a number",
+    ),
+    "history table dropped": (
+        "DROP TRIGGER history_no_update; DROP TRIGGER history_no_delete; DROP TABLE history",
+        "the store is damaged (the history table is missing)",
+        "the history table is missing",
+    ),
+    "not a date in a date column": (
+        "UPDATE action SET deadline = 'not-a-date' WHERE ref = 'R1.3'",
+        "the store is damaged (",
+        "deadline 'not-a-date' is not a date",
+    ),
+    "random bytes in a text column": (
+        "UPDATE action SET description = CAST(x'ff00fe41c3' AS TEXT) WHERE ref = 'R1.3'",
+        "the store is damaged (",
+        "description is not valid UTF-8 text",
+    ),
+}
+RESTORE = (
+    "run 'tracker check' to list every problem, then restore the latest backup "
+    "(README: Backups and restore)"
+)
+
+
+@pytest.mark.parametrize("argv", [["list"], ["export"], ["show", ACTION], ["report"], ["plans"]])
+@pytest.mark.parametrize("kind", list(DAMAGE))
+def test_a_damaged_store_is_one_line_naming_it_and_the_way_back(
+    kind: str, argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tracker import cli
+
+    path = tmp_path / "tracker.db"
+    _make_store(path)
+    sql, said, _ = DAMAGE[kind]
+    _damage(path, sql)
+    digest = _digest(path)
+    status = cli.main(["--db", str(path), *argv])
+    lines = capsys.readouterr().err.splitlines()
+    if kind in ("not a date in a date column", "random bytes in a text column") and argv[0] in (
+        "plans",
+    ):
+        assert status in (0, 1)  # counts may not read the damaged value
+        return
+    assert status == 1, lines
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"tracker: error: {path}: {said}")
+    assert lines[0].endswith(RESTORE)
+    assert _digest(path) == digest
+
+
+@pytest.mark.parametrize("kind", list(DAMAGE))
+def test_tracker_check_names_each_problem(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tracker import cli
+
+    path = tmp_path / "tracker.db"
+    _make_store(path)
+    assert cli.main(["--db", str(path), "check"]) == 0
+    assert capsys.readouterr().out.startswith(f"{path}: ok: 1 plans, ")
+    sql, _, problem = DAMAGE[kind]
+    _damage(path, sql)
+    digest = _digest(path)
+    assert cli.main(["--db", str(path), "check"]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert any(problem in line for line in lines), lines
+    assert all(line.startswith(f"tracker: error: {path}: ") for line in lines)
+    assert lines[-1].endswith(
+        "problem(s): restore the latest backup (README: Backups and restore), "
+        "or keep this file and ask for help"
+    )
+    assert _digest(path) == digest
+
+
+def test_tracker_check_finds_lost_history(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tracker import cli
+
+    path = tmp_path / "tracker.db"
+    _make_store(path, hostile=True)
+    _damage(path, "UPDATE action SET version = 9 WHERE ref = 'R1.3'")
+    assert cli.main(["--db", str(path), "check"]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert any("at version 9 but only 1 history entries (history was lost)" in ln for ln in lines)
+
+
+def test_tracker_check_on_postgresql(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from tracker import cli
+
+    store = Store.open(db_url)
+    sample = SAMPLES / "staffordshire-2024-ilacs.toml"
+    store.import_plans([(sample.name, load_plan_file(sample))], user="seed")
+    store.close()
+    assert cli.main(["--db", db_url, "check"]) == 0, capsys.readouterr().err
+    assert ": ok: 1 plans, " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("junk", ["-wal", "-shm", "both"])
+def test_junk_wal_and_shm_files_are_never_a_traceback(junk: str, tmp_path: Path) -> None:
+    path = tmp_path / "tracker.db"
+    _make_store(path)
+    for suffix in ("-wal", "-shm") if junk == "both" else (junk,):
+        (tmp_path / f"tracker.db{suffix}").write_bytes(os.urandom(40000))
+    for argv in (["list"], ["check"], ["update", ACTION, "--note", "x"]):
+        done = _run(["--db", str(path), *argv])
+        assert "Traceback" not in done.stderr
+        assert "unexpected failure" not in done.stderr, done.stderr
+        assert len(done.stderr.splitlines()) <= 1 or argv == ["check"], done.stderr
+
+
+def test_xdg_data_home_set_to_a_file_is_one_clear_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "data"
+    blocker.write_text("not a folder", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_DATA_HOME": str(blocker)}
+    env.pop("TRACKER_DB", None)
+    for argv in (["list"], ["import", str(SAMPLES / "staffordshire-2024-ilacs.toml")]):
+        done = subprocess.run(
+            [sys.executable, "-m", "tracker", *argv],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        assert done.returncode == 1
+        lines = done.stderr.splitlines()
+        assert len(lines) == 1, lines
+        assert f"{blocker} is a file, not a folder (XDG_DATA_HOME is '{blocker}')" in lines[0]
+        assert blocker.read_text(encoding="utf-8") == "not a folder"
+
+
+@pytest.mark.parametrize("how", ["--db", "TRACKER_DB"])
+def test_the_tui_with_a_mistyped_store_creates_nothing(
+    how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tracker import cli
+
+    path = tmp_path / "tracekr.db"
+    if how == "TRACKER_DB":
+        monkeypatch.setenv("TRACKER_DB", str(path))
+        argv: list[str] = []
+    else:
+        argv = ["--db", str(path)]
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"tracker: error: {path}: no tracker store here yet: load a plan with "
+        "'tracker import FILE.toml'"
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- 11. small ---------------------------------------------------------------------------------
+
+
+def test_show_json_carries_the_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from tracker import cli
+
+    db = tmp_path / "t.db"
+    _make_store(db, hostile=True)
+    assert cli.main(["--db", str(db), "show", ACTION, "--format", "json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["version"] == 2
+    argv = ["--db", str(db), "update", ACTION, "--progress", "5", "--expect-version"]
+    assert cli.main([*argv, str(shown["version"])]) == 0
+    assert cli.main([*argv, str(shown["version"])]) == 1
+
+
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+def test_a_zero_width_description_is_blank(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tracker import cli
+
+    plan = tmp_path / "zw.toml"
+    plan.write_text(
+        PLAN_WITH.format(deadline="2026-12-31").replace('"Something"', f'"{ZERO_WIDTH}"'),
+        encoding="utf-8",
+    )
+    assert cli.main(["--db", str(tmp_path / "t.db"), "import", str(plan)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert (
+        err[0]
+        == f"tracker: error: {plan}: recommendations[1].actions[1].description: must not be empty"
+    )
+
+
+@pytest.mark.parametrize("user", ["", "   ", ZERO_WIDTH])
+def test_a_blank_user_is_refused(
+    user: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tracker import cli
+
+    db = tmp_path / "t.db"
+    _make_store(db)
+    digest = _digest(db)
+    status = cli.main(["--db", str(db), "--user", user, "update", ACTION, "--note", "x"])
+    assert status == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "tracker: error: --user is blank: give a name, or leave --user out"
+    ]
+    assert _digest(db) == digest
+
+
+def test_a_zero_width_owner_is_blank(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tracker import cli
+
+    db = tmp_path / "t.db"
+    _make_store(db)
+    assert cli.main(["--db", str(db), "update", ACTION, "--owner", ZERO_WIDTH]) == 1
+    assert "the owner must not be empty" in capsys.readouterr().err

@@ -196,6 +196,7 @@ def cmd_show(ctx: Context) -> int:
         from tracker.formats.snapshot import snapshot_dicts
 
         obj = next(snapshot_dicts([row], settings))
+        obj["version"] = row.version  # what `update --expect-version` takes
         obj["history"] = [
             {
                 "at": format_utc(h.at),

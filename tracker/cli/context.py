@@ -22,7 +22,7 @@ from tracker.domain.rules import (
     DEFAULT_UPDATE_DAYS,
     RuleSettings,
 )
-from tracker.domain.text import truncate, wrap
+from tracker.domain.text import is_blank, truncate, wrap
 
 if TYPE_CHECKING:
     from tracker.storage.fastread import Reader
@@ -195,7 +195,20 @@ def settings_from_args(args: argparse.Namespace) -> RuleSettings:
 
 
 def user_from_args(args: argparse.Namespace) -> str:
-    name = (args.user or os.environ.get("TRACKER_USER", "")).strip()
+    """Who makes the change: `--user`, else `TRACKER_USER`, else the login name.
+
+    A `--user` (or `TRACKER_USER`) given but blank, zero-width characters included, is
+    a slip to point out: history must never record a change by nobody.
+    """
+    given = getattr(args, "user", None)
+    if given is not None and is_blank(given):
+        raise UsageError("--user is blank: give a name, or leave --user out")
+    env = os.environ.get("TRACKER_USER", "")
+    if given is None and env and is_blank(env):
+        if env.strip():
+            raise UsageError("TRACKER_USER is blank: give a name, or unset it")
+        env = ""
+    name = (given or env).strip()
     if not name:
         try:
             import getpass

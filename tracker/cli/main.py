@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from tracker import __version__
-from tracker.cli import actions, authoring, board, files, measures, owners
+from tracker.cli import actions, authoring, board, check, files, measures, owners
 from tracker.cli.args import Parser, add_globals
 from tracker.cli.context import (
     Command,
@@ -31,7 +31,7 @@ from tracker.cli.context import (
     user_from_args,
 )
 from tracker.domain.dates import format_utc
-from tracker.domain.errors import ReadOnlyError, TrackerError
+from tracker.domain.errors import ReadOnlyError, StoreError, TrackerError
 from tracker.domain.text import one_line
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Command]]:
     )
     # The demo writes only its own demo store, never the user's.
     commands: dict[str, Command] = {"demo": reads_store(lambda ctx: cmd_tui(ctx, demo=True))}
-    for group in (files, actions, board, owners, measures, authoring):
+    for group in (files, actions, board, owners, measures, authoring, check):
         commands.update(group.add_commands(command))
     return parser, commands
 
@@ -79,6 +79,7 @@ def cmd_tui(ctx: Context, *, demo: bool = False) -> int:
         sys.stderr.write(_demo_note(db, made))
     else:
         db = ctx.args.db
+        _named_store_exists(db)
     try:
         from tracker.tui.app import run_app
     except ImportError as exc:
@@ -87,6 +88,25 @@ def cmd_tui(ctx: Context, *, demo: bool = False) -> int:
     if demo:
         sys.stderr.write(_demo_note(db, False))
     return code
+
+
+def _named_store_exists(db: str | None) -> None:
+    """A store named by --db or TRACKER_DB must be there: a slip never makes an empty one.
+
+    Only the default store (no --db, no TRACKER_DB) is made on first use, as the CLI does.
+    """
+    from tracker.storage.engine import NO_STORE_YET
+    from tracker.storage.location import store_file
+
+    if not (db or os.environ.get("TRACKER_DB", "").strip()):
+        return
+    path = store_file(db)
+    if path is None:
+        return
+    if not path.parent.is_dir():
+        raise StoreError(f"{path}: the folder {path.parent} does not exist")
+    if not path.exists():
+        raise StoreError(f"{path}: {NO_STORE_YET}")
 
 
 def _demo_note(path: str, made: bool) -> str:
@@ -101,8 +121,7 @@ def _demo_note(path: str, made: bool) -> str:
 def _report_crash(exc: BaseException) -> str:
     """Write the full report of an unexpected failure to the log; return where it went."""
     import traceback
-
-    from tracker.domain.dates import now_utc
+    from datetime import UTC, datetime
 
     try:
         from platformdirs import user_state_dir
@@ -113,7 +132,9 @@ def _report_crash(exc: BaseException) -> str:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "tracker.log"
         with open(path, "a", encoding="utf-8") as log:
-            log.write(f"--- {format_utc(now_utc())} tracker {__version__} argv={sys.argv!r}\n")
+            # The real clock: a pinned TRACKER_NOW may be the very thing that failed.
+            stamp = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+            log.write(f"--- {format_utc(stamp)} tracker {__version__} argv={sys.argv!r}\n")
             log.write("".join(traceback.format_exception(exc)))
         return str(path)
     except Exception:
@@ -125,11 +146,28 @@ def _error(lines: Iterable[str]) -> None:
         sys.stderr.write(f"{PROG}: error: {one_line(line)}\n")
 
 
+def _streams_that_never_fail() -> None:
+    """Output degrades, never fails: a closed stream (`tracker list >&-`) writes nowhere,
+    and a character the encoding lacks (PYTHONIOENCODING=ascii, a latin-1 terminal) is
+    replaced rather than raising. CSV, JSON and TOML go out as UTF-8 bytes regardless.
+    """
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+            continue
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with suppress(Exception):
+                reconfigure(errors="replace")
+
+
 _WRITE_FAILURES = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO}
 
 
 def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> int:
     """Run one command; return its exit status."""
+    _streams_that_never_fail()
     stream = out if out is not None else sys.stdout
     try:
         parser, commands = build_parser()

@@ -47,6 +47,20 @@ FIRST_YEAR = 1900
 LAST_YEAR = 2199
 
 
+def in_range(value: date) -> bool:
+    """Whether a date falls in the years every door accepts (FIRST_YEAR to LAST_YEAR)."""
+    return FIRST_YEAR <= value.year <= LAST_YEAR
+
+
+def check_range(value: date) -> date:
+    """The date, or DateError when it falls outside FIRST_YEAR to LAST_YEAR."""
+    if not in_range(value):
+        raise DateError(
+            f"{value.isoformat()}: a date must be in the years {FIRST_YEAR} to {LAST_YEAR}"
+        )
+    return value
+
+
 def parse_date(text: str, *, today_: date | None = None) -> date:
     """Read a typed date, day first; `today` and `+2w`/`+3m`/`-5d` count from `today_`.
 
@@ -154,7 +168,12 @@ def parse_timestamp(text: str) -> datetime:
     except ValueError:
         raise DateError(f"{text!r} is not an ISO timestamp such as 2024-04-23T09:30:00Z") from None
     if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
+        try:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            value = value.replace(tzinfo=None)
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise DateError(f"{text!r}: a timestamp must be in the years {FIRST_YEAR} to {LAST_YEAR}")
     return value.replace(microsecond=0)
 
 

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from tracker.domain.errors import ValidationError
+from tracker.domain.text import is_blank
 
 __all__ = ["MAX_OWNER", "OwnerSummary", "check_email", "check_owner_name"]
 
@@ -46,7 +47,7 @@ def check_email(text: str) -> str:
 def check_owner_name(text: str) -> str:
     """An owner name as typed for a rename, trimmed; refused if empty, too long or not one line."""
     name = text.strip()
-    if not name:
+    if is_blank(name):
         raise ValidationError("the owner must not be empty", field="owner")
     if len(name) > MAX_OWNER:
         raise ValidationError(f"the owner is longer than {MAX_OWNER} characters", field="owner")

@@ -41,6 +41,23 @@ def printable(value: str | None, *, keep_newlines: bool = True) -> str:
     return _CONTROLS_NO_NL.sub(" ", text)
 
 
+# Characters that show nothing and are not white space: zero-width spaces and joiners,
+# the word joiner, the BOM, soft hyphens, fillers and variation selectors.
+_INVISIBLE = re.compile(
+    r"[\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e"
+    r"\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]"
+)
+
+
+def is_blank(value: str | None) -> bool:
+    """Whether text shows nothing: empty, white space, or only invisible characters.
+
+    A description of zero-width spaces is as blank as an empty one: it would show as
+    nothing on every screen and paper.
+    """
+    return not value or not _INVISIBLE.sub("", value)
+
+
 def one_line(value: str | None) -> str:
     """Printable text on one line, runs of white space folded to one space."""
     return _SPACES.sub(" ", printable(value, keep_newlines=False)).strip()

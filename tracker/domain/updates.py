@@ -21,6 +21,7 @@ from tracker.domain.errors import ValidationError
 from tracker.domain.plan import LONG, MEDIUM, SHORT
 from tracker.domain.records import ActionChanges, ActionRow
 from tracker.domain.rules import STATUSES
+from tracker.domain.text import is_blank
 
 __all__ = [
     "REF_MAX",
@@ -165,7 +166,7 @@ def check_text(name: str, value: str | None, *, required: bool = False) -> str |
     limit = TEXT_LIMITS.get(name, LONG)
     if len(value) > limit:
         return f"the {name} is longer than {limit:,} characters ({len(value):,})"
-    if required and not value.strip():
+    if required and is_blank(value):  # zero-width characters alone are blank too
         return f"the {name} must not be empty"
     return None
 

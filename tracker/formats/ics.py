@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import IO
 
+from tracker.domain.dates import in_range
 from tracker.domain.records import ActionRow
 from tracker.domain.rules import OPEN_STATUSES, RuleSettings
 from tracker.domain.text import counted, one_line, printable
@@ -143,8 +144,8 @@ def write_calendar(
         out.write(fold(line))
     count = 0
     for row in rows:
-        if row.status not in OPEN_STATUSES:
-            continue
+        if row.status not in OPEN_STATUSES or not in_range(row.deadline):
+            continue  # a date outside 1900-2199 (an older store's) cannot be an event
         for line in _event(row, settings, now):
             out.write(fold(line))
         count += 1

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from tracker.domain.dates import DateError, parse_date
+from tracker.domain.dates import FIRST_YEAR, LAST_YEAR, DateError, in_range, parse_date
 from tracker.domain.errors import PlanFileError
 from tracker.domain.plan import (
     GRADES,
@@ -28,6 +28,7 @@ from tracker.domain.plan import (
     RecommendationData,
 )
 from tracker.domain.rules import STATUSES
+from tracker.domain.text import is_blank
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -126,7 +127,7 @@ class _Checker:
         if (
             value.__class__ is str
             and (not limit or len(value) <= limit)
-            and "\x00" not in value
+            and value.isprintable()  # no NUL, no zero-width or other invisible character
             and not value.isspace()
             and value
         ):
@@ -142,8 +143,7 @@ class _Checker:
         if "\x00" in value:
             self.fail(where, "contains a NUL character")
             return None
-        stripped = value.strip()
-        if not stripped:
+        if is_blank(value):
             if required:
                 self.fail(where, "must not be empty")
             return None
@@ -156,7 +156,7 @@ class _Checker:
         self, table: dict[str, Any], key: str, place: str, *, required: bool
     ) -> date | None:
         value = table.get(key)
-        if value.__class__ is date:
+        if value.__class__ is date and in_range(value):
             return value  # a TOML date: the common case
         where = _join(place, key)
         if key not in table:
@@ -168,6 +168,9 @@ class _Checker:
             self.fail(where, "must be a date without a time, such as 2024-04-23")
             return None
         if isinstance(value, date):
+            if not in_range(value):
+                self.fail(where, f"{check_range_message(value)}")
+                return None
             return value
         if isinstance(value, str):
             try:
@@ -181,6 +184,10 @@ class _Checker:
                 return None
         self.fail(where, f"must be a date such as 2024-04-23, not {_kind(value)}")
         return None
+
+
+def check_range_message(value: date) -> str:
+    return f"{value.isoformat()}: a date must be in the years {FIRST_YEAR} to {LAST_YEAR}"
 
 
 def _no(value: str) -> date:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from tracker.domain.dates import DateError, parse_date
+from tracker.domain.dates import FIRST_YEAR, LAST_YEAR, DateError, in_range, parse_date
 from tracker.domain.errors import PlanFileError
 from tracker.domain.rules import RuleSettings, rag
 from tracker.domain.text import counted
@@ -247,12 +247,37 @@ def _decode(data: bytes, name: str) -> str:
         return data.decode("utf-16")
     try:
         return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad_at = exc.start
+    # "CSV (Comma delimited)" from Excel on Windows is Windows-1252, not UTF-8. A file
+    # that is partly valid UTF-8 beyond ASCII (a line pasted from another sheet) is not
+    # one encoding: decoding it all as Windows-1252 would store `café` as `cafÃ©`.
+    head = data[:bad_at]
+    if any(b >= 0x80 for b in head) or _utf8_sequences(data[bad_at:]):
+        line = data.count(b"\n", 0, bad_at) + 1
+        raise PlanFileError(
+            [
+                f"{name}: line {line}: not UTF-8, although other lines are: the file mixes "
+                "encodings; save the sheet again as 'CSV UTF-8' and import that"
+            ]
+        )
+    try:
+        return data.decode("cp1252")
     except UnicodeDecodeError:
-        # "CSV (Comma delimited)" from Excel on Windows is Windows-1252, not UTF-8.
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise PlanFileError([f"{name}: is not a text CSV file"]) from None
+        raise PlanFileError([f"{name}: is not a text CSV file"]) from None
+
+
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _utf8_sequences(data: bytes) -> bool:
+    """Whether bytes hold well-formed multi-byte UTF-8 (evidence that a line is UTF-8).
+
+    In Windows-1252 text such pairs (`Ã©`, `â€™`) are mojibake nobody types.
+    """
+    return _UTF8_MULTIBYTE.search(data) is not None
 
 
 def read_sheet_file(
@@ -592,6 +617,24 @@ def _recommendation(
 
 
 def _sheet_date(text: str) -> date:
+    """A date as a sheet writes it, in the years every door accepts (1900 to 2199)."""
+    try:
+        value = _sheet_date_any(text)
+    except DateError:
+        raise
+    except (OverflowError, ValueError):
+        raise DateError(
+            f"{text.strip()!r}: a date must be in the years {FIRST_YEAR} to {LAST_YEAR}"
+        ) from None
+    if not in_range(value):
+        raise DateError(
+            f"{text.strip()!r} is {value.isoformat()}: a date must be in the years "
+            f"{FIRST_YEAR} to {LAST_YEAR}"
+        )
+    return value
+
+
+def _sheet_date_any(text: str) -> date:
     """A date as a sheet writes it: day first; `Mar-25` or `March 2025` means the month's end;
     an Excel serial number or a date with a midnight time are read as the date."""
     m = _MONTH_YEAR.match(text)
@@ -634,7 +677,7 @@ def _cell_date(
 
 
 def _date_problem(text: str, exc: DateError) -> str:
-    if "not a real date" in str(exc):
+    if "not a real date" in str(exc) or "must be in the years" in str(exc):
         return str(exc)
     return f"{text!r} is not a date: write it as 23/04/2024, 2024-04-23 or March 2025"
 

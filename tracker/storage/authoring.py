@@ -25,6 +25,7 @@ from tracker.domain.errors import NotFoundError, StaleWriteError, ValidationErro
 from tracker.domain.plan import GRADES, JudgementData
 from tracker.domain.records import ActionChanges, HistoryEntry
 from tracker.domain.rules import OPEN_STATUSES, sort_key
+from tracker.domain.text import is_blank
 from tracker.domain.updates import (
     ActionState,
     FieldChange,
@@ -761,7 +762,7 @@ def edit_plan(
     values: dict[str, Any] = {}
     for name, value in fields.given().items():
         if isinstance(value, str):
-            value = value.strip() or None
+            value = None if is_blank(value) else value.strip()
             if value is None and name in ("authority", "title"):
                 raise ValidationError(f"the {name} must not be empty", field=name)
         if value != current[name]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import Enum
 
 from tracker.domain.errors import ReadOnlyError, StoreBusyError, StoreError
+from tracker.storage.location import damaged, looks_damaged
 
 __all__ = ["Failure", "classify", "short_message", "store_error"]
 
@@ -60,6 +61,8 @@ _SHORT = {
 def short_message(text: str, sqlstate: str | None = None) -> str:
     """A short, human message for a driver error: its first line, or what it means."""
     first = text.strip().splitlines()[0] if text.strip() else "the database failed"
+    if looks_damaged(first):
+        return damaged("", first).removeprefix(": ")
     return _SHORT.get(classify(first, sqlstate), first)
 
 
@@ -67,6 +70,9 @@ def store_error(
     location: str, text: str, *, sqlstate: str | None = None, sqlite: bool = True
 ) -> StoreError:
     """The StoreError a failed read or write of the store at `location` is reported as."""
+    if looks_damaged(text):
+        first = text.strip().splitlines()[0]
+        return StoreError(damaged(location, first))
     kind = classify(text, sqlstate)
     if kind is Failure.BUSY:
         return StoreBusyError(f"{location}: the store is busy: another user is writing; try again")

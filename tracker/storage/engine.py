@@ -36,6 +36,7 @@ from tracker.storage.driver_errors import (
     store_error,
 )
 from tracker.storage.location import (
+    damaged,
     default_db_path,
     file_writable,
     read_only_query,
@@ -82,6 +83,9 @@ _HISTORY_GUARDS: dict[str, tuple[str, ...]] = {
 # Execution option a Store sets on connections that will write: SQLite then takes the
 # write lock at BEGIN, so a read-then-write never deadlocks with another writer.
 WRITE_OPTION = "tracker_write"
+# The tables every tracker store has had since schema 1. One of them missing is damage,
+# never a store to upgrade: creating it afresh would hide the loss (of history above all).
+CORE_TABLES = frozenset({"meta", "plan", "judgement", "recommendation", "action", "history"})
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -248,6 +252,21 @@ def _sqlite_engine(url: str, *, read_only: bool, create: bool) -> Engine:
     return engine
 
 
+def integrity_problems(conn: Connection) -> list[str]:
+    """The database's own checks (SQLite: integrity and foreign keys), one line per problem."""
+    if conn.dialect.name != "sqlite":
+        return []
+    problems = [
+        f"integrity check: {row[0]}"
+        for row in conn.exec_driver_sql("PRAGMA integrity_check").fetchall()
+        if row[0] != "ok"
+    ]
+    for table, rowid, parent, _ in conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall():
+        problems.append(f"{table} {rowid}: names a missing {parent}")
+    conn.rollback()
+    return problems
+
+
 def describe(engine: Engine) -> str:
     """The store as a user would name it: a file path or a URL without its password."""
     url = engine.url
@@ -293,7 +312,12 @@ def _check_schema(engine: Engine, *, create: bool, writable: bool = True) -> Non
             tables = set(inspect(conn).get_table_names())
             if "meta" in tables:
                 row = conn.execute(select(META.value).where(META.key == "schema_version")).first()
-                version = int(row[0]) if row is not None else 0
+                try:
+                    version = int(row[0]) if row is not None else 0
+                except (TypeError, ValueError):
+                    raise StoreError(
+                        damaged(where, f"its schema version {row and row[0]!r} is not a number")
+                    ) from None
                 if version > SCHEMA_VERSION:
                     raise StoreError(
                         f"{where}: written by a newer tracker (schema {version}; this one "
@@ -301,6 +325,10 @@ def _check_schema(engine: Engine, *, create: bool, writable: bool = True) -> Non
                     )
                 if version < 1:
                     raise StoreError(f"{where}: not a tracker store (no schema version)")
+                lost = sorted(CORE_TABLES - tables)
+                if lost:
+                    # Never recreated empty: that would hide the loss of the plans or history.
+                    raise StoreError(damaged(where, f"the {', '.join(lost)} table is missing"))
                 missing = set(SQLModel.metadata.tables) - tables
                 if writable and (missing or version < SCHEMA_VERSION):
                     conn.rollback()

@@ -27,6 +27,7 @@ from tracker.storage import sqlite_sql as sql
 from tracker.storage.driver_errors import store_error
 from tracker.storage.location import (
     BUSY_TIMEOUT_SECONDS,
+    damaged,
     read_only_query,
     store_file,
     use_unicode_lower,
@@ -133,9 +134,14 @@ class FastReader:
         use_unicode_lower(conn)
         try:
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            tables = conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                "('meta', 'plan', 'judgement', 'recommendation', 'action', 'history')"
+            ).fetchone()
         except sqlite3.Error:
-            row = None
-        if row is None or row[0] != str(READS_SCHEMA):
+            row = tables = None
+        # Anything unusual (another schema, a lost table) is for the Store to judge and say.
+        if row is None or row[0] != str(READS_SCHEMA) or tables is None or tables[0] != 6:
             conn.close()
             return None
         return cls(conn, path)
@@ -150,7 +156,9 @@ class FastReader:
         except sqlite3.OperationalError as exc:
             raise self._error(exc) from None
 
-    def _error(self, exc: sqlite3.Error) -> StoreError:
+    def _error(self, exc: sqlite3.Error | ValueError) -> StoreError:
+        if isinstance(exc, ValueError):  # a stored value that cannot be read back
+            return StoreError(damaged(self.location, str(exc)))
         return store_error(self.location, str(exc))
 
     def iter_actions(
@@ -194,7 +202,10 @@ class FastReader:
         for status, deadline_text, n in self._execute(
             sql.COUNTS + where + sql.COUNTS_GROUP, params
         ):
-            deadline = date.fromisoformat(deadline_text)
+            try:
+                deadline = date.fromisoformat(deadline_text)
+            except (TypeError, ValueError) as exc:
+                raise self._error(ValueError(f"deadline {deadline_text!r}: {exc}")) from None
             counts.total += n
             if days_overdue(status, deadline, today):
                 counts.overdue += n
@@ -235,8 +246,10 @@ def _rows(cursor: sqlite3.Cursor, reader: FastReader) -> Iterator[ActionRow]:
                     *row[_UPDATED_AT + 1 :],
                 )
             )
-    except sqlite3.OperationalError as exc:
-        raise reader._error(exc) from None
+    except (sqlite3.OperationalError, ValueError, TypeError) as exc:
+        raise reader._error(
+            exc if not isinstance(exc, TypeError) else ValueError(str(exc))
+        ) from None
     finally:
         # A reader that stops early (`tracker list | head`) may have closed the
         # connection already; the cursor went with it.

@@ -11,9 +11,11 @@ from pathlib import Path
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
+    "damaged",
     "default_db_path",
     "file_writable",
     "read_only_query",
+    "read_view",
     "resolve_db",
     "store_file",
     "use_unicode_lower",
@@ -22,11 +24,56 @@ __all__ = [
 BUSY_TIMEOUT_SECONDS = 15.0
 
 
+def damaged(where: str, what: str) -> str:
+    """The one line for a store that is not as tracker wrote it, with what to do next."""
+    return (
+        f"{where}: the store is damaged ({what}): run 'tracker check' to list every "
+        "problem, then restore the latest backup (README: Backups and restore)"
+    )
+
+
+_DAMAGE_WORDS = ("could not decode", "malformed", "invalid isoformat", "not a valid date")
+
+
+def looks_damaged(text: str) -> bool:
+    """Whether a driver's or parser's message means the stored data itself is bad."""
+    lowered = text.lower()
+    return any(word in lowered for word in _DAMAGE_WORDS)
+
+
 def default_db_path() -> Path:
     """`tracker.db` in the user's data directory (the folder is made on first use)."""
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("tracker", appauthor=False)) / "tracker.db"
+
+
+def _make_default_folder(path: Path) -> None:
+    """Make the default store's folder; a clear line when XDG_DATA_HOME (or a parent) is a file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        from tracker.domain.errors import StoreError
+
+        xdg = os.environ.get("XDG_DATA_HOME", "")
+        hint = f" (XDG_DATA_HOME is {xdg!r})" if xdg else ""
+        raise StoreError(
+            f"{path}: cannot make the default store's folder: {_first_file(path.parent)} is a "
+            f"file, not a folder{hint}; use --db or TRACKER_DB, or fix XDG_DATA_HOME"
+        ) from None
+    except PermissionError:
+        from tracker.domain.errors import StoreError
+
+        raise StoreError(
+            f"{path}: cannot make the default store's folder (permission denied); use --db"
+        ) from None
+
+
+def _first_file(folder: Path) -> Path:
+    for parent in [*reversed(folder.parents), folder]:
+        if parent.exists() and not parent.is_dir():
+            return parent
+    return folder
 
 
 def _configured(db: str | None) -> str | None:
@@ -39,7 +86,7 @@ def resolve_db(db: str | None) -> str:
     value = _configured(db)
     if value is None:
         path = default_db_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _make_default_folder(path)
         return f"sqlite:///{path}"
     if "://" in value:
         return value
@@ -88,6 +135,21 @@ def read_only_query(path: Path) -> str:
     if idle and not os.access(path.parent, os.W_OK):
         query += "&immutable=1"
     return query
+
+
+def read_view(path: Path) -> tuple[object, ...]:
+    """How a read-only connection would open the store now, and (immutable) the file's state.
+
+    When this changes, a read-only reader must reopen to see the store as it is.
+    """
+    query = read_only_query(path)
+    if "immutable" not in query:
+        return (query,)
+    try:
+        info = path.stat()
+    except OSError:
+        return (query, None)
+    return (query, info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 def _unicode_lower(value: str | None) -> str | None:

@@ -8,9 +8,11 @@ in one place.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import Engine
@@ -48,6 +50,40 @@ class Sessions:
         self._write_engine = engine.execution_options(**{WRITE_OPTION: True})
         # Writes that found the store still busy after the busy timeout and were retried.
         self.busy_retries = 0
+        # A SQLite file opened read-only: how it was opened, to follow a writer (_follow).
+        self._file: Path | None = None
+        self._view: object = None
+        self._follow_lock = threading.Lock()
+
+    def follow_file(self, path: Path) -> None:
+        """Keep this read-only view of a SQLite file live while others write it (_follow)."""
+        self._file, self._view = path, _location.read_view(path)
+
+    def _follow(self) -> None:
+        """Reopen a read-only SQLite view when a writer appears or the file changed.
+
+        A reader that may not write the store's folder opens an idle store as immutable
+        (it cannot make the `-shm` file), and SQLite then never looks for changes. When a
+        writer appears (its `-shm` is there, which a read-only connection can share) or
+        the file itself changed, the engine is opened afresh, so a reviewer's screen
+        follows the store within the UI's poll, as everyone else's does.
+        """
+        if self._file is None:
+            return
+        now = _location.read_view(self._file)
+        if now == self._view:
+            return
+        from tracker.storage.engine import make_engine
+
+        with self._follow_lock:
+            if now == self._view:
+                return
+            old = self.engine
+            url = f"sqlite:///{self._file}"
+            self.engine = make_engine(url, read_only=True, create=False)
+            self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+            self._view = now
+        old.dispose()
 
     @property
     def location(self) -> str:
@@ -57,11 +93,15 @@ class Sessions:
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A session for reads; a driver error comes out as a StoreError."""
+        self._follow()
         try:
             with Session(self.engine) as session:
                 yield session
         except DBAPIError as exc:
             raise self.error(exc) from None
+        except (ValueError, TypeError) as exc:
+            # A stored value the types cannot read back ('not-a-date' in a date column).
+            raise StoreError(_location.damaged(self.location, str(exc))) from None
 
     def write(self, work: Callable[[Session], T]) -> T:
         """Run `work` in one write transaction, retrying while the store is busy."""

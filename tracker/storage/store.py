@@ -56,8 +56,12 @@ class Store(ChangingStore):
     """
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
-        self.engine = engine
         self.sessions = Sessions(engine, read_only=read_only)
+
+    @property
+    def engine(self) -> Engine:
+        """The engine reads and writes go through (a read-only view may reopen it)."""
+        return self.sessions.engine
 
     @classmethod
     def open(cls, db: str | None = None, *, read_only: bool = False, create: bool = True) -> Store:
@@ -75,6 +79,8 @@ class Store(ChangingStore):
             raise
         store = cls(engine, read_only=read_only)
         store.read_only_reason = reason
+        if read_only and path is not None and engine.dialect.name == "sqlite":
+            store.sessions.follow_file(path)
         if not read_only and engine.dialect.name == "postgresql" and not can_write(engine):
             # A reviewer's role granted only SELECT: read-only, as if opened with --read-only.
             store.read_only = True
