@@ -85,7 +85,7 @@ _HISTORY_GUARDS: dict[str, tuple[str, ...]] = {
 WRITE_OPTION = "tracker_write"
 # The tables every tracker store has had since schema 1. One of them missing is damage,
 # never a store to upgrade: creating it afresh would hide the loss (of history above all).
-CORE_TABLES = frozenset({"meta", "plan", "judgement", "recommendation", "action", "history"})
+CORE_TABLES = frozenset({"meta", "plan", "recommendation", "action", "history"})
 
 
 def _sqlite_path(url: str) -> Path | None:

@@ -136,12 +136,12 @@ class FastReader:
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             tables = conn.execute(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-                "('meta', 'plan', 'judgement', 'recommendation', 'action', 'history')"
+                "('meta', 'plan', 'recommendation', 'action', 'history')"
             ).fetchone()
         except sqlite3.Error:
             row = tables = None
         # Anything unusual (another schema, a lost table) is for the Store to judge and say.
-        if row is None or row[0] != str(READS_SCHEMA) or tables is None or tables[0] != 6:
+        if row is None or row[0] != str(READS_SCHEMA) or tables is None or tables[0] != 5:
             conn.close()
             return None
         return cls(conn, path)
