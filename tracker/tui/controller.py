@@ -18,16 +18,20 @@ from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState
 
 from tracker.domain.errors import StaleWriteError, TrackerError, ValidationError
-from tracker.domain.records import ActionChanges, ActionRow, Filters, ViewCounts
+from tracker.domain.records import ActionChanges, ActionRow, Filters, TreeNode, ViewCounts
 from tracker.tui.data import StoreAccess
 from tracker.tui.messages import (
+    ChangeRefused,
     DetailLoaded,
     Exported,
+    PlanChanged,
+    RefSuggested,
     Saved,
     SaveInvalid,
     SaveRefused,
     StampChecked,
     TreeLoaded,
+    UndoPreviewed,
     ViewLoaded,
     WriteChecked,
 )
@@ -72,6 +76,8 @@ class MainController:
         self.write_checked = session.read_only
         self.has_plans: bool | None = None  # None until the tree first arrives
         self.plan_count: int | None = None
+        self.nodes: list[TreeNode] = []  # the plans and their recommendations, as last read
+        self.marked: dict[int, ActionRow] = {}  # rows marked (space) for a bulk edit
         self._generation = 0
         self._stamp: object = None  # None before the first tree, False while it is on its way
         # The save on its way: until its answer is in, `selected` is the action as it was.
@@ -195,6 +201,7 @@ class MainController:
         self._stamp = message.stamp
         self.owners = message.owners
         self.has_plans = bool(message.nodes)
+        self.nodes = message.nodes
         self.plan_count = len(message.nodes)
 
     def load_detail(self, action_id: int) -> None:
@@ -287,3 +294,46 @@ class MainController:
             self.host.post_message(Exported(path, count))
 
         self._run(write, "export")
+
+    # --- changing the plan ----------------------------------------------------------------
+
+    def change(self, work: Callable[[], str], *, clear_marks: bool = False) -> None:
+        """Run one write (`work` returns what it did, for the user); a refusal is a message."""
+
+        def write() -> None:
+            try:
+                text = work()
+            except TrackerError as exc:
+                self.host.post_message(ChangeRefused(str(exc)))
+                return
+            self.host.post_message(PlanChanged(text, clear_marks=clear_marks))
+
+        self._run(write, "change")
+
+    def suggest_ref(self, plan_key: str, rec_ref: str, rec_title: str) -> None:
+        """Find the next free ref under a recommendation (then the add form opens)."""
+        store, settings = self.store, self.settings
+
+        def read() -> None:
+            try:
+                ref = store.next_action_ref(plan_key, rec_ref, settings=settings)
+            except TrackerError as exc:
+                self.host.post_message(ChangeRefused(str(exc)))
+                return
+            self.host.post_message(RefSuggested(plan_key, rec_ref, rec_title, ref))
+
+        self._run(read, "suggest")
+
+    def preview_undo(self) -> None:
+        """Ask the store what undo would revert (a dry run), for the confirmation."""
+        store, user = self.store, self.session.user
+
+        def read() -> None:
+            try:
+                result = store.undo(user=user, dry_run=True)
+            except TrackerError as exc:
+                self.host.post_message(UndoPreviewed(None, [], str(exc)))
+                return
+            self.host.post_message(UndoPreviewed(result.summary, list(result.lines), None))
+
+        self._run(read, "undo")

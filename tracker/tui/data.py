@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -32,7 +33,9 @@ from tracker.storage.location import file_writable
 
 if TYPE_CHECKING:
     from tracker.domain.measures import MeasureRow, ReadingRow
+    from tracker.domain.updates import ActionEdit, NewAction
     from tracker.reports.paper import BoardView
+    from tracker.storage.changing import BulkResult, UndoResult
     from tracker.storage.measures import ReadingResult
     from tracker.storage.owners import EmailChange
     from tracker.storage.store import Store
@@ -253,6 +256,85 @@ class StoreAccess:
         return self.full().update_action(
             address, changes, user=user, expected_version=expected_version, settings=settings
         )
+
+    # --- changing the plan (tracker.storage.changing) ------------------------------------
+
+    def update_actions(self, edits: list[ActionEdit], *, user: str) -> BulkResult:
+        """One bulk edit: every action in one transaction and one change group."""
+        return self.full().update_actions(edits, user=user)
+
+    def add_action(self, plan_key: str, rec_ref: str, new: NewAction, *, user: str) -> str:
+        """Add an action under `plan_key:rec_ref`; its address."""
+        return self.full().add_action(plan_key, rec_ref, new, user=user)
+
+    def move_action(
+        self, address: str, *, to_rec_ref: str, plan_key: str, user: str, expected_version: int
+    ) -> tuple[str, str]:
+        """Move an action under another recommendation of its plan: (old, new) address."""
+        return self.full().move_action(
+            address,
+            to_plan_key=plan_key,
+            to_rec_ref=to_rec_ref,
+            user=user,
+            expected_version=expected_version,
+        )
+
+    def new_plan(
+        self,
+        key: str,
+        *,
+        authority: str,
+        title: str,
+        inspection_type: str | None,
+        published: date | None,
+        user: str,
+    ) -> date | None:
+        """Create an empty plan; the due date it set."""
+        from tracker.storage.changing import PlanFields
+
+        fields = PlanFields(
+            authority=authority,
+            title=title,
+            inspection_type=inspection_type,
+            published=published,
+        )
+        return self.full().new_plan(key, fields, user=user)
+
+    def add_recommendation(
+        self, plan_key: str, *, title: str, text: str | None, area: str | None, user: str
+    ) -> str:
+        """Add a recommendation (the next `R<n>`); its ref."""
+        return self.full().add_recommendation(
+            plan_key, title=title, text=text, area=area, user=user
+        )
+
+    def edit_recommendation(
+        self, plan_key: str, ref: str, changes: dict[str, str | None], *, user: str
+    ) -> int:
+        """Change a recommendation's title, text or area; how many fields changed."""
+        return len(self.full().edit_recommendation(plan_key, ref, changes, user=user))
+
+    def next_action_ref(self, plan_key: str, rec_ref: str, *, settings: RuleSettings) -> str:
+        """The ref a new action under `plan_key:rec_ref` would get."""
+        from tracker.domain.updates import next_action_ref
+
+        store = self.full()
+        rows = list(store.iter_actions(filters=Filters(plan=plan_key), settings=settings))
+        under = [r.ref for r in rows if r.rec_ref == rec_ref]
+        return next_action_ref(rec_ref, under, [r.ref for r in rows])
+
+    def import_plan_file(self, path: Path, *, user: str) -> str:
+        """Import one plan file (TOML, docs/plan-format.md) as `tracker import` does; what
+        was imported, in a line."""
+        from tracker.formats.plan_toml import load_plan_file
+
+        plan = load_plan_file(path, display=str(path))
+        (result,) = self.full().import_plans([(str(path), plan)], user=user)
+        return f"Imported plan {result.plan_key} from {path}: {result.added} actions."
+
+    def undo(self, *, user: str, dry_run: bool) -> UndoResult:
+        """Revert (or with `dry_run`, say what would be reverted) the user's latest change."""
+        return self.full().undo(user=user, dry_run=dry_run)
 
     # --- measures of impact ---------------------------------------------------------------
 

@@ -16,13 +16,17 @@ from tracker.domain.records import ActionChanges, ActionRow, HistoryEntry, TreeN
 from tracker.tui.view import ViewState
 
 __all__ = [
+    "ChangeRefused",
     "DetailLoaded",
     "Exported",
+    "PlanChanged",
+    "RefSuggested",
     "SaveInvalid",
     "SaveRefused",
     "Saved",
     "StampChecked",
     "TreeLoaded",
+    "UndoPreviewed",
     "ViewLoaded",
     "WriteChecked",
 ]
@@ -133,3 +137,41 @@ class Exported(Message):
         super().__init__()
         self.path = path
         self.rows = rows
+
+
+class PlanChanged(Message):
+    """A change to the plan (add, move, bulk edit, undo...) was written; `text` says what."""
+
+    def __init__(self, text: str, *, clear_marks: bool = False) -> None:
+        super().__init__()
+        self.text = text
+        self.clear_marks = clear_marks
+
+
+class ChangeRefused(Message):
+    """The store refused a change to the plan (stale, invalid, nothing to undo); why."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class RefSuggested(Message):
+    """The next free ref under a recommendation, for the add-action form."""
+
+    def __init__(self, plan_key: str, rec_ref: str, rec_title: str, ref: str) -> None:
+        super().__init__()
+        self.plan_key = plan_key
+        self.rec_ref = rec_ref
+        self.rec_title = rec_title
+        self.ref = ref
+
+
+class UndoPreviewed(Message):
+    """What undo would revert (`lines`, `summary`), or why there is nothing to undo."""
+
+    def __init__(self, summary: str | None, lines: list[str], refusal: str | None) -> None:
+        super().__init__()
+        self.summary = summary
+        self.lines = lines
+        self.refusal = refusal

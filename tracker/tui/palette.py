@@ -27,7 +27,7 @@ from tracker.tui.view import SORT_LABELS, SORTS, status_label
 if TYPE_CHECKING:
     from tracker.tui.app import TrackerApp
 
-__all__ = ["TrackerCommands", "commands_for", "main_screen_commands"]
+__all__ = ["TrackerCommands", "commands_for", "main_screen_commands", "plan_commands"]
 
 
 def commands_for(app: TrackerApp, screen: Screen[object]) -> Iterator[SystemCommand]:
@@ -105,6 +105,7 @@ def main_screen_commands(screen: MainScreen) -> Iterator[SystemCommand]:
         yield SystemCommand(
             "action: History", "Every change of the selected action (key h)", screen.action_history
         )
+    yield from plan_commands(screen)
     for key in SORTS:
         name = SORT_LABELS.get(key, key)
         yield SystemCommand(
@@ -116,6 +117,47 @@ def main_screen_commands(screen: MainScreen) -> Iterator[SystemCommand]:
     yield SystemCommand(
         "view: Toggle plan tree", "Show or hide the plan tree (key t)", screen.action_toggle_tree
     )
+
+
+def plan_commands(screen: MainScreen) -> Iterator[SystemCommand]:
+    """Changing the plan, as the keys do; none when the store is open read-only."""
+    if screen.session.read_only:
+        return
+    yield SystemCommand("plan: New", "Start a new, empty plan (key p)", screen.action_new_plan)
+    yield SystemCommand(
+        "plan: Import file", "Import a plan file into this store (key i)", screen.action_import_file
+    )
+    yield SystemCommand(
+        "recommendation: New",
+        "Add a recommendation to the plan you are in (key r)",
+        screen.action_new_rec,
+    )
+    yield SystemCommand(
+        "recommendation: Edit",
+        "Edit the selected recommendation's title, text and area (key R)",
+        screen.action_edit_rec,
+    )
+    yield SystemCommand(
+        "action: Add",
+        "Add an action under the selected recommendation (key a)",
+        screen.action_add_action,
+    )
+    yield SystemCommand(
+        "action: Undo my last change",
+        "Says what it will revert, then asks (key u)",
+        screen.action_undo,
+    )
+    if screen.selected is not None:
+        yield SystemCommand(
+            "action: Move",
+            "Move the selected action under another recommendation (key m)",
+            screen.action_move,
+        )
+        yield SystemCommand(
+            "action: Mark for bulk edit",
+            "Mark or unmark the selected action; e then edits every marked one (key space)",
+            screen.action_toggle_mark,
+        )
 
 
 class TrackerCommands(Provider):

@@ -30,13 +30,17 @@ from tracker.domain.text import one_line
 from tracker.tui.controller import MainController
 from tracker.tui.failures import ReportsFailures
 from tracker.tui.messages import (
+    ChangeRefused,
     DetailLoaded,
     Exported,
+    PlanChanged,
+    RefSuggested,
     Saved,
     SaveInvalid,
     SaveRefused,
     StampChecked,
     TreeLoaded,
+    UndoPreviewed,
     ViewLoaded,
     WriteChecked,
 )
@@ -51,12 +55,23 @@ from tracker.tui.widgets.welcome import Welcome
 if TYPE_CHECKING:
     # The forms load on first use: the first screen draws without them.
     from tracker.tui.screens.edit import EditResult, EditScreen
+    from tracker.tui.screens.forms import (
+        BulkEditResult,
+        MoveResult,
+        NewActionResult,
+        NewPlanResult,
+        RecResult,
+    )
 
 # Saved and Session are named here too: code written against the screen finds them.
 __all__ = ["MainScreen", "Saved", "Session"]
 
 # Actions that need a selected action; the footer dims them when there is none.
 NEEDS_SELECTION = frozenset({"edit", "history"})
+# Keys that change the plan: hidden (not offered) when the store is open read-only.
+CHANGES_PLAN = frozenset(
+    {"add_action", "new_plan", "new_rec", "edit_rec", "move", "toggle_mark", "undo", "import_file"}
+)
 
 
 class MainScreen(ReportsFailures, Screen[None]):
@@ -81,6 +96,14 @@ class MainScreen(ReportsFailures, Screen[None]):
         Binding("t", "toggle_tree", "Tree", show=False, id="tree"),
         Binding("n", "toggle_stale", "Not updated", show=False, id="stale"),
         Binding("w", "owners", "Owners", show=False, id="owners"),
+        Binding("a", "add_action", "Add", show=False, id="add-action"),
+        Binding("space", "toggle_mark", "Mark", show=False, id="mark"),
+        Binding("u", "undo", "Undo", show=False, id="undo"),
+        Binding("p", "new_plan", "New plan", show=False, id="new-plan"),
+        Binding("r", "new_rec", "New rec", show=False, id="new-rec"),
+        Binding("R", "edit_rec", "Edit rec", show=False, id="edit-rec"),
+        Binding("m", "move", "Move", show=False, id="move"),
+        Binding("i", "import_file", "Import", show=False, id="import-file"),
     ]
 
     def __init__(self, session: Session) -> None:
@@ -149,13 +172,18 @@ class MainScreen(ReportsFailures, Screen[None]):
         self.table.display = not empty
         self.query_one(DetailPanel).display = not empty
         if empty:
-            welcome.show(self.session.location or self.session.store.location)
+            welcome.show(
+                self.session.location or self.session.store.location,
+                read_only=self.controller.refusal,
+            )
 
     # --- keys -----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Only edit and history depend on the view; other keys stay put, because each
         # change of the footer redraws it.
+        if action in CHANGES_PLAN and self.session.read_only:
+            return False
         if action in NEEDS_SELECTION and self.selected is None:
             return None
         # In the search box "/" is a character, typed like any other.
@@ -229,6 +257,9 @@ class MainScreen(ReportsFailures, Screen[None]):
         busy = self.controller.busy()
         if busy is not None:
             self.notify(busy, timeout=3)
+            return
+        if self.controller.marked:
+            self._open_bulk()
             return
         from tracker.tui.screens.edit import EditScreen
 
@@ -319,7 +350,7 @@ class MainScreen(ReportsFailures, Screen[None]):
             descending=state.descending,
             keep_screen_row=message.keep_screen_row,
         )
-        self.query_one(SummaryLine).show(message.counts, state)
+        self.query_one(SummaryLine).show(message.counts, state, marked=len(self.controller.marked))
         self._show_welcome()
 
     def on_tree_loaded(self, message: TreeLoaded) -> None:
@@ -394,3 +425,311 @@ class MainScreen(ReportsFailures, Screen[None]):
     @on(Input.Submitted, "#search")
     def _search_submitted(self) -> None:
         self.table.focus()
+
+    # --- changing the plan (tracker/tui/screens/forms.py) ---------------------------------
+
+    def _may_change(self) -> bool:
+        """Whether a form may open now; if not, the user is told why."""
+        if self.app.screen is not self:
+            return False  # queued behind a key that opened another screen
+        refusal = self.controller.refusal
+        if refusal is not None:
+            self.notify(refusal, title="Read-only", severity="warning", markup=False)
+            return False
+        busy = self.controller.busy()
+        if busy is not None:
+            self.notify(busy, timeout=3)
+            return False
+        return True
+
+    def place(self) -> tuple[str | None, str | None, str]:
+        """The plan and recommendation the user is at: the selected action's, else the
+        filter's, else the first plan's first recommendation; with the recommendation's title.
+        """
+        row = self.selected
+        if row is not None:
+            return row.plan_key, row.rec_ref, row.rec_title
+        plan, rec = self.state.filters.plan, self.state.filters.rec
+        for node in self.controller.nodes:
+            if plan is not None and node.plan_key != plan:
+                continue
+            for child in node.children:
+                if rec is None or child.ref == rec:
+                    return node.plan_key, child.ref, child.title
+            return node.plan_key, None, ""
+        return None, None, ""
+
+    def _recs(self, plan_key: str) -> list[tuple[str, str]]:
+        for node in self.controller.nodes:
+            if node.plan_key == plan_key:
+                return [(child.ref or "", child.title) for child in node.children]
+        return []
+
+    def _user(self) -> str:
+        return self.session.user
+
+    def action_add_action(self) -> None:
+        """`a`: a form for a new action under the selected recommendation."""
+        if not self._may_change():
+            return
+        plan, rec, title = self.place()
+        if plan is None:
+            self.notify("No plan yet: start one first (key p).", severity="warning")
+            return
+        if rec is None:
+            self.notify(
+                f"{plan} has no recommendation yet: add one first (key r).", severity="warning"
+            )
+            return
+        self.controller.suggest_ref(plan, rec, title)
+
+    def on_ref_suggested(self, message: RefSuggested) -> None:
+        if self.app.screen is not self:
+            return
+        from tracker.tui.screens.forms import AddActionForm
+
+        form = AddActionForm(
+            message.plan_key,
+            message.rec_ref,
+            message.rec_title,
+            message.ref,
+            today=self.settings.today,
+        )
+        self.app.push_screen(form, callback=self._add_action)
+
+    def _add_action(self, result: NewActionResult | None) -> None:
+        if result is None:
+            return
+        store, user = self.session.store, self._user()
+
+        def work() -> str:
+            address = store.add_action(result.plan_key, result.rec_ref, result.action, user=user)
+            return f"Added {address}."
+
+        self.controller.change(work)
+
+    def action_new_plan(self) -> None:
+        """`p`: a form for a new, empty plan."""
+        if not self._may_change():
+            return
+        from tracker.tui.screens.forms import NewPlanForm
+
+        location = self.session.location or self.session.store.location
+        form = NewPlanForm(today=self.settings.today, store=location)
+        self.app.push_screen(form, callback=self._new_plan)
+
+    def _new_plan(self, result: NewPlanResult | None) -> None:
+        if result is None:
+            return
+        store, user = self.session.store, self._user()
+
+        def work() -> str:
+            due = store.new_plan(
+                result.key,
+                authority=result.authority,
+                title=result.title,
+                inspection_type=result.inspection_type,
+                published=result.published,
+                user=user,
+            )
+            when = f", due {due.isoformat()}" if due else ""
+            return f"Created plan {result.key}{when}. Add a recommendation with r."
+
+        self.controller.change(work)
+
+    def action_import_file(self) -> None:
+        """`i`: import a plan file into this store."""
+        if not self._may_change():
+            return
+        from tracker.tui.screens.forms import ImportForm
+
+        location = self.session.location or self.session.store.location
+        form = ImportForm(today=self.settings.today, store=location)
+        self.app.push_screen(form, callback=self._import_file)
+
+    def _import_file(self, path: Path | None) -> None:
+        if path is None:
+            return
+        store, user = self.session.store, self._user()
+        self.controller.change(lambda: store.import_plan_file(path, user=user))
+
+    def action_new_rec(self) -> None:
+        """`r`: a form for a new recommendation in the plan the user is at."""
+        if not self._may_change():
+            return
+        plan, _, _ = self.place()
+        if plan is None:
+            self.notify("No plan yet: start one first (key p).", severity="warning")
+            return
+        from tracker.tui.screens.forms import RecForm
+
+        self.app.push_screen(RecForm(plan, today=self.settings.today), callback=self._rec_saved)
+
+    def action_edit_rec(self) -> None:
+        """`R`: edit the title, text and area of the recommendation the user is at."""
+        if not self._may_change():
+            return
+        plan, rec, title = self.place()
+        if plan is None or rec is None:
+            self.notify("No recommendation to edit here.", severity="warning")
+            return
+        from tracker.tui.screens.forms import RecForm
+
+        form = RecForm(plan, today=self.settings.today, ref=rec, title=title)
+        self.app.push_screen(form, callback=self._rec_saved)
+
+    def _rec_saved(self, result: RecResult | None) -> None:
+        if result is None:
+            return
+        store, user = self.session.store, self._user()
+        edit_ref = result.ref
+
+        def work() -> str:
+            if edit_ref is None:
+                ref = store.add_recommendation(
+                    result.plan_key,
+                    title=result.title,
+                    text=result.text,
+                    area=result.area,
+                    user=user,
+                )
+                return f"Added recommendation {result.plan_key}:{ref}. Add actions with a."
+            changed = store.edit_recommendation(
+                result.plan_key,
+                edit_ref,
+                {"title": result.title, "text": result.text or "", "area": result.area or ""},
+                user=user,
+            )
+            return f"Saved {result.plan_key}:{edit_ref}: {changed} changes."
+
+        self.controller.change(work)
+
+    def action_move(self) -> None:
+        """`m`: move the selected action under another recommendation of its plan."""
+        if not self._may_change():
+            return
+        row = self.selected
+        if row is None:
+            self.notify("No action is selected.", timeout=3)
+            return
+        recs = self._recs(row.plan_key)
+        if len(recs) < 2:
+            self.notify(f"{row.plan_key} has no other recommendation to move to.")
+            return
+        from tracker.tui.screens.forms import MoveForm
+
+        self.app.push_screen(MoveForm(row, recs, today=self.settings.today), callback=self._moved)
+
+    def _moved(self, result: MoveResult | None) -> None:
+        if result is None:
+            return
+        store, user, row = self.session.store, self._user(), result.row
+
+        def work() -> str:
+            old, new = store.move_action(
+                row.address,
+                plan_key=row.plan_key,
+                to_rec_ref=result.rec_ref,
+                user=user,
+                expected_version=row.version,
+            )
+            return f"Moved {old} to {new}."
+
+        self.controller.change(work)
+
+    # --- marks and bulk edit --------------------------------------------------------------
+
+    def action_toggle_mark(self) -> None:
+        """`space`: mark (or unmark) the selected action for a bulk edit, then move down."""
+        row = self.selected
+        if row is None or self.app.screen is not self:
+            return
+        marked = self.controller.marked
+        if row.id in marked:
+            del marked[row.id]
+        else:
+            marked[row.id] = row
+        self.table.marked = set(marked)
+        self.table.refresh()
+        self.query_one(SummaryLine).show_marked(len(marked))
+        self.table.action_cursor(1)
+
+    def _clear_marks(self) -> None:
+        self.controller.marked.clear()
+        self.table.marked = set()
+        self.table.refresh()
+        self.query_one(SummaryLine).show_marked(0)
+
+    def _open_bulk(self) -> None:
+        from tracker.tui.screens.forms import BulkEditForm
+
+        rows = list(self.controller.marked.values())
+        self.app.push_screen(BulkEditForm(rows, today=self.settings.today), callback=self._bulk)
+
+    def _bulk(self, result: BulkEditResult | None) -> None:
+        if result is None:
+            return
+        from tracker.domain.updates import ActionEdit
+
+        store, user = self.session.store, self._user()
+        edits = [
+            ActionEdit(row.address, result.changes, expected_version=row.version)
+            for row in result.rows
+        ]
+
+        def work() -> str:
+            done = store.update_actions(edits, user=user)
+            return f"Bulk edit: {done.count} of {len(edits)} actions changed (u undoes it)."
+
+        self.controller.change(work, clear_marks=True)
+
+    # --- undo -----------------------------------------------------------------------------
+
+    def action_undo(self) -> None:
+        """`u`: say what undo would revert, ask, then revert."""
+        if not self._may_change():
+            return
+        self.controller.preview_undo()
+
+    def on_undo_previewed(self, message: UndoPreviewed) -> None:
+        if message.refusal is not None:
+            self.notify(
+                one_line(message.refusal), title="Nothing undone", severity="warning", markup=False
+            )
+            return
+        if self.app.screen is not self:
+            return
+        from tracker.tui.screens.forms import ConfirmScreen
+
+        store, user = self.session.store, self._user()
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+
+            def work() -> str:
+                result = store.undo(user=user, dry_run=False)
+                noun = "change" if len(result.lines) == 1 else "changes"
+                return f"Undone {result.summary}: {len(result.lines)} {noun} reverted."
+
+            self.controller.change(work)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Undo {message.summary}?",
+                message.lines,
+                "Revert these with new history entries? Nothing is deleted.",
+                "Undo",
+            ),
+            callback=answered,
+        )
+
+    def on_plan_changed(self, message: PlanChanged) -> None:
+        if message.clear_marks:
+            self._clear_marks()
+        self.notify(one_line(message.text), title="Saved", markup=False)
+        self.controller.reload()
+
+    def on_change_refused(self, message: ChangeRefused) -> None:
+        self.notify(one_line(message.text), title="Not saved", severity="warning", markup=False)
+        self.controller.reload()

@@ -156,6 +156,7 @@ class ActionTable(ScrollView, can_focus=True):
         self._generation = 0
         self._announced: int | None = None
         self.show_plan = True  # the view spans more than one plan
+        self.marked: set[int] = set()  # action ids marked (space) for a bulk edit
 
     # --- the view ------------------------------------------------------------------------
 
@@ -371,7 +372,8 @@ class ActionTable(ScrollView, can_focus=True):
             style = style + self.get_component_rich_style("action-table--overdue")
         if index == self.cursor:
             style = style + self.get_component_rich_style("action-table--cursor")
-        segments = [Segment(" ", style)]
+        # A marked row (space) shows a text mark, not colour alone.
+        segments = [Segment("*" if row.id in self.marked else " ", style)]
         for column, col_width in self._layout(width):
             cell_style = style
             key = column.key

@@ -41,5 +41,21 @@ class SummaryLine(Static):
     SummaryLine { height: auto; max-height: 2; background: $boost; padding: 0 1; }
     """
 
-    def show(self, counts: ViewCounts, state: ViewState) -> None:
-        self.update(summary_text(counts, state))
+    _last: tuple[ViewCounts, ViewState] | None = None
+    _marked: int = 0
+
+    def show(self, counts: ViewCounts, state: ViewState, *, marked: int | None = None) -> None:
+        """The counts; `marked` (None: as before) counts the rows marked for a bulk edit."""
+        self._last = (counts, state)
+        if marked is not None:
+            self._marked = marked
+        text = summary_text(counts, state)
+        if self._marked:
+            text.append(f" · {self._marked:,} marked", style="bold")
+        self.update(text)
+
+    def show_marked(self, marked: int) -> None:
+        """The marked count changed: the same counts, the new count of marks."""
+        self._marked = marked
+        if self._last is not None:
+            self.show(*self._last)

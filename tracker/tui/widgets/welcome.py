@@ -17,16 +17,27 @@ class Welcome(Static):
     Welcome { height: 1fr; padding: 1 2; background: $surface; }
     """
 
-    def show(self, location: str) -> None:
+    def show(self, location: str, *, read_only: str | None = None) -> None:
+        """How to begin, naming the store the plan will be written to."""
         text = Text()
         text.append("Welcome to tracker\n\n", style="bold")
         text.append("This store has no improvement plan yet:\n  ")
         text.append(one_line(location), style="italic")
-        text.append("\n\nTo load your plan, quit (q) and run:\n\n")
-        text.append("  tracker import my-plan.toml\n", style="bold")
-        text.append("\nA plan file lists the recommendations and their actions; ")
-        text.append("see docs/plan-format.md and the examples in sample_plans/.\n")
-        text.append("\nTo look around first with sample plans, run:\n\n")
-        text.append("  tracker demo\n", style="bold")
+        text.append("\n\n")
+        if read_only:
+            text.append(one_line(read_only), style="bold")
+            text.append("\nOpen it without --read-only to start a plan here.\n")
+        else:
+            text.append("  p  ", style="bold reverse")
+            text.append(
+                "  start a plan here: a new plan, then recommendations (r) and actions (a)\n\n"
+            )
+            text.append("  i  ", style="bold reverse")
+            text.append("  import a plan file (TOML, see docs/plan-format.md)\n\n")
+            text.append("Moving off a spreadsheet? Quit (q) and run:\n")
+            text.append("  tracker import-sheet my-plan.csv --plan KEY", style="bold")
+            text.append("\n(see tracker import-sheet --help for the columns)\n")
+        text.append("\nTo look around first with sample plans, run: ")
+        text.append("tracker demo\n", style="bold")
         text.append("\nPress ? for help, q to quit.", style="dim")
         self.update(text)
