@@ -695,3 +695,17 @@ def test_measures_round_trip_any_text_and_number(
         ],
     )
     assert parse_plan_text(dump_plan(plan), name="p", default_key="k") == plan
+
+
+def test_measure_history_is_append_only(run: Run, db_url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    run("reading", "add", f"{KEY}:M1.1", "--period", "2026-11", "--value", "79")
+    store = Store.open(db_url)
+    try:
+        for statement in ("UPDATE measure_history SET new = 'x'", "DELETE FROM measure_history"):
+            with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as conn:
+                conn.execute(text(statement))
+    finally:
+        store.close()

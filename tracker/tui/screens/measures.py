@@ -390,7 +390,9 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         table.add_column("vs previous", key="prev", width=12)
         table.add_column("vs last year", key="year", width=12)
         table.add_column("Name", key="name")
-        table.loading = True
+        # Text, not Textual's animated loading indicator: redrawing it many times a second
+        # takes the interpreter from the worker reading the scorecard.
+        self.query_one("#measure-text", Static).update(Text("Reading the scorecard…", style="dim"))
         self._load()
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
@@ -401,7 +403,6 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
 
     def on_scorecard_loaded(self, message: ScorecardLoaded) -> None:
         table = self.query_one(DataTable)
-        table.loading = False
         kept = table.cursor_row
         table.clear()
         self.rows = message.rows
