@@ -27,6 +27,7 @@ from tracker.tui.screens.forms import (
     date_echo,
 )
 from tracker.tui.widgets.bars import SummaryLine
+from tracker.tui.widgets.plan_tree import PlanTree
 from tracker.tui.widgets.welcome import Welcome
 
 
@@ -97,6 +98,9 @@ async def test_a_plan_made_in_the_ui_alone(empty_store: Store, settings: RuleSet
         assert empty_store.location in welcome
         await _build_plan(app, pilot)
         await settle(pilot)
+        # The tree shows the recommendations added to the plan made empty.
+        tree = main_screen(app).query_one(PlanTree)
+        assert [c.data.rec for c in tree.root.children[0].children if c.data] == ["R1", "R2"]
     rows = _rows(empty_store, settings)
     assert len(rows) == 5
     assert {r[0] for r in rows} == {f"town-2026:R1.{n}" for n in range(1, 6)}

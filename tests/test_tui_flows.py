@@ -721,11 +721,11 @@ async def test_evidence_keeps_its_line_breaks_and_enter_types_one(
         assert evidence.render_line(0).text.rstrip() == "Audit [b]report[/b]"
         assert evidence.render_line(1).text.rstrip() == "Minutes of 3 March"
         # tab and shift+tab move between fields, through the evidence and out of it.
-        form.query_one("#reason", Input).focus()
+        form.query_one("#measure", Input).focus()  # the field before evidence
         await pilot.press("tab")
         assert app.focused is evidence
         await pilot.press("tab")
-        assert app.focused is form.query_one("#note", Input)
+        assert app.focused is form.query_one("#notes", Input)
         await pilot.press("shift+tab")
         assert app.focused is evidence
         evidence.move_cursor(evidence.document.end)

@@ -1,4 +1,6 @@
-"""The edit form: status, progress, owner, deadline (with a reason), evidence and a note.
+"""The edit form: every field of an action (status, progress, owner, partner, start,
+deadline with a reason, description, measure, evidence, notes) and a note, in sections
+that scroll, so an 80x24 terminal reaches every field with Save and Cancel always shown.
 
 Evidence may run to several lines, so it is edited in a small text area that keeps its line
 breaks (enter starts a new line there; ctrl+s saves).
@@ -31,6 +33,7 @@ from tracker.domain.records import ActionChanges, ActionRow
 from tracker.domain.rules import STATUSES, RuleSettings
 from tracker.domain.text import one_line, printable
 from tracker.domain.updates import ActionState, plan_update
+from tracker.tui.screens.forms import date_echo
 from tracker.tui.view import status_label
 
 __all__ = ["EditResult", "EditScreen"]
@@ -80,11 +83,14 @@ class OwnerValidator(Validator):
 class DateValidator(Validator):
     """A date as people type it, day first."""
 
-    def __init__(self, today: date) -> None:
+    def __init__(self, today: date, *, optional: bool = False) -> None:
         super().__init__()
         self.today = today
+        self.optional = optional
 
     def validate(self, value: str) -> ValidationResult:
+        if self.optional and not value.strip():
+            return self.success()
         try:
             parse_date(value, today_=self.today)
         except DateError as exc:
@@ -101,10 +107,36 @@ class LengthValidator(Validator):
         return self.success()
 
 
-FIELDS = ("status", "progress", "owner", "deadline", "reason", "evidence", "note")
+FIELDS = (
+    "status",
+    "progress",
+    "owner",
+    "partner",
+    "start",
+    "deadline",
+    "reason",
+    "description",
+    "measure",
+    "evidence",
+    "notes",
+    "note",
+)
 EVIDENCE_EXPECTED = "Evidence is expected when an action is complete: what shows it is done?"
 # The fields typed on one line; evidence is a text area of its own.
-INPUTS = ("progress", "owner", "deadline", "reason", "note")
+INPUTS = (
+    "progress",
+    "owner",
+    "partner",
+    "start",
+    "deadline",
+    "reason",
+    "description",
+    "measure",
+    "notes",
+    "note",
+)
+# Text fields of one line whose empty value means "none" (partner, measure, notes).
+OPTIONAL_TEXT = ("partner", "measure", "notes")
 
 
 def as_shown(value: str | None) -> str:
@@ -133,22 +165,25 @@ class EditScreen(ModalScreen[EditResult | None]):
     DEFAULT_CSS = """
     EditScreen { align: center middle; }
     EditScreen > #dialog {
-        width: 90; max-width: 100%; height: auto; max-height: 100%;
+        width: 90; max-width: 100%; height: 100%; max-height: 38;
         border: thick $primary; background: $surface; padding: 0 1;
     }
     EditScreen #title { text-style: bold; }
     EditScreen #conflict { color: $warning; border: round $warning; padding: 0 1; }
     EditScreen #refused { color: $error; }
-    EditScreen #fields { height: auto; max-height: 1fr; }
+    EditScreen #fields { height: 1fr; }
+    EditScreen #heading-description { height: 1; color: $text-muted; }
     EditScreen .row { height: auto; }
-    EditScreen .row > Label { width: 10; padding: 0 1 0 0; }
+    EditScreen .row > Label { width: 12; padding: 0 1 0 0; }
+    EditScreen .section { text-style: bold; color: $accent; }
+    EditScreen .echo { width: 18; padding-left: 1; color: $success; }
     EditScreen .row > Input, EditScreen .row > Select { width: 1fr; }
     EditScreen .row > TextArea {
         width: 1fr; height: 4; padding: 0; background-tint: $foreground 5%;
     }
     EditScreen .row > TextArea.-invalid { background-tint: $error 20%; }
-    EditScreen .error { color: $error; padding-left: 10; height: auto; }
-    EditScreen .warning { color: $warning; padding-left: 10; height: auto; }
+    EditScreen .error { color: $error; padding-left: 12; height: auto; }
+    EditScreen .warning { color: $warning; padding-left: 12; height: auto; }
     EditScreen #buttons { height: auto; align-horizontal: right; margin-top: 1; }
     EditScreen #buttons Button { margin-left: 2; }
     """
@@ -188,6 +223,12 @@ class EditScreen(ModalScreen[EditResult | None]):
             return row.deadline.isoformat()
         if name == "evidence":
             return as_shown(row.evidence).strip()
+        if name == "start":
+            return row.start.isoformat() if row.start else ""
+        if name == "description":
+            return one_line(row.description)
+        if name in OPTIONAL_TEXT:
+            return one_line(getattr(row, name) or "")
         return ""
 
     def _start(self, name: str) -> str:
@@ -207,12 +248,16 @@ class EditScreen(ModalScreen[EditResult | None]):
             title = Text("Edit ", style="bold")
             title.append(one_line(row.address))
             yield Static(title, id="title")
-            yield Static(Text(one_line(row.description), overflow="ellipsis", no_wrap=True))
+            yield Static(
+                Text(one_line(row.description), overflow="ellipsis", no_wrap=True),
+                id="heading-description",
+            )
             if self.seen is not None:
                 yield Static(self._conflict_text(), id="conflict")
             if self.refused_message and self.refused_field is None:
                 yield Static(Text(self.refused_message), id="refused")
             with VerticalScroll(id="fields"):
+                yield Static("Status", classes="section")
                 with Horizontal(classes="row"):
                     yield Label("Status")
                     yield Select(
@@ -224,15 +269,27 @@ class EditScreen(ModalScreen[EditResult | None]):
                     )
                 yield Static("", classes="error", id="status-error")
                 yield from self._input_row("Progress", "progress", [ProgressValidator()], "0-100")
+                yield Static("Who and when", classes="section")
                 yield from self._input_row("Owner", "owner", [OwnerValidator()], "who owns it")
                 yield from self._input_row(
-                    "Deadline",
-                    "deadline",
-                    [DateValidator(self.settings.today)],
-                    "2025-03-31, 31/03/2025, +2w",
+                    "Partner", "partner", [LengthValidator()], "a partner agency (optional)"
+                )
+                today = self.settings.today
+                yield from self._input_row(
+                    "Start", "start", [DateValidator(today, optional=True)], "optional"
+                )
+                yield from self._input_row(
+                    "Deadline", "deadline", [DateValidator(today)], "2025-03-31, 31/03/2025, +2w"
                 )
                 yield from self._input_row(
                     "Reason", "reason", [LengthValidator()], "why the deadline moves"
+                )
+                yield Static("What", classes="section")
+                yield from self._input_row(
+                    "Description", "description", [LengthValidator()], "what will be done"
+                )
+                yield from self._input_row(
+                    "Measure", "measure", [LengthValidator()], "how success is measured"
                 )
                 with Horizontal(classes="row"):
                     yield Label("Evidence")
@@ -252,6 +309,8 @@ class EditScreen(ModalScreen[EditResult | None]):
                 warning = Static(EVIDENCE_EXPECTED, classes="warning", id="evidence-warning")
                 warning.display = False
                 yield warning
+                yield from self._input_row("Notes", "notes", [LengthValidator()], "optional")
+                yield Static("History", classes="section")
                 yield from self._input_row(
                     "Note", "note", [LengthValidator()], "a note for the history"
                 )
@@ -272,6 +331,8 @@ class EditScreen(ModalScreen[EditResult | None]):
                 compact=True,
                 id=name,
             )
+            if name in ("start", "deadline"):
+                yield Static("", classes="echo", id=f"{name}-echo")
         yield Static("", classes="error", id=f"{name}-error")
 
     def _conflict_text(self) -> Text:
@@ -349,7 +410,21 @@ class EditScreen(ModalScreen[EditResult | None]):
         status = self.query_one("#status", Select).value
         no_evidence = not self._value("evidence").strip()
         self.query_one("#evidence-warning").display = status == "complete" and no_evidence
+        for name in ("start", "deadline"):
+            meant = self._date(name)
+            self.query_one(f"#{name}-echo", Static).update(
+                Text(f"→ {date_echo(meant)}" if meant else "")
+            )
         return not problems
+
+    def _date(self, name: str) -> date | None:
+        typed = self._value(name).strip()
+        if not typed:
+            return None
+        try:
+            return parse_date(typed, today_=self.settings.today)
+        except DateError:
+            return None
 
     @on(Input.Changed)
     @on(Select.Changed)
@@ -374,7 +449,20 @@ class EditScreen(ModalScreen[EditResult | None]):
         evidence = self._value("evidence").strip()
         reason = self._value("reason").strip()
         note = self._value("note").strip()
+        start = self._date("start")
+        clear_start = not self._value("start").strip() and row.start is not None
+        texts = {
+            name: self._value(name).strip()
+            for name in ("description", "partner", "measure", "notes")
+        }
+        changed = {name: value for name, value in texts.items() if value != self._stored(name)}
         return ActionChanges(
+            description=changed.get("description"),
+            partner=changed.get("partner"),
+            measure=changed.get("measure"),
+            notes=changed.get("notes"),
+            start=start if start is not None and start != row.start else None,
+            clear_start=clear_start,
             status=status if status != row.status else None,
             progress=progress if progress not in (None, row.progress) else None,
             owner=owner if owner != self._stored("owner") else None,

@@ -94,12 +94,12 @@ class PlanForm(ModalScreen[T | None], Generic[T]):
     DEFAULT_CSS = """
     PlanForm { align: center middle; }
     PlanForm > #dialog {
-        width: 90; max-width: 100%; height: auto; max-height: 100%;
+        width: 90; max-width: 100%; height: 100%;
         border: thick $primary; background: $surface; padding: 0 1;
     }
     PlanForm #form-title { text-style: bold; }
     PlanForm #form-intro { color: $text-muted; }
-    PlanForm #fields { height: auto; max-height: 1fr; }
+    PlanForm #fields { height: 1fr; }
     PlanForm .section { text-style: bold; color: $accent; margin-top: 1; }
     PlanForm .row { height: auto; }
     PlanForm .row > Label { width: 12; padding: 0 1 0 0; }
@@ -152,7 +152,15 @@ class PlanForm(ModalScreen[T | None], Generic[T]):
                 yield Button("Cancel", id="cancel-button")
                 yield Button(f"{self.save_label} (ctrl+s)", variant="primary", id="save-button")
 
+    def natural_height(self) -> int:
+        """The dialog's height with every field shown (and room for a few problems):
+        a short terminal gets less, the fields scroll, and Save and Cancel stay shown."""
+        sections = sum(2 for spec in self.fields if spec.section)
+        intro = 2 if self.intro else 0
+        return len(self.fields) + sections + intro + 1 + 3 + 2 + 4
+
     def on_mount(self) -> None:
+        self.query_one("#dialog").styles.max_height = self.natural_height()
         for widget in self.query(Input):
             widget.cursor_blink = not self.app.is_headless
         first = self.fields[0].name if self.fields else None

@@ -67,7 +67,8 @@ class PlanTree(Tree[Place]):
         if same:
             for shown, plan in zip(self.root.children, nodes, strict=True):
                 shown.set_label(_label(plan))
-                if shown.children:
+                # An expanded plan shows recommendations added since (a new plan had none).
+                if shown.children or shown.is_expanded:
                     self._show_recs(shown, plan)
             return
         self.root.remove_children()
