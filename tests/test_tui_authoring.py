@@ -195,6 +195,10 @@ async def test_bulk_edit_of_three_marked_actions_is_one_undo(
         assert any("Quality Lead" in line for line in confirm.lines)
         await pilot.press("y")
         await settle(pilot)
+        # Back on the main screen the keys reach the table again: space marks.
+        await pilot.press("space")
+        await settle(pilot)
+        assert len(main_screen(app).controller.marked) == 1
         for row in chosen:
             assert row is not None
             back = one_plan_store.get_action(row.id)

@@ -165,7 +165,7 @@ class EditScreen(ModalScreen[EditResult | None]):
     DEFAULT_CSS = """
     EditScreen { align: center middle; }
     EditScreen > #dialog {
-        width: 90; max-width: 100%; height: 100%; max-height: 38;
+        width: 90; max-width: 100%; height: 100%; max-height: 32;
         border: thick $primary; background: $surface; padding: 0 1;
     }
     EditScreen #title { text-style: bold; }

@@ -724,6 +724,13 @@ class MainScreen(ReportsFailures, Screen[None]):
             callback=answered,
         )
 
+    def on_screen_resume(self) -> None:
+        """Back from a form: keys go to the table if the widget that had them is hidden
+        (the plan tree on a narrow terminal), so space and the arrows still work."""
+        focused = self.focused
+        if focused is None or not focused.display:
+            self.table.focus()
+
     def on_plan_changed(self, message: PlanChanged) -> None:
         if message.clear_marks:
             self._clear_marks()
