@@ -295,3 +295,55 @@ async def test_read_only_offers_no_change(
                 assert app.screen is screen
     finally:
         reader.close()
+
+
+async def test_import_a_plan_file_from_the_empty_store(
+    empty_store: Store, settings: RuleSettings
+) -> None:
+    from pathlib import Path
+
+    from tracker.tui.screens.forms import ImportForm
+
+    sample = Path(__file__).resolve().parent.parent / "sample_plans"
+    path = sample / "staffordshire-2024-ilacs.toml"
+    app = build(empty_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ImportForm)
+        _fill(form, path=str(path.parent / "no-such.toml"))
+        await pilot.pause()
+        assert "no file" in _error(form, "path")
+        assert _save_disabled(app)
+        _fill(form, path=str(path))
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any("Imported plan staffordshire-2024-ilacs" in n for n in notifications(app))
+    assert [n.plan_key for n in empty_store.tree(settings=settings)] == ["staffordshire-2024-ilacs"]
+
+
+async def test_edit_recommendation_title(one_plan_store: Store, settings: RuleSettings) -> None:
+    app = build(one_plan_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        row = main_screen(app).selected
+        assert row is not None
+        await pilot.press("R")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, RecForm)
+        assert form.value("title") == row.rec_title
+        _fill(form, title="Front door: management oversight")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    plan = one_plan_store.tree(settings=settings)[0]
+    titles = {child.ref: child.title for child in plan.children}
+    assert titles[row.rec_ref] == "Front door: management oversight"
+    # Only the title changed: the text and area the form did not show are kept.
+    fields = [e.get("field") for e in one_plan_store.plan_history(row.plan_key)]
+    assert "title" in fields
+    assert "text" not in fields
+    assert "area" not in fields

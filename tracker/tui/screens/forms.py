@@ -418,6 +418,7 @@ class RecResult:
     title: str
     text: str | None
     area: str | None
+    changes: dict[str, str | None] | None = None  # an edit: only the fields changed
 
 
 class RecForm(PlanForm[RecResult]):
@@ -447,6 +448,17 @@ class RecForm(PlanForm[RecResult]):
         super().__init__(fields, today=today)
         self.plan_key = plan_key
         self.ref = ref
+        self.initial = {"title": one_line(title), "text": one_line(text), "area": one_line(area)}
+
+    def changed(self) -> dict[str, str | None]:
+        """The fields an edit changes: an empty text or area the form did not know is
+        left as stored (the tree knows only titles), never cleared by mistake."""
+        out: dict[str, str | None] = {}
+        for name, before in self.initial.items():
+            now = self.value(name).strip()
+            if now != before and (now or before):
+                out[name] = now
+        return out
 
     def check(self) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -462,6 +474,7 @@ class RecForm(PlanForm[RecResult]):
             self.value("title").strip(),
             self.text("text"),
             self.text("area"),
+            self.changed() if self.ref else None,
         )
 
 

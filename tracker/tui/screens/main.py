@@ -595,10 +595,7 @@ class MainScreen(ReportsFailures, Screen[None]):
                 )
                 return f"Added recommendation {result.plan_key}:{ref}. Add actions with a."
             changed = store.edit_recommendation(
-                result.plan_key,
-                edit_ref,
-                {"title": result.title, "text": result.text or "", "area": result.area or ""},
-                user=user,
+                result.plan_key, edit_ref, dict(result.changes or {}), user=user
             )
             return f"Saved {result.plan_key}:{edit_ref}: {changed} changes."
 
