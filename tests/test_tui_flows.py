@@ -335,6 +335,24 @@ async def test_export_writes_the_current_view(
         assert any(str(target) in n and f"{overdue} actions" in n for n in notifications(app))
 
 
+async def test_escape_closes_the_export_dialog_and_keys_work_after(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    """Escape leaves the export dialog as Cancel does, and the main screen takes keys again."""
+    app = build(sample_store, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, ExportScreen)
+        await pilot.press("o")
+        await settle(pilot)
+        assert table(app).total == count(sample_store, settings, overdue=True)
+
+
 async def test_read_only_refuses_edits_and_says_why(
     sample_store: Store, settings: RuleSettings, db_url: str
 ) -> None:

@@ -182,8 +182,12 @@ class ExportScreen(ModalScreen[Path | None]):
         self._check(self.query_one("#path", Input).value, submit=True)
 
     @on(Button.Pressed, "#cancel-button")
-    def action_cancel(self) -> None:
+    def _cancelled(self) -> None:
         self._close(None)
+
+    def action_cancel(self) -> None:
+        # Escape closes the dialog as its Cancel button does: through the button's message.
+        self.query_one("#cancel-button", Button).press()
 
     def _close(self, path: Path | None) -> None:
         if not self._closed:  # once: a check may answer after escape or a second enter
