@@ -76,3 +76,74 @@ def test_edit_form_with_an_error(app: TrackerApp, snap_compare: Any) -> None:
 def test_help(app: TrackerApp, snap_compare: Any) -> None:
     """`?` opens the help page: keys and what RAG, overdue and due soon mean."""
     assert snap_compare(app, terminal_size=(100, 34), press=["question_mark"], run_before=_settled)
+
+
+# Issue 12: what a board secretary sees at the smallest and a wide terminal.
+SIZES = pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
+
+
+@SIZES
+def test_main_screen_across_plans(
+    app: TrackerApp, snap_compare: Any, size: tuple[int, int]
+) -> None:
+    """Every row names its plan (a short label at 80); wide, owners and keys show whole."""
+    assert snap_compare(app, terminal_size=size, run_before=_settled)
+
+
+@SIZES
+def test_overdue_view_at_size(app: TrackerApp, snap_compare: Any, size: tuple[int, int]) -> None:
+    """`o`: only overdue actions, each naming its plan, the whole OVERDUE mark."""
+
+    async def overdue(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=overdue)
+
+
+@SIZES
+def test_history_at_size(app: TrackerApp, snap_compare: Any, size: tuple[int, int]) -> None:
+    """At 80 each entry is stacked (when, who, field, old → new, note); wide, a table."""
+
+    async def history(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("o")  # an open action, so progress 55 is allowed
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        pilot.app.screen.query_one("#progress", Input).value = "55"
+        pilot.app.screen.query_one("#note", Input).value = "agreed at the October board"
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=history)
+
+
+@SIZES
+def test_edit_form_at_size(app: TrackerApp, snap_compare: Any, size: tuple[int, int]) -> None:
+    """The edit form, a typed date echoed as the day it means."""
+
+    async def edit(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        pilot.app.screen.query_one("#deadline", Input).value = "+2w"
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=edit)
+
+
+@SIZES
+def test_board_view_at_size(app: TrackerApp, snap_compare: Any, size: tuple[int, int]) -> None:
+    """`b`: the board view, using the width it has."""
+
+    async def board(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=board)

@@ -26,9 +26,11 @@ def test_summary_line_counts_and_filters() -> None:
 def test_summary_line_names_the_sort_and_its_direction() -> None:
     counts = ViewCounts(total=3)
     assert "by" not in summary_text(counts, ViewState()).plain
-    assert summary_text(counts, ViewState(sort="rag")).plain.endswith("by RAG ↑")
-    assert summary_text(counts, ViewState(sort="rag", descending=True)).plain.endswith("by RAG ↓")
-    assert summary_text(counts, ViewState(sort="owner")).plain.endswith("by owner ↑")
+    # In words (issue 12 item 7): a reader need not know which way an arrow points.
+    assert summary_text(counts, ViewState(sort="rag")).plain.endswith("by RAG, worst first")
+    worst_last = summary_text(counts, ViewState(sort="rag", descending=True)).plain
+    assert worst_last.endswith("by RAG, best first")
+    assert summary_text(counts, ViewState(sort="owner")).plain.endswith("by owner, A to Z")
 
 
 def test_view_state_knows_when_it_is_filtered() -> None:
@@ -40,35 +42,39 @@ def test_view_state_knows_when_it_is_filtered() -> None:
 def test_narrow_tables_keep_the_flag_and_rag(settings: RuleSettings) -> None:
     table = ActionTable(settings)
     narrow = [c.key for c, _ in table._layout(79)]
-    assert {"ref", "description", "deadline", "rag", "flag", "owner"} <= set(narrow)
+    assert {"plan", "ref", "description", "deadline", "rag", "flag"} <= set(narrow)
     assert "progress" not in narrow
     wide = [c.key for c, _ in table._layout(200)]
-    assert {"plan", "status", "progress"} <= set(wide)
+    assert {"plan", "owner", "status", "progress"} <= set(wide)
     assert sum(w for _, w in table._layout(79)) + len(narrow) <= 79
+    table.show_plan = False  # one plan chosen: the owner has the plan's room at 80
+    assert "owner" in [c.key for c, _ in table._layout(79)]
+
+
+def test_flag_column_fits_the_whole_mark_at_every_width(settings: RuleSettings) -> None:
+    """Issue 12 item 1: `OVERDUE 1057d` and `no update 45d` are never cut."""
+    table = ActionTable(settings)
+    for width in (78, 91, 110, 115, 160, 200):
+        flag = {c.key: w for c, w in table._layout(width)}.get("flag")
+        assert flag is not None
+        assert flag >= len("OVERDUE 1057d") >= len("no update 45d")
 
 
 def test_plan_column_shows_when_the_view_spans_plans(settings: RuleSettings) -> None:
+    """Issue 12 items 2 and 3: every row names its plan, at 80 columns too; wide, it grows."""
     table = ActionTable(settings)
-    # 120 columns with the tree (an 80-cell table): Plan outranks Owner.
-    assert [c.key for c, _ in table._layout(80)] == [
-        "plan",
-        "ref",
-        "description",
-        "deadline",
-        "rag",
-        "flag",
-    ]
-    # 80 columns (a 78-cell table) keep the owner; the detail panel names the plan.
-    assert "owner" in [c.key for c, _ in table._layout(78)]
-    assert "plan" not in [c.key for c, _ in table._layout(78)]
-    # 160 columns: plan and owner, and the description keeps room.
-    wide = {c.key: w for c, w in table._layout(110)}
-    assert {"plan", "owner"} <= set(wide)
-    assert wide["description"] >= 30
-    for width in (78, 80, 98, 110, 150, 200):
+    for width in (60, 78, 91, 110, 150, 200):
         layout = table._layout(width)
+        assert "plan" in [c.key for c, _ in layout]
         assert sum(w for _, w in layout) + len(layout) <= width
         assert {c.key: w for c, w in layout}["description"] >= 20
+    # 120 columns with the tree open (a 91-cell table): plan and owner both show.
+    assert {"plan", "owner"} <= {c.key for c, _ in table._layout(91)}
+    # 160 columns, no tree: owners (up to 36) and plan keys (up to 30) whole.
+    wide = {c.key: w for c, w in table._layout(160)}
+    assert wide["owner"] == 36
+    assert wide["plan"] == 30
+    assert wide["description"] >= 30
     table.show_plan = False  # one plan or recommendation chosen in the tree
     for width in (80, 110, 200):
         assert "plan" not in [c.key for c, _ in table._layout(width)]

@@ -269,7 +269,15 @@ class MainController:
                 )
             except StaleWriteError as exc:
                 newer = store.get_action(seen.id, settings=settings)
-                self.host.post_message(SaveRefused(str(exc), seen, newer, changes))
+                since = seen.updated_at.replace(tzinfo=None)
+                notes = tuple(
+                    dict.fromkeys(
+                        e.note
+                        for e in store.history(seen.id)
+                        if e.note and e.at.replace(tzinfo=None) > since
+                    )
+                )
+                self.host.post_message(SaveRefused(str(exc), seen, newer, changes, notes))
                 return
             except ValidationError as exc:
                 self.host.post_message(SaveInvalid(str(exc), exc.field, seen, changes))

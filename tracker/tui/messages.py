@@ -108,13 +108,19 @@ class SaveRefused(Message):
     """Someone else changed the action first; nothing was written."""
 
     def __init__(
-        self, message: str, seen: ActionRow, newer: ActionRow, changes: ActionChanges
+        self,
+        message: str,
+        seen: ActionRow,
+        newer: ActionRow,
+        changes: ActionChanges,
+        notes: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         self.message = message
         self.seen = seen
         self.newer = newer
         self.changes = changes
+        self.notes = notes  # the notes of the changes made since `seen` was read
 
 
 class SaveInvalid(Message):

@@ -26,6 +26,7 @@ __all__ = [
     "middle_truncate",
     "progress_text",
     "rag_text",
+    "sort_words",
     "stale_label",
     "status_label",
     "summary_text",
@@ -35,6 +36,23 @@ __all__ = [
 SORTS: tuple[str, ...] = ("ref", "deadline", "rag", "owner", "status", "progress", "description")
 # How a sort is named on screen, where that differs from its key.
 SORT_LABELS: dict[str, str] = {"rag": "RAG"}
+# Each order in words, ascending and descending, as the summary line says it.
+SORT_WORDS: dict[str, tuple[str, str]] = {
+    "ref": ("ref", "ref, last first"),
+    "deadline": ("deadline, soonest first", "deadline, latest first"),
+    "rag": ("RAG, worst first", "RAG, best first"),
+    "owner": ("owner, A to Z", "owner, Z to A"),
+    "status": ("status", "status, reversed"),
+    "progress": ("progress, least done first", "progress, most done first"),
+    "description": ("description, A to Z", "description, Z to A"),
+}
+
+
+def sort_words(sort: str, descending: bool) -> str:
+    """The order in words: `RAG, worst first`."""
+    words = SORT_WORDS.get(sort, (SORT_LABELS.get(sort, sort), f"{sort}, reversed"))
+    return words[1] if descending else words[0]
+
 
 RAG_STYLES: dict[str, Style] = {
     Rag.RED: Style(color="#ff6b6b", bold=True),
@@ -188,7 +206,5 @@ def summary_text(counts: ViewCounts, state: ViewState) -> Text:
     else:
         text.append("all actions", style="dim")
     if state.sort != "ref" or state.descending:
-        arrow = "↓" if state.descending else "↑"
-        label = SORT_LABELS.get(state.sort, state.sort)
-        text.append(f" · by {label} {arrow}", style="dim")
+        text.append(f" · by {sort_words(state.sort, state.descending)}", style="dim")
     return text

@@ -40,6 +40,9 @@ BAR_WIDTH = 20
 TITLE_WIDTH = 36
 CHART_WIDTH = 22
 WIDE = 110  # below this many columns the table and chart take narrower widths
+VERY_WIDE = 150  # from here they grow to use the width (issue 12: no wasted columns)
+TITLE_WIDTH_WIDE = 80
+CHART_WIDTH_WIDE = 36
 SERIES: tuple[tuple[str, str, Style], ...] = (
     ("open", "open", Style(color="#8fb8ff")),
     ("overdue", "overdue", Style(color="#ff6b6b", bold=True)),

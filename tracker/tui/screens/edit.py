@@ -183,6 +183,11 @@ class EditScreen(ModalScreen[EditResult | None]):
     }
     EditScreen .row > TextArea.-invalid { background-tint: $error 20%; }
     EditScreen .error { color: $error; padding-left: 12; height: auto; }
+    /* The open status list: a border and its own background, so its words do not read as
+       part of the form lines behind it. */
+    EditScreen Select > SelectOverlay {
+        border: round $accent; background: $panel; color: $foreground;
+    }
     EditScreen .warning { color: $warning; padding-left: 12; height: auto; }
     EditScreen #buttons { height: auto; align-horizontal: right; margin-top: 1; }
     EditScreen #buttons Button { margin-left: 2; }
@@ -196,8 +201,10 @@ class EditScreen(ModalScreen[EditResult | None]):
         pending: ActionChanges | None = None,
         seen: ActionRow | None = None,
         refused: tuple[str | None, str] | None = None,
+        their_notes: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
+        self.their_notes = their_notes  # the other person's notes, for the conflict box
         self.row = row
         self.settings = settings
         self.pending = pending
@@ -344,6 +351,9 @@ class EditScreen(ModalScreen[EditResult | None]):
             f"status {status_label(now.status)}, progress {now.progress}%, "
             f"owner {one_line(now.owner)}, deadline {now.deadline.isoformat()}.\n"
         )
+        for note in self.their_notes:
+            text.append("Their note: ", style="bold")
+            text.append(one_line(note) + "\n", style="italic")
         text.append("Your changes are filled in below: Save to re-apply them, Escape to drop them.")
         return text
 

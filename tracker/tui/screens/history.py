@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
@@ -45,7 +45,13 @@ class HistoryScreen(ReportsFailures, ModalScreen[None]):
     HistoryScreen #title { text-style: bold; height: auto; }
     HistoryScreen DataTable { height: 1fr; }
     HistoryScreen #hint { color: $text-muted; height: 1; }
+    HistoryScreen #stacked { height: 1fr; }
+    HistoryScreen #stacked > Static { width: 1fr; margin-bottom: 1; }
     """
+
+    # Below this terminal width the six columns do not fit: each entry is stacked instead
+    # (when and who, then field old → new, then the note), wrapped, never cut.
+    STACK_BELOW = 110
 
     def __init__(self, store: StoreAccess, row: ActionRow) -> None:
         super().__init__()
@@ -58,10 +64,21 @@ class HistoryScreen(ReportsFailures, ModalScreen[None]):
             title.append(one_line(self.row.address))
             title.append(" · " + one_line(self.row.description), style="not bold")
             yield Static(title, id="title")
-            yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
+            if self.stacked:
+                yield VerticalScroll(id="stacked")
+            else:
+                yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
             yield Static("escape: close · times are UTC", id="hint")
 
+    @property
+    def stacked(self) -> bool:
+        return self.app.size.width < self.STACK_BELOW
+
     def on_mount(self) -> None:
+        if self.stacked:
+            self.query_one("#stacked").loading = True
+            self._load()
+            return
         table = self.query_one(DataTable)
         table.add_columns("When (UTC)", "Who", "Field", "Old", "New", "Note")
         table.loading = True
@@ -71,7 +88,42 @@ class HistoryScreen(ReportsFailures, ModalScreen[None]):
     def _load(self) -> None:
         self.post_message(HistoryLoaded(self.store.history(self.row.id)))
 
+    def _no_entries(self) -> None:
+        hint = "No changes recorded yet"
+        if self.row.revisions:
+            hint = "No changes recorded here: the deadline's revision came with the plan file"
+        self.query_one("#hint", Static).update(f"{hint} · escape: close")
+
+    def _show_stacked(self, entries: list[HistoryEntry]) -> None:
+        """Each entry as a short block that wraps: everything visible at 80 columns."""
+        box = self.query_one("#stacked", VerticalScroll)
+        box.loading = False
+        blocks = []
+        for e in entries:
+            text = Text()
+            text.append(format_utc(e.at), style="dim")
+            text.append(f" · {one_line(e.by)} · ")
+            text.append(one_line(e.field), style="bold")
+            if e.old is not None or e.new is not None:
+                text.append(f"\n  {one_line(e.old) or '—'} → {one_line(e.new) or '—'}")
+            if e.note:
+                text.append("\n  Note: ", style="bold")
+                text.append(one_line(e.note), style="italic")
+            blocks.append(Static(text))
+        box.mount_all(blocks)
+        if entries:
+            box.scroll_end(animate=False)
+            self.query_one("#hint", Static).update(
+                "escape: close · newest at the bottom · arrows scroll · times are UTC"
+            )
+        else:
+            self._no_entries()
+        box.focus()
+
     def on_history_loaded(self, message: HistoryLoaded) -> None:
+        if self.stacked:
+            self._show_stacked(message.entries)
+            return
         table = self.query_one(DataTable)
         table.loading = False
         table.add_rows(
@@ -88,7 +140,7 @@ class HistoryScreen(ReportsFailures, ModalScreen[None]):
             ]
         )
         if not message.entries:
-            self.query_one("#hint", Static).update("No changes recorded yet · escape: close")
+            self._no_entries()
         else:
             table.move_cursor(row=len(message.entries) - 1)
         table.focus()

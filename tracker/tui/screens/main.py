@@ -83,6 +83,10 @@ class MainScreen(ReportsFailures, Screen[None]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]  # noqa: RUF012
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # Help and quit come first, so the footer shows them at every width (a newcomer's
+        # two keys); they are the app's own actions.
+        Binding("question_mark", "app.help", "Help", id="main-help"),
+        Binding("q", "app.quit", "Quit", id="main-quit"),
         Binding("o", "toggle_overdue", "Overdue", id="overdue", tooltip="Only overdue actions"),
         # A priority key: the app runs it before it hands on the keys typed after it, so
         # letters typed straight after "/" (or pasted with it) land in the search box.
@@ -142,7 +146,7 @@ class MainScreen(ReportsFailures, Screen[None]):
                 yield DetailPanel(id="detail")
                 yield Welcome(id="welcome")
         yield SummaryLine(id="summary")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._show_top_bar(read_only=self.session.read_only)
@@ -231,14 +235,16 @@ class MainScreen(ReportsFailures, Screen[None]):
             self.controller.set_state(self.state.unfiltered(), keep=False)
             self.notify("Showing all actions.", timeout=2)
 
+    # After a new order the view starts at its top, so the rows shown are the ones the
+    # order puts first (the worst, for RAG), not those around the old cursor.
     def action_next_sort(self) -> None:
-        self.controller.set_state(self.state.next_sort())
+        self.controller.set_state(self.state.next_sort(), keep=False)
 
     def action_reverse_sort(self) -> None:
-        self.controller.set_state(self.state.reversed())
+        self.controller.set_state(self.state.reversed(), keep=False)
 
     def action_sort_by(self, key: str) -> None:
-        self.controller.set_state(self.state.sorted_by(key))
+        self.controller.set_state(self.state.sorted_by(key), keep=False)
 
     def action_toggle_tree(self) -> None:
         self.toggle_class("-tree-toggled")
@@ -320,7 +326,13 @@ class MainScreen(ReportsFailures, Screen[None]):
 
         self.notify(one_line(message.message), title="Not saved", severity="warning", markup=False)
         self._open_form(
-            EditScreen(message.newer, self.settings, pending=message.changes, seen=message.seen)
+            EditScreen(
+                message.newer,
+                self.settings,
+                pending=message.changes,
+                seen=message.seen,
+                their_notes=message.notes,
+            )
         )
         self.controller.reload()
 

@@ -56,27 +56,27 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("plan", "Plan", 16, 25, sortable=False),
-    Column("ref", "Ref", 8, 0),
+    Column("plan", "Plan", 12, 0, sortable=False),
+    Column("ref", "Ref", 7, 0),
     Column("description", "Description", 0, 0),
     Column("owner", "Owner", 16, 30),
     Column("deadline", "Deadline", 10, 10),
     Column("status", "Status", 11, 40),
     Column("progress", "Done", 4, 50),
     Column("rag", "RAG", 5, 0),
-    Column("flag", "Flag", 13, 20, sortable=False),  # "no update 45d" whole
+    Column("flag", "Flag", 13, 20, sortable=False),  # "OVERDUE 1057d", "no update 45d" whole
 )
 MIN_DESCRIPTION = 20
 # Status and Done repeat what the RAG and the detail panel say: they show only while the
 # description keeps this much room.
 MIN_DESCRIPTION_BESIDE_EXTRAS = 30
 EXTRAS_FROM = 40  # columns hidden at this drop number and above are the extras
-# A ref alone is ambiguous when the view spans several plans, so from this table width
-# the Plan column outranks Owner; a narrower table (an 80-column terminal) keeps the
-# owner, and the detail panel names the plan of the selected action.
-PLAN_BEFORE_OWNER = 80
-PLAN_DROP_NARROW = 60
-PLAN_FULL_WIDTH = 32  # with plenty of room the Plan column shows long keys whole
+# A ref alone is ambiguous when the view spans several plans, so the Plan column is never
+# dropped while it shows: narrow, it is a short label cut in the middle (`sta…24-ilacs`),
+# which keeps what tells one authority's plans apart.
+PLAN_FULL_WIDTH = 30  # with room to spare the Plan column shows long keys whole
+OWNER_FULL_WIDTH = 36  # ... and owners in full
+DESCRIPTION_BEFORE_GROWTH = 30  # the description keeps this much before others grow
 
 
 def _fit(text: str, width: int) -> str:
@@ -300,36 +300,31 @@ class ActionTable(ScrollView, can_focus=True):
     def _layout(self, width: int) -> list[tuple[Column, int]]:
         """The columns that fit in `width`, with their widths (description takes the rest).
 
-        The Plan column shows only while the view spans more than one plan.
+        The Plan column shows only while the view spans more than one plan, and then at
+        every width. Room left over once the description has DESCRIPTION_BEFORE_GROWTH
+        cells goes to the owner and the plan key (up to their full widths), then back to
+        the description: wide terminals show owners and plan keys whole.
         """
         columns = [c for c in COLUMNS if c.key != "plan" or self.show_plan]
-
-        def drop(column: Column) -> int:
-            if column.key == "plan" and width < PLAN_BEFORE_OWNER:
-                return PLAN_DROP_NARROW
-            return column.drop
-
         while True:
             fixed = sum(c.width for c in columns) + len(columns) - 1 + 1
             spare = width - fixed
-            extras = any(drop(c) >= EXTRAS_FROM for c in columns)
+            extras = any(c.drop >= EXTRAS_FROM for c in columns)
             needed = MIN_DESCRIPTION_BESIDE_EXTRAS if extras else MIN_DESCRIPTION
-            if spare >= needed or max(drop(c) for c in columns) == 0:
+            if extras and any(c.key == "owner" for c in columns):
+                needed += OWNER_FULL_WIDTH - 16  # owners whole come before Status and Done
+            if spare >= needed or max(c.drop for c in columns) == 0:
                 break
-            columns.remove(max(columns, key=drop))
-        widths = [(c, c.width or max(spare, 8)) for c in columns]
-        plan_extra = PLAN_FULL_WIDTH - next((c.width for c in columns if c.key == "plan"), 0)
-        if any(c.key == "plan" for c in columns) and spare - plan_extra >= 40:
-            widths = [
-                (c, w + plan_extra if c.key == "plan" else w - plan_extra if not c.width else w)
-                for c, w in widths
-            ]
-            spare -= plan_extra
-        if spare > 90:  # room to spare: let owners show in full before descriptions grow
-            widths = [
-                (c, w + 10 if c.key == "owner" else w - 10 if not c.width else w) for c, w in widths
-            ]
-        return widths
+            columns.remove(max(columns, key=lambda c: c.drop))
+        grown = {c.key: c.width for c in columns}
+        room = max(spare - DESCRIPTION_BEFORE_GROWTH, 0)
+        for key, full in (("owner", OWNER_FULL_WIDTH), ("plan", PLAN_FULL_WIDTH)):
+            if key in grown and room > 0:
+                extra = min(full - grown[key], room)
+                grown[key] += extra
+                spare -= extra
+                room -= extra
+        return [(c, grown[c.key] if c.width else max(spare, 8)) for c in columns]
 
     def _column_at(self, x: int) -> str | None:
         left = 1

@@ -38,7 +38,9 @@ class SummaryLine(Static):
     """How many actions the current view shows, and how many are overdue and so on."""
 
     DEFAULT_CSS = """
-    SummaryLine { height: auto; max-height: 2; background: $boost; padding: 0 1; }
+    SummaryLine {
+        height: 1; background: $boost; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
 
     _last: tuple[ViewCounts, ViewState] | None = None

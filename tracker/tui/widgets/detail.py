@@ -85,6 +85,9 @@ def action_text(row: ActionRow, settings: RuleSettings, history: list[HistoryEnt
     if history is None:
         text.append(" …", style="dim")
         return text
+    if row.revisions and not any(e.field == "deadline" for e in history):
+        # The deadline moved before the action reached this store: say where from.
+        text.append(" the deadline's revision came with the plan file", style="dim")
     if not history:
         text.append(" none", style="dim")
     for entry in history[-LATEST:][::-1]:
@@ -100,6 +103,8 @@ class DetailPanel(VerticalScroll):
     DetailPanel { height: 12; border-top: tall $panel; background: $surface; padding: 0 1; }
     DetailPanel > Static { width: 1fr; }
     """
+
+    _shown: int | None = None  # the action shown, so a new one starts at the top
 
     def compose(self) -> ComposeResult:
         yield MeasureList(limit=4, id="detail-measures")
@@ -120,6 +125,9 @@ class DetailPanel(VerticalScroll):
             body.update(Text("No action in this view.", style="dim"))
             listing.show([])
         else:
+            if row.id != self._shown:  # another action: its first lines (ref, RAG) show
+                self.scroll_home(animate=False, immediate=True)
+                self._shown = row.id
             body.update(action_text(row, settings, history))
             if measures is not None:
                 rec = f"{one_line(row.rec_ref)}'s measures of impact"
