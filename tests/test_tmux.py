@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -82,8 +83,11 @@ def _wait_for(tmux: Callable[..., str], text: str, timeout: float = 60.0) -> str
 
 
 def _overdue_rows_only(screen: str) -> bool:
-    rows = [line for line in screen.splitlines() if line.strip().startswith("R") and "  " in line]
-    table_rows = [line for line in rows if "-" in line and line.count("-") >= 2]
+    # A table row: (its plan label,) a ref, a deadline; not the detail panel's lines.
+    row = re.compile(r"(^|\s)R\d+\.\d+\s.*\d{4}-\d{2}-\d{2}")
+    table_rows = [
+        line for line in screen.splitlines() if row.search(line) and "Deadline:" not in line
+    ]
     return bool(table_rows) and all("OVERDUE" in line for line in table_rows)
 
 
