@@ -684,10 +684,7 @@ async def test_a_deadline_before_the_start_is_refused_beside_the_field(
         form.query_one("#deadline", Input).value = row.start.isoformat()  # the start day is fine
         await pilot.pause()
         assert not save.disabled
-        # No error: the line under the field echoes the day typed (issue 12 item 8).
-        echo = form.query_one("#deadline-error", Static)
-        assert echo.has_class("-echo")
-        assert _plain(echo).startswith("= ")
+        assert not form.query_one("#deadline-error", Static).display
 
 
 async def test_a_value_the_store_refuses_shows_beside_its_field(
@@ -713,7 +710,7 @@ async def test_a_value_the_store_refuses_shows_beside_its_field(
         monkeypatch.undo()
         again.query_one("#deadline", Input).value = (row.deadline + timedelta(days=7)).isoformat()
         await pilot.pause()
-        assert error.has_class("-echo")  # the error gone, the day typed echoed
+        assert not error.display
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert sample_store.get_action(row.id).deadline == row.deadline + timedelta(days=7)
