@@ -149,16 +149,15 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
 
 
 @contextmanager
-def _temporary(name: str) -> Iterator[None]:
-    """Remember a temporary while it exists; SIGTERM/SIGHUP unwind (and so remove it).
+def _unwinding_on_signals() -> Iterator[None]:
+    """While the block runs, SIGTERM/SIGHUP raise Terminated so `finally` blocks clean up.
 
     SIGINT already raises KeyboardInterrupt, which unwinds the same way. Handlers can
-    only be set in the main thread; elsewhere the temporary is still removed on errors.
+    only be set in the main thread; elsewhere temporaries are still removed on errors.
     """
     global _GUARD_DEPTH
     installed = False
     with _GUARD_LOCK:
-        _TEMPORARIES.add(name)
         if threading.current_thread() is threading.main_thread():
             if _GUARD_DEPTH == 0:
                 for signum in _SIGNALS:
@@ -171,16 +170,39 @@ def _temporary(name: str) -> Iterator[None]:
     try:
         yield
     finally:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
-        with _GUARD_LOCK:
-            _TEMPORARIES.discard(name)
-            if installed:
+        if installed:
+            with _GUARD_LOCK:
                 _GUARD_DEPTH -= 1
                 if _GUARD_DEPTH == 0:
                     for signum, previous in _PREVIOUS.items():
                         signal.signal(signum, previous)  # type: ignore[arg-type]
                     _PREVIOUS.clear()
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGTERM/SIGHUP wait until the block ends, so a temporary is never made unrecorded."""
+    held = set(_SIGNALS)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held) if held else set()
+    try:
+        yield
+    finally:
+        if held:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextmanager
+def _temporary(name: str) -> Iterator[None]:
+    """Remember a temporary while it exists; remove it however the block ends."""
+    with _GUARD_LOCK:
+        _TEMPORARIES.add(name)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        with _GUARD_LOCK:
+            _TEMPORARIES.discard(name)
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -252,20 +274,28 @@ def write_target(target: Target) -> Iterator[BinaryIO]:
         with _open_stream(target) as handle:
             yield handle
         return
-    try:
-        fd, temp = tempfile.mkstemp(
-            prefix=f".{target.path.name}.", suffix=".tmp", dir=target.folder
-        )
-    except PermissionError:
-        if target.kind == "file":
+    with _unwinding_on_signals(), contextlib.ExitStack() as stack:
+        # The temporary is made and recorded with the signals held: one that comes then
+        # is taken as the block ends, and unwinds through the removal of the temporary.
+        with _signals_held():
+            try:
+                fd, temp = tempfile.mkstemp(
+                    prefix=f".{target.path.name}.", suffix=".tmp", dir=target.folder
+                )
+            except PermissionError:
+                temp = ""
+            else:
+                stack.enter_context(_temporary(temp))
+                handle = stack.enter_context(os.fdopen(fd, "wb"))
+        if not temp:
+            if target.kind != "file":
+                raise _denied(target.shown) from None
             # A file the user may write in a folder they may not: as `>` does, in place.
             with _spooled() as spool:
                 yield spool
                 spool.seek(0)
                 _write_in_place(target, lambda h: shutil.copyfileobj(spool, h))
             return
-        raise _denied(target.shown) from None
-    with _temporary(temp), os.fdopen(fd, "wb") as handle:
         yield handle
         handle.flush()
         os.fsync(handle.fileno())
@@ -332,31 +362,32 @@ def install_file(target: Target, *, binary_name: str = "file") -> Iterator[Path]
     else:
         base = str(target.folder)
     in_place = target.kind == "stream"
-    try:
-        folder = tempfile.mkdtemp(prefix=f".{target.path.name}.", suffix=".tmp", dir=base)
-    except PermissionError:
-        if target.kind != "file":
-            raise _denied(target.shown) from None
-        # A file the user may write in a folder they may not: built aside, written in place.
-        folder = tempfile.mkdtemp(prefix=f".{target.path.name}.", suffix=".tmp")
-        in_place = True
-    with _temporary(folder):
-        try:
-            built = Path(folder) / binary_name
-            yield built
-            if target.kind == "stream":
-                with _open_stream(target) as out, open(built, "rb") as src:
-                    shutil.copyfileobj(src, out)
-                return
-            if in_place:
-                with open(built, "rb") as src:
-                    _write_in_place(target, lambda h: shutil.copyfileobj(src, h))
-                return
-            fd = os.open(built, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with _unwinding_on_signals(), contextlib.ExitStack() as stack:
+        with _signals_held():  # made and recorded before a signal can unwind
             try:
-                os.fsync(fd)
-                _install(target, fd, str(built))
-            finally:
-                os.close(fd)
+                folder = tempfile.mkdtemp(prefix=f".{target.path.name}.", suffix=".tmp", dir=base)
+            except PermissionError:
+                if target.kind != "file":
+                    raise _denied(target.shown) from None
+                # A file the user may write in a folder they may not: built aside, then
+                # written in place.
+                folder = tempfile.mkdtemp(prefix=f".{target.path.name}.", suffix=".tmp")
+                in_place = True
+            stack.enter_context(_temporary(folder))
+            stack.callback(shutil.rmtree, folder, ignore_errors=True)
+        built = Path(folder) / binary_name
+        yield built
+        if target.kind == "stream":
+            with _open_stream(target) as out, open(built, "rb") as src:
+                shutil.copyfileobj(src, out)
+            return
+        if in_place:
+            with open(built, "rb") as src:
+                _write_in_place(target, lambda h: shutil.copyfileobj(src, h))
+            return
+        fd = os.open(built, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            os.fsync(fd)
+            _install(target, fd, str(built))
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            os.close(fd)
