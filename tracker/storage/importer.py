@@ -245,7 +245,7 @@ def _action_values(
         "evidence": action.evidence,
         "notes": action.notes,
         "revisions": _revisions(action),
-        "version": 1,
+        "version": action.version or 1,  # a plan moved from another store keeps its versions
         "created_at": now,
         "updated_at": now,
         "updated_by": user,
