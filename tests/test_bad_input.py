@@ -345,8 +345,8 @@ def test_read_commands_never_create_a_store(
     lines = capsys.readouterr().err.splitlines()
     assert status == 1
     assert lines == [
-        f"tracker: error: {path}: no tracker store here yet: load a plan with "
-        "'tracker import FILE.toml'"
+        f"tracker: error: {path}: no tracker store here yet: start one with 'tracker new-plan "
+        "KEY --authority NAME --title TEXT' or load a plan with 'tracker import FILE.toml'"
     ]
     assert list(tmp_path.iterdir()) == []
 

@@ -1328,8 +1328,8 @@ def test_the_tui_with_a_mistyped_store_creates_nothing(
         argv = ["--db", str(path)]
     assert cli.main(argv) == 1
     assert capsys.readouterr().err.splitlines() == [
-        f"tracker: error: {path}: no tracker store here yet: load a plan with "
-        "'tracker import FILE.toml'"
+        f"tracker: error: {path}: no tracker store here yet: start one with 'tracker new-plan "
+        "KEY --authority NAME --title TEXT' or load a plan with 'tracker import FILE.toml'"
     ]
     assert list(tmp_path.iterdir()) == []
 

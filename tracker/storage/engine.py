@@ -59,7 +59,10 @@ __all__ = [
     "resolve_db",
 ]
 
-NO_STORE_YET = "no tracker store here yet: load a plan with 'tracker import FILE.toml'"
+NO_STORE_YET = (
+    "no tracker store here yet: start one with 'tracker new-plan KEY --authority NAME "
+    "--title TEXT' or load a plan with 'tracker import FILE.toml'"
+)
 
 # History is evidence: the database itself refuses to change or delete an entry, so no
 # code path (nor a stray SQL session) can rewrite it. Dialect-specific DDL, per engine.
