@@ -117,3 +117,22 @@ def test_a_store_at_an_older_schema_gets_the_missing_table_when_opened_for_writi
     finally:
         conn.close()
     assert version == str(SCHEMA_VERSION)
+
+
+def test_plan_history_is_append_only(one_plan_store: Store) -> None:
+    """A change to a plan's recommendations is evidence too: the database refuses to rewrite it."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    empty_store = one_plan_store
+    empty_store.add_recommendation(
+        "staffordshire-2024-ilacs", title="Placement sufficiency", user="secretary"
+    )
+    with empty_store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM plan_history")).scalar_one() >= 1
+    for statement in ("UPDATE plan_history SET new = 'x'", "DELETE FROM plan_history"):
+        with (
+            pytest.raises(DBAPIError, match="plan history is append-only"),
+            empty_store.engine.begin() as conn,
+        ):
+            conn.execute(text(statement))

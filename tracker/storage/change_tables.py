@@ -17,8 +17,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol, cast
 
-from sqlalchemy import Column, DateTime, Index, Text
+from sqlalchemy import Column, DateTime, Index, Table, Text
 from sqlmodel import Field, SQLModel
+
+from tracker.storage.guards import append_only
 
 __all__ = [
     "CHANGE_GROUP",
@@ -73,6 +75,10 @@ class PlanHistory(SQLModel, table=True):
     old: str | None = Field(default=None, sa_type=Text)
     new: str | None = Field(default=None, sa_type=Text)
     note: str | None = Field(default=None, sa_type=Text)
+
+
+# plan_history is append-only in the database itself, as history is (engine.py).
+append_only(cast(Table, PlanHistory.__table__), "plan history")  # type: ignore[attr-defined]
 
 
 class ChangeGroupColumns(Protocol):

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Protocol, cast
 
 from sqlalchemy import (
-    DDL,
     CheckConstraint,
     Column,
     DateTime,
@@ -21,9 +20,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    event,
 )
 from sqlmodel import Field, SQLModel
+
+from tracker.storage.guards import append_only
 
 __all__ = [
     "MEASURE",
@@ -111,42 +111,8 @@ class MeasureHistory(SQLModel, table=True):
     note: str | None = Field(default=None, sa_type=Text)
 
 
-# measure_history is append-only in the database itself, as history is (engine.py): the
-# guard is created with the table, whether by a new store or by an upgrade.
-_measure_history: Table = cast(Table, MeasureHistory.__table__)  # type: ignore[attr-defined]
-
-
-def _guard(statement: str, dialect: str) -> DDL:
-    return DDL(statement).execute_if(dialect=dialect)  # type: ignore[no-untyped-call]
-
-
-for _ddl in (
-    _guard(
-        "CREATE TRIGGER IF NOT EXISTS measure_history_no_update BEFORE UPDATE ON "
-        "measure_history BEGIN SELECT RAISE(ABORT, 'measure history is append-only: an entry "
-        "is never changed'); END",
-        "sqlite",
-    ),
-    _guard(
-        "CREATE TRIGGER IF NOT EXISTS measure_history_no_delete BEFORE DELETE ON "
-        "measure_history BEGIN SELECT RAISE(ABORT, 'measure history is append-only: an entry "
-        "is never deleted'); END",
-        "sqlite",
-    ),
-    _guard(
-        "CREATE OR REPLACE FUNCTION measure_history_append_only() RETURNS trigger "
-        "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'measure history is append-only: an "
-        "entry is never changed or deleted' USING ERRCODE = 'integrity_constraint_violation'; "
-        "END $$",
-        "postgresql",
-    ),
-    _guard(
-        "CREATE TRIGGER measure_history_append_only BEFORE UPDATE OR DELETE ON measure_history "
-        "FOR EACH ROW EXECUTE FUNCTION measure_history_append_only()",
-        "postgresql",
-    ),
-):
-    event.listen(_measure_history, "after_create", _ddl)
+# measure_history is append-only in the database itself, as history is (engine.py).
+append_only(cast(Table, MeasureHistory.__table__), "measure history")  # type: ignore[attr-defined]
 
 
 class MeasureColumns(Protocol):

@@ -18,8 +18,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import DDL, Column, DateTime, Index, Table, Text, event
+from sqlalchemy import Column, DateTime, Index, Table, Text
 from sqlmodel import Field, SQLModel
+
+from tracker.storage.guards import append_only
 
 __all__ = [
     "OWNER",
@@ -89,42 +91,8 @@ class ReminderAction(SQLModel, table=True):
     flag: str = Field(sa_type=Text)
 
 
-# owner_history is append-only in the database itself, as history is (engine.py): the
-# guard is created with the table, whether by a new store or by an upgrade.
-_owner_history: Table = cast(Table, OwnerHistory.__table__)  # type: ignore[attr-defined]
-
-
-def _guard(statement: str, dialect: str) -> DDL:
-    return DDL(statement).execute_if(dialect=dialect)  # type: ignore[no-untyped-call]
-
-
-for _ddl in (
-    _guard(
-        "CREATE TRIGGER IF NOT EXISTS owner_history_no_update BEFORE UPDATE ON owner_history "
-        "BEGIN SELECT RAISE(ABORT, 'owner history is append-only: an entry is never changed'); "
-        "END",
-        "sqlite",
-    ),
-    _guard(
-        "CREATE TRIGGER IF NOT EXISTS owner_history_no_delete BEFORE DELETE ON owner_history "
-        "BEGIN SELECT RAISE(ABORT, 'owner history is append-only: an entry is never deleted'); "
-        "END",
-        "sqlite",
-    ),
-    _guard(
-        "CREATE OR REPLACE FUNCTION owner_history_append_only() RETURNS trigger "
-        "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'owner history is append-only: an "
-        "entry is never changed or deleted' USING ERRCODE = 'integrity_constraint_violation'; "
-        "END $$",
-        "postgresql",
-    ),
-    _guard(
-        "CREATE TRIGGER owner_history_append_only BEFORE UPDATE OR DELETE ON owner_history "
-        "FOR EACH ROW EXECUTE FUNCTION owner_history_append_only()",
-        "postgresql",
-    ),
-):
-    event.listen(_owner_history, "after_create", _ddl)
+# owner_history is append-only in the database itself, as history is (engine.py).
+append_only(cast(Table, OwnerHistory.__table__), "owner history")  # type: ignore[attr-defined]
 
 
 # --- typed column views for Core queries (see models.py) -----------------------------------
