@@ -58,11 +58,12 @@ class TrackerApp(App[int]):
     def on_mount(self) -> None:
         self.push_screen(MainScreen(self.session))
         if self.session.demo:
+            # Short, and soon gone: it sits over the table's first rows. The top bar names
+            # the store and the help page says the rest.
             self.notify(
-                f"Demo store: {self._store_location()}. Your changes are kept until "
-                "`tracker demo --reset`. Press ? for help.",
+                "Changes are kept; `tracker demo --reset` starts afresh. ? for help.",
                 title="DEMO",
-                timeout=10,
+                timeout=6,
             )
 
     def _store_location(self) -> str:
