@@ -133,16 +133,9 @@ def read_measure(
 
 
 def _read_readings(value: object, place: str, check: _Checker, frequency: str) -> list[ReadingData]:
-    if not isinstance(value, list):
-        check.fail(f"{place}.readings", f"must be a list of tables, not {_kind(value)}")
-        return []
     out: list[ReadingData] = []
     seen: dict[str, str] = {}
-    for n, item in enumerate(value, start=1):
-        where = f"{place}.readings[{n}]"
-        table = check.table(item, where)
-        if table is None:
-            continue
+    for where, table in check.tables(value, f"{place}.readings"):
         check.unknown(table, READING_KEYS, where)
         before = len(check.problems)
         period = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -109,6 +109,18 @@ class _Checker:
             return value
         self.fail(place, f"must be a table, not {_kind(value)}")
         return None
+
+    def tables(self, value: object, place: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Each table of an array of tables, with its place (`place[2]`); anything else in
+        it, or a value that is no list at all, is a problem at its place."""
+        if not isinstance(value, list):
+            self.fail(place, f"must be a list of tables, not {_kind(value)}")
+            return
+        for i, item in enumerate(value, start=1):
+            where = f"{place}[{i}]"
+            table = self.table(item, where)
+            if table is not None:
+                yield where, table
 
     def unknown(self, table: dict[str, Any], allowed: Iterable[str], place: str) -> None:
         allowed_set = allowed if isinstance(allowed, frozenset) else frozenset(allowed)
@@ -401,15 +413,8 @@ def valid_key(key: str) -> bool:
 
 
 def _read_judgements(value: object, check: _Checker) -> list[JudgementData]:
-    if not isinstance(value, list):
-        check.fail("judgements", f"must be a list of tables, not {_kind(value)}")
-        return []
     out: list[JudgementData] = []
-    for i, item in enumerate(value, start=1):
-        place = f"judgements[{i}]"
-        table = check.table(item, place)
-        if table is None:
-            continue
+    for place, table in check.tables(value, "judgements"):
         check.unknown(table, _JUDGEMENT_KEYS, place)
         area = check.text(table, "area", place, required=True, limit=MEDIUM)
         grade = check.text(table, "grade", place, required=True, limit=SHORT)
@@ -423,16 +428,9 @@ def _read_judgements(value: object, check: _Checker) -> list[JudgementData]:
 
 
 def _read_recommendations(value: object, check: _Checker) -> list[RecommendationData]:
-    if not isinstance(value, list):
-        check.fail("recommendations", f"must be a list of tables, not {_kind(value)}")
-        return []
     refs: dict[str, str] = {}
     out: list[RecommendationData] = []
-    for i, item in enumerate(value, start=1):
-        place = f"recommendations[{i}]"
-        table = check.table(item, place)
-        if table is None:
-            continue
+    for place, table in check.tables(value, "recommendations"):
         check.unknown(table, (*_REC_KEYS, "actions", "measures"), place)
         ref = _read_ref(table, place, check, refs)
         title = check.text(table, "title", place, required=True, limit=MEDIUM)
@@ -474,15 +472,8 @@ def _read_ref(
 def _read_actions(
     value: object, place: str, check: _Checker, refs: dict[str, str]
 ) -> list[ActionData]:
-    if not isinstance(value, list):
-        check.fail(f"{place}.actions", f"must be a list of tables, not {_kind(value)}")
-        return []
     out: list[ActionData] = []
-    for j, item in enumerate(value, start=1):
-        where = f"{place}.actions[{j}]"
-        table = check.table(item, where)
-        if table is None:
-            continue
+    for where, table in check.tables(value, f"{place}.actions"):
         action = _read_action(table, where, check, refs)
         if action is not None:
             out.append(action)
@@ -579,15 +570,8 @@ def read_measures(
     """A recommendation's `[[recommendations.measures]]`, each problem with its place."""
     from tracker.formats.measures_toml import read_measure
 
-    if not isinstance(value, list):
-        check.fail(f"{place}.measures", f"must be a list of tables, not {_kind(value)}")
-        return []
     out: list[MeasureData] = []
-    for k, item in enumerate(value, start=1):
-        where = f"{place}.measures[{k}]"
-        table = check.table(item, where)
-        if table is None:
-            continue
+    for where, table in check.tables(value, f"{place}.measures"):
         before = len(check.problems)
         ref = _read_ref(table, where, check, refs)
         measure = read_measure(table, where, check, ref)
