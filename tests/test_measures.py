@@ -13,6 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from conftest import TODAY
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -427,10 +428,10 @@ def test_reading_import_all_or_nothing(run: Run, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text(
         "measure,period,value,note\n"
-        f"{KEY}:M1.1,2026-12,81,\n"
-        f"{KEY}:M1.1,2026-12,82,\n"
-        f"{KEY}:M7,2026-12,1,\n"
-        f"{KEY}:M1.2,2026-12,1,\n"
+        f"{KEY}:M1.1,2026-08,81,\n"
+        f"{KEY}:M1.1,2026-08,82,\n"
+        f"{KEY}:M7,2026-08,1,\n"
+        f"{KEY}:M1.2,2026-08,1,\n"
         f"{KEY}:M1.1,2027-01,eighty,\n",
         encoding="utf-8",
     )
@@ -441,10 +442,12 @@ def test_reading_import_all_or_nothing(run: Run, tmp_path: Path) -> None:
     status, _, err = run("reading", "import", str(bad))
     assert status == 1
     lines = err.splitlines()
-    assert f"tracker: error: {bad}: line 3: {KEY}:M1.1 2026-12 is given twice" in lines[0]
+    assert f"tracker: error: {bad}: line 3: {KEY}:M1.1 2026-08 is given twice" in lines[0]
     assert f"line 4: no measure 'M7' in plan '{KEY}'" in lines[1]
-    assert "line 5: '2026-12' is not a period of this quarterly measure" in lines[2]
+    assert "line 5: '2026-08' is not a period of this quarterly measure" in lines[2]
+    assert f"{bad}: line 6: 2027-01 has not begun yet" in lines[3]
     assert lines[-1] == "tracker: error: no reading was recorded"
+    assert len(lines) == 5
     _, out, _ = run("reading", "list", f"{KEY}:M1.1", "--format", "json")
     assert [r["period"] for r in json.loads(out)["readings"]] == ["2025-10", "2026-09", "2026-10"]
     status, out, err = run("reading", "import", str(good))
@@ -538,7 +541,7 @@ def test_read_only_store_refuses_readings(run: Run, db_url: str) -> None:
     try:
         ms = MeasureStore(store)
         with pytest.raises(ReadOnlyError):
-            ms.add_readings([ReadingInput(f"{KEY}:M1.1", "2026-11", 1.0)], user="x")
+            ms.add_readings([ReadingInput(f"{KEY}:M1.1", "2026-11", 1.0)], user="x", today=TODAY)
         assert len(ms.readings(ms.measure(f"{KEY}:M1.1").id)) == 3
     finally:
         store.close()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import TODAY
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Sparkline, Static
 from tui_support import SIZE, build, notifications, settle
@@ -119,7 +120,9 @@ async def test_a_stale_form_is_refused(app: TrackerApp, store: Store) -> None:
         await settle(pilot)
         # Someone else corrects October while the form is open.
         MeasureStore(store).add_readings(
-            [ReadingInput("staffordshire-2024-ilacs:M1.1", "2026-10", 83.0)], user="other"
+            [ReadingInput("staffordshire-2024-ilacs:M1.1", "2026-10", 83.0)],
+            user="other",
+            today=TODAY,
         )
         await pilot.press("ctrl+s")
         await settle(pilot)

@@ -46,7 +46,9 @@ def cmd_import(ctx: Context) -> int:
     with Progress("reading plan files", sum(sizes) // 1024 or 1, unit="KB") as progress:
         for name, size in zip(ctx.args.files, sizes, strict=True):
             try:
-                loaded.append((name, load_plan_file(Path(name), display=name)))
+                loaded.append(
+                    (name, load_plan_file(Path(name), display=name, today=ctx.settings.today))
+                )
             except PlanFileError as exc:
                 problems.extend(exc.problems)
             progress.advance(size // 1024)

@@ -180,7 +180,7 @@ def _reading_add(ctx: Context) -> int:
     )
     ms = _measures(ctx, write=True)
     try:
-        result = ms.add_readings([reading], user=ctx.user)
+        result = ms.add_readings([reading], user=ctx.user, today=ctx.settings.today)
         row = ms.measure(args.measure)
     finally:
         ms.store.close()
@@ -206,7 +206,7 @@ def _reading_import(ctx: Context) -> int:
     readings = read_readings_file(Path(name), display=name)
     ms = _measures(ctx, write=True)
     try:
-        result = ms.add_readings(readings, user=ctx.user)
+        result = ms.add_readings(readings, user=ctx.user, today=ctx.settings.today)
     finally:
         ms.store.close()
     ctx.out.write(

@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +31,8 @@ __all__ = [
     "ReadingPoint",
     "ReadingRow",
     "check_count",
+    "check_period_begun",
+    "current_period",
     "format_number",
     "last_periods",
     "measure_rag",
@@ -125,6 +127,28 @@ def previous_period(period: str) -> str:
 def year_before(period: str) -> str:
     """The same period a year before (`2026-10` gives `2025-10`)."""
     return f"{int(period[:4]) - 1:04d}{period[4:]}"
+
+
+def current_period(today: date, frequency: str) -> str:
+    """The period `today` falls in: its month, or its quarter for a quarterly measure."""
+    if frequency == "quarterly":
+        return f"{today.year:04d}-Q{(today.month - 1) // 3 + 1}"
+    return f"{today.year:04d}-{today.month:02d}"
+
+
+def check_period_begun(period: str, today: date) -> None:
+    """PeriodError when `period` has not begun by `today`; the period today falls in,
+    only partly through, is allowed (a month's figure can be entered as it stands).
+
+    The one rule every door that records a reading applies (product.md, "Measures of
+    impact"): the commands, the CSV import, the terminal UI's form and plan files.
+    """
+    now = current_period(today, period_frequency(period))
+    if period_index(period) > period_index(now):
+        raise PeriodError(
+            f"{period} has not begun yet (today is {today.day} {today:%B %Y}, in {now}): "
+            "a reading is for a period that has begun"
+        )
 
 
 def period_label(period: str) -> str:

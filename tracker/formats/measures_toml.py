@@ -18,6 +18,7 @@ from tracker.domain.measures import (
     MEASURE_STATUSES,
     PeriodError,
     check_count,
+    check_period_begun,
     parse_period,
 )
 from tracker.domain.plan import MEDIUM, SHORT, MeasureData, ReadingData
@@ -147,8 +148,11 @@ def _read_readings(value: object, place: str, check: _Checker, frequency: str) -
         else:
             try:
                 period = parse_period(raw, frequency)
+                if check.today is not None:
+                    check_period_begun(period, check.today)
             except PeriodError as exc:
                 check.fail(f"{where}.period", str(exc))
+                period = None
         if period is not None:
             if period in seen:
                 check.fail(f"{where}.period", f"{period} is given twice (also at {seen[period]})")

@@ -97,9 +97,10 @@ _KEY_MAX = 200
 class _Checker:
     """Collects every problem in one file instead of stopping at the first."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, today: date | None = None) -> None:
         self.name = name
         self.problems: list[str] = []
+        self.today = today  # readings for periods not begun by then are refused
 
     def fail(self, place: str, what: str) -> None:
         self.problems.append(f"{self.name}: {place}: {what}" if place else f"{self.name}: {what}")
@@ -242,8 +243,13 @@ def _closest(key: str, allowed: Iterable[str]) -> str | None:
     return found[0] if found else None
 
 
-def load_plan_file(path: Path, *, display: str | None = None) -> PlanData:
-    """Read and check one plan file; raise PlanFileError listing every problem in it."""
+def load_plan_file(
+    path: Path, *, display: str | None = None, today: date | None = None
+) -> PlanData:
+    """Read and check one plan file; raise PlanFileError listing every problem in it.
+
+    With `today`, a measure's reading for a period that has not begun by then is one of
+    the problems (every command and form that loads a user's file passes it)."""
     name = display or str(path)
     data = read_input_file(
         path,
@@ -252,7 +258,7 @@ def load_plan_file(path: Path, *, display: str | None = None) -> PlanData:
         max_bytes=MAX_FILE_BYTES,
         too_big=lambda _size: "is larger than 200 MB, the most a plan file may be",
     )
-    return parse_plan_bytes(data, name=name, default_key=path.stem)
+    return parse_plan_bytes(data, name=name, default_key=path.stem, today=today)
 
 
 def read_input_file(
@@ -284,7 +290,9 @@ def read_input_file(
         raise PlanFileError([f"{name}: cannot be read ({exc.strerror or exc})"]) from None
 
 
-def parse_plan_bytes(data: bytes, *, name: str, default_key: str) -> PlanData:
+def parse_plan_bytes(
+    data: bytes, *, name: str, default_key: str, today: date | None = None
+) -> PlanData:
     """Decode and check the bytes of a plan file."""
     if not data.strip():
         raise PlanFileError([f"{name}: the file is empty"])
@@ -301,7 +309,7 @@ def parse_plan_bytes(data: bytes, *, name: str, default_key: str) -> PlanData:
         raise PlanFileError(
             [f"{name}: line {line}: is not UTF-8 text (save the file as UTF-8)"]
         ) from None
-    return parse_plan_text(text, name=name, default_key=default_key)
+    return parse_plan_text(text, name=name, default_key=default_key, today=today)
 
 
 def _looks_utf16(head: bytes) -> bool:
@@ -312,7 +320,9 @@ def _looks_utf16(head: bytes) -> bool:
     return even.count(0) > len(even) * 0.9 or odd.count(0) > len(odd) * 0.9
 
 
-def parse_plan_text(text: str, *, name: str, default_key: str) -> PlanData:
+def parse_plan_text(
+    text: str, *, name: str, default_key: str, today: date | None = None
+) -> PlanData:
     """Check the text of a plan file against every rule of the format."""
     try:
         raw = tomllib.loads(text)
@@ -320,7 +330,7 @@ def parse_plan_text(text: str, *, name: str, default_key: str) -> PlanData:
         raise PlanFileError([f"{name}: {_toml_place(str(exc))}{_date_hint(text, exc)}"]) from None
     except RecursionError:
         raise PlanFileError([f"{name}: the TOML is nested too deeply"]) from None
-    check = _Checker(name)
+    check = _Checker(name, today)
     plan = _read_plan(raw, check, default_key)
     if check.problems or plan is None:
         raise PlanFileError(check.problems or [f"{name}: the plan is not valid"])

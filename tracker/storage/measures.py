@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, literal_column, select, update
@@ -32,6 +32,7 @@ from tracker.domain.measures import (
     ReadingInput,
     ReadingRow,
     check_count,
+    check_period_begun,
     format_number,
     measure_rows,
     parse_period,
@@ -341,11 +342,13 @@ class MeasureStore:
         readings: Sequence[ReadingInput],
         *,
         user: str,
+        today: date,
         expected_versions: dict[tuple[str, str], int] | None = None,
     ) -> ReadingResult:
         """Record readings in one transaction: all of them or none.
 
-        A period that already has a value is corrected (history keeps the old one). Every
+        A period that already has a value is corrected (history keeps the old one); a
+        period that has not begun by `today` is refused (check_period_begun). Every
         problem is listed (with each reading's `place`, such as a CSV line) before anything
         is written. `expected_versions` (address, period) -> the version the user saw (0:
         no reading yet) refuses a write when someone else changed that reading since.
@@ -390,6 +393,7 @@ class MeasureStore:
                     continue
                 try:
                     period = parse_period(r.period, frequency)
+                    check_period_begun(period, today)
                 except PeriodError as exc:
                     problems.append(f"{where}{exc}")
                     continue

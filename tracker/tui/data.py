@@ -323,12 +323,12 @@ class StoreAccess:
         under = [r.ref for r in rows if r.rec_ref == rec_ref]
         return next_action_ref(rec_ref, under, [r.ref for r in rows])
 
-    def import_plan_file(self, path: Path, *, user: str) -> str:
+    def import_plan_file(self, path: Path, *, user: str, today: date) -> str:
         """Import one plan file (TOML, docs/plan-format.md) as `tracker import` does; what
         was imported, in a line."""
         from tracker.formats.plan_toml import load_plan_file
 
-        plan = load_plan_file(path, display=str(path))
+        plan = load_plan_file(path, display=str(path), today=today)
         (result,) = self.full().import_plans([(str(path), plan)], user=user)
         return f"Imported plan {result.plan_key} from {path}: {result.added} actions."
 
@@ -371,10 +371,12 @@ class StoreAccess:
         count: float | None,
         of: float | None,
         user: str,
+        today: date,
         expected_version: int,
     ) -> ReadingResult:
         """Record or correct one reading; refused if it changed since the user saw it
-        (`expected_version`: the reading's version then, 0 for none)."""
+        (`expected_version`: the reading's version then, 0 for none), or if its period
+        has not begun by `today`."""
         from tracker.domain.measures import ReadingInput, parse_period
         from tracker.storage.measures import MeasureStore
 
@@ -384,7 +386,7 @@ class StoreAccess:
         except ValueError:
             key = (address.strip(), period)
         return MeasureStore(self.full()).add_readings(
-            [reading], user=user, expected_versions={key: expected_version}
+            [reading], user=user, today=today, expected_versions={key: expected_version}
         )
 
     def measure_stamp(self) -> object:

@@ -562,8 +562,8 @@ class MainScreen(ReportsFailures, Screen[None]):
     def _import_file(self, path: Path | None) -> None:
         if path is None:
             return
-        store, user = self.session.store, self._user()
-        self.controller.change(lambda: store.import_plan_file(path, user=user))
+        store, user, today = self.session.store, self._user(), self.settings.today
+        self.controller.change(lambda: store.import_plan_file(path, user=user, today=today))
 
     def action_new_rec(self) -> None:
         """`r`: a form for a new recommendation in the plan the user is at."""

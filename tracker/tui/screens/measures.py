@@ -9,6 +9,7 @@ as well as a colour, and the direction of travel is an arrow with its word.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import ClassVar
 
 from rich.text import Text
@@ -27,6 +28,8 @@ from tracker.domain.measures import (
     PeriodError,
     ReadingRow,
     check_count,
+    check_period_begun,
+    current_period,
     format_number,
     parse_period,
     percentage,
@@ -89,12 +92,13 @@ class ReadingRefused(Message):
         self.text = text
 
 
-def _next_period(row: MeasureRow) -> str:
-    """The period after the latest reading: what a performance officer usually adds."""
+def _next_period(row: MeasureRow, today: date) -> str:
+    """The period after the latest reading: what a performance officer usually adds (but
+    never one that has not begun: then the period today is in)."""
     latest = row.score.period
     if latest is None:
         return ""
-    index = period_index(latest) + 1
+    index = min(period_index(latest) + 1, period_index(current_period(today, row.frequency)))
     if row.frequency == "quarterly":
         return f"{index // 4:04d}-Q{index % 4 + 1}"
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
@@ -142,10 +146,11 @@ class ReadingForm(ModalScreen[ReadingInputs | None]):
     ReadingForm #buttons { height: 3; margin-top: 1; }
     """
 
-    def __init__(self, row: MeasureRow, readings: list[ReadingRow]) -> None:
+    def __init__(self, row: MeasureRow, readings: list[ReadingRow], *, today: date) -> None:
         super().__init__()
         self.row = row
         self.readings = {r.period: r for r in readings}
+        self.today = today
 
     def compose(self) -> ComposeResult:
         row = self.row
@@ -160,7 +165,7 @@ class ReadingForm(ModalScreen[ReadingInputs | None]):
                 classes="hint",
             )
             yield Static("Period (2026-10, or 2026-Q3 for a quarterly measure)", classes="label")
-            yield Input(_next_period(row), id="period")
+            yield Input(_next_period(row, self.today), id="period")
             yield Static("", id="period-problem", classes="problem")
             yield Static("Value", classes="label")
             yield Input("", id="value", placeholder="81.5")
@@ -189,7 +194,9 @@ class ReadingForm(ModalScreen[ReadingInputs | None]):
         period = value = count = of = None
         try:
             period = parse_period(self._field("period"), self.row.frequency)
+            check_period_begun(period, self.today)
         except PeriodError as exc:
+            period = None
             problems["period"] = str(exc) if self._field("period").strip() else "a period is needed"
         try:
             value = _number(self._field("value"))
@@ -256,6 +263,10 @@ class _WritesReadings(ReportsFailures):
     store: StoreAccess
     user: str
     read_only: bool
+    today: str  # the day readings are judged by (ISO); blank: the local date
+
+    def _today(self) -> date:
+        return date.fromisoformat(self.today) if self.today else date.today()
 
     def open_form(self, row: MeasureRow) -> None:
         if self.read_only:
@@ -279,7 +290,8 @@ class _WritesReadings(ReportsFailures):
             if result is not None:
                 self._write(message.row, result, versions.get(result.period, 0))
 
-        self.app.push_screen(ReadingForm(message.row, message.readings), callback=done)
+        form = ReadingForm(message.row, message.readings, today=self._today())
+        self.app.push_screen(form, callback=done)
 
     @work(thread=True, exclusive=False, group="write", exit_on_error=False)
     def _write(self, row: MeasureRow, inputs: ReadingInputs, version: int) -> None:
@@ -292,6 +304,7 @@ class _WritesReadings(ReportsFailures):
                 count=inputs.count,
                 of=inputs.of,
                 user=self.user,
+                today=self._today(),
                 expected_version=version,
             )
         except StaleWriteError as exc:
@@ -503,7 +516,9 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         row = self._current()
         if row is not None:
             self.app.push_screen(
-                MeasureHistoryScreen(self.store, row, user=self.user, read_only=self.read_only),
+                MeasureHistoryScreen(
+                    self.store, row, user=self.user, read_only=self.read_only, today=self.today
+                ),
                 callback=self._history_closed,
             )
 
@@ -550,12 +565,15 @@ class MeasureHistoryScreen(_WritesReadings, ModalScreen[None]):
     MeasureHistoryScreen #hint { color: $text-muted; height: 1; }
     """
 
-    def __init__(self, store: StoreAccess, row: MeasureRow, *, user: str, read_only: bool) -> None:
+    def __init__(
+        self, store: StoreAccess, row: MeasureRow, *, user: str, read_only: bool, today: str = ""
+    ) -> None:
         super().__init__()
         self.store = store
         self.row = row
         self.user = user
         self.read_only = read_only
+        self.today = today
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):

@@ -1,0 +1,290 @@
+"""Measures of impact over time: no reading for a period that has not begun, at any door.
+
+Today is pinned (conftest: 25 November 2026), so November 2026 and the fourth quarter of
+2026 are the periods in progress: allowed; December 2026 and 2027-Q1 are refused.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import TODAY
+from test_measures import KEY, PLAN, Run
+from textual.widgets import Button, Input, Static
+from tui_support import SIZE, build, settle
+
+from tracker.domain.errors import PlanFileError
+from tracker.domain.measures import PeriodError, ReadingInput, check_period_begun, current_period
+from tracker.domain.rules import RuleSettings
+from tracker.formats.plan_toml import load_plan_file, parse_plan_text
+from tracker.storage.measures import MeasureStore
+from tracker.storage.store import Store
+from tracker.tui.screens.measures import MeasuresScreen, ReadingForm
+
+
+@pytest.fixture
+def run(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
+    path = tmp_path / "plan.toml"
+    path.write_text(PLAN, encoding="utf-8")
+    runner = Run(db_url, capsys)
+    status, _, err = runner("import", str(path))
+    assert status == 0, err
+    return runner
+
+
+def periods(run: Run, measure: str = f"{KEY}:M1.1") -> list[str]:
+    status, out, err = run("reading", "list", measure, "--format", "json")
+    assert status == 0, err
+    return [r["period"] for r in json.loads(out)["readings"]]
+
+
+# --- the rule ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("period", "today", "begun"),
+    [
+        ("2026-11", date(2026, 11, 25), True),  # the month in progress
+        ("2026-11", date(2026, 11, 1), True),  # its first day
+        ("2026-10", date(2026, 11, 1), True),
+        ("2026-12", date(2026, 11, 30), False),  # tomorrow's month
+        ("2027-01", date(2026, 11, 25), False),
+        ("2026-Q4", date(2026, 10, 1), True),  # the quarter in progress
+        ("2026-Q4", date(2026, 9, 30), False),
+        ("2027-Q1", date(2026, 12, 31), False),
+        ("1999-Q1", date(2026, 12, 31), True),
+    ],
+)
+def test_a_period_must_have_begun(period: str, today: date, begun: bool) -> None:
+    if begun:
+        check_period_begun(period, today)
+        return
+    with pytest.raises(PeriodError, match=f"^{period} has not begun yet"):
+        check_period_begun(period, today)
+
+
+def test_current_period() -> None:
+    assert current_period(date(2026, 11, 25), "monthly") == "2026-11"
+    assert current_period(date(2026, 11, 25), "quarterly") == "2026-Q4"
+    assert current_period(date(2026, 3, 31), "quarterly") == "2026-Q1"
+    assert current_period(date(2026, 4, 1), "quarterly") == "2026-Q2"
+
+
+# --- the doors ---------------------------------------------------------------------------
+
+
+def test_reading_add_refuses_a_period_not_begun(run: Run) -> None:
+    status, out, err = run("reading", "add", f"{KEY}:M1.1", "--period", "2026-12", "--value", "80")
+    assert status == 1
+    assert out == ""
+    assert err == (
+        "tracker: error: 2026-12 has not begun yet (today is 25 November 2026, in 2026-11): "
+        "a reading is for a period that has begun\n"
+        "tracker: error: no reading was recorded\n"
+    )
+    assert "2026-12" not in periods(run)
+    # The month in progress is allowed; so is December once --today is in it.
+    status, _, err = run("reading", "add", f"{KEY}:M1.1", "--period", "2026-11", "--value", "80")
+    assert status == 0, err
+    status, _, err = run(
+        "--today", "2026-12-01", "reading", "add", f"{KEY}:M1.1", "--period", "2026-12",
+        "--value", "81",
+    )  # fmt: skip
+    assert status == 0, err
+    assert periods(run)[-2:] == ["2026-11", "2026-12"]
+
+
+def test_reading_add_quarterly_in_progress_allowed_next_refused(run: Run) -> None:
+    status, _, err = run("reading", "add", f"{KEY}:M1.2", "--period", "2026-Q4", "--value", "19")
+    assert status == 0, err
+    status, _, err = run("reading", "add", f"{KEY}:M1.2", "--period", "2027-Q1", "--value", "19")
+    assert status == 1
+    assert "2027-Q1 has not begun yet (today is 25 November 2026, in 2026-Q4)" in err
+    assert periods(run, f"{KEY}:M1.2") == ["2026-Q3", "2026-Q4"]
+
+
+def test_tracker_today_moves_the_rule(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKER_TODAY", "2026-10-31")
+    status, _, err = run("reading", "add", f"{KEY}:M1.1", "--period", "2026-11", "--value", "80")
+    assert status == 1
+    assert "2026-11 has not begun yet (today is 31 October 2026, in 2026-10)" in err
+
+
+def test_reading_import_names_each_future_line_and_records_nothing(
+    run: Run, tmp_path: Path
+) -> None:
+    path = tmp_path / "figures.csv"
+    path.write_text(
+        "measure,period,value,note\n"
+        f"{KEY}:M1.1,2026-11,80,fine\n"
+        f"{KEY}:M1.1,2026-12,81,next month\n"
+        f"{KEY}:M1.2,2026-Q4,19,\n"
+        f"{KEY}:M1.2,2027-Q1,18,\n",
+        encoding="utf-8",
+    )
+    status, out, err = run("reading", "import", str(path))
+    assert status == 1
+    assert out == ""
+    assert err.splitlines() == [
+        f"tracker: error: {path}: line 3: 2026-12 has not begun yet (today is 25 November "
+        "2026, in 2026-11): a reading is for a period that has begun",
+        f"tracker: error: {path}: line 5: 2027-Q1 has not begun yet (today is 25 November "
+        "2026, in 2026-Q4): a reading is for a period that has begun",
+        "tracker: error: no reading was recorded",
+    ]
+    assert periods(run) == ["2025-10", "2026-09", "2026-10"]
+    assert periods(run, f"{KEY}:M1.2") == ["2026-Q3"]
+
+
+def test_the_store_refuses_whoever_calls_it(db_url: str, tmp_path: Path) -> None:
+    store = Store.open(db_url)
+    try:
+        store.import_plans([("p.toml", parse_plan_text(PLAN, name="p", default_key=KEY))], user="a")
+        ms = MeasureStore(store)
+        with pytest.raises(PlanFileError) as caught:
+            ms.add_readings(
+                [ReadingInput(f"{KEY}:M1.1", "2026-12", 80.0, place="row 1")],
+                user="a",
+                today=TODAY,
+            )
+        assert caught.value.problems[0].startswith("row 1: 2026-12 has not begun yet")
+        assert [r.period for r in ms.readings(ms.measure(f"{KEY}:M1.1").id)] == [
+            "2025-10",
+            "2026-09",
+            "2026-10",
+        ]
+        done = ms.add_readings(
+            [ReadingInput(f"{KEY}:M1.1", "2026-12", 80.0)], user="a", today=date(2026, 12, 1)
+        )
+        assert done.added == 1
+    finally:
+        store.close()
+
+
+FUTURE_PLAN = (
+    PLAN.replace(
+        'period = "2026-Q3"\nvalue = 20.5\n',
+        'period = "2026-Q3"\nvalue = 20.5\n\n'
+        '[[recommendations.measures.readings]]\nperiod = "2027-Q1"\nvalue = 19\n',
+    )
+    + '\n[[recommendations.measures.readings]]\nperiod = "2026-12"\nvalue = 19\n'
+)
+
+
+def test_a_plan_file_with_a_future_reading_is_refused_with_its_place(
+    run: Run, tmp_path: Path
+) -> None:
+    path = tmp_path / "future.toml"
+    path.write_text(FUTURE_PLAN.replace(KEY, "futureshire-2026"), encoding="utf-8")
+    status, out, err = run("import", str(path))
+    assert status == 1
+    assert out == ""
+    assert err.splitlines() == [
+        f"tracker: error: {path}: recommendations[1].measures[2].readings[2].period: 2027-Q1 "
+        "has not begun yet (today is 25 November 2026, in 2026-Q4): a reading is for a "
+        "period that has begun",
+        f"tracker: error: {path}: recommendations[1].measures[2].readings[3].period: '2026-12' "
+        "is not a period of this quarterly measure: write a quarter such as 2026-Q3",
+        "tracker: error: nothing was imported",
+    ]
+    status, out, _ = run("plans")
+    assert "futureshire-2026" not in out
+    # The same file, on a day when both periods have begun (and 2026-12 made a quarter).
+    path.write_text(
+        FUTURE_PLAN.replace(KEY, "futureshire-2026").replace('"2026-12"', '"2026-Q2"'),
+        encoding="utf-8",
+    )
+    status, _, err = run("--today", "2027-01-02", "import", str(path))
+    assert status == 0, err
+
+
+def test_import_replace_refuses_a_future_reading(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "plan.toml"
+    path.write_text(PLAN.replace('period = "2025-10"', 'period = "2026-12"'), encoding="utf-8")
+    status, _, err = run("import", "--replace", str(path))
+    assert status == 1
+    assert (
+        f"{path}: recommendations[1].measures[1].readings[1].period: 2026-12 has not begun yet"
+        in err
+    )
+    assert periods(run) == ["2025-10", "2026-09", "2026-10"]
+
+
+def test_loading_a_file_without_today_reads_what_is_there() -> None:
+    """Reading a file for a check of its own (export round trips, the samples) is not a
+    door: only a load given `today` judges its periods."""
+    plan = parse_plan_text(FUTURE_PLAN.replace('"2026-12"', '"2026-Q2"'), name="p", default_key=KEY)
+    assert [r.period for r in plan.recommendations[0].measures[1].readings][-1] == "2026-Q2"
+    with pytest.raises(PlanFileError):
+        parse_plan_text(FUTURE_PLAN, name="p", default_key=KEY, today=TODAY)
+
+
+# --- the terminal UI ---------------------------------------------------------------------
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_plans"
+
+
+@pytest.fixture
+def sample_store(tmp_path: Path) -> Any:
+    store = Store.open(f"sqlite:///{tmp_path / 'tui.db'}")
+    store.import_plans(
+        [(p.name, load_plan_file(p)) for p in sorted(SAMPLES.glob("*.toml"))], user="s"
+    )
+    yield store
+    store.close()
+
+
+async def test_the_reading_form_says_a_future_period_beside_the_field(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    app = build(sample_store, settings, location="sample-plans.db")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        assert isinstance(app.screen, MeasuresScreen)
+        await pilot.press("a")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ReadingForm)
+        assert form.query_one("#period", Input).value == "2026-11"  # the next period, begun
+        form.query_one("#period", Input).value = "2026-12"
+        form.query_one("#value", Input).value = "80"
+        await settle(pilot)
+        problem = str(form.query_one("#period-problem", Static).render())
+        assert "2026-12 has not begun yet (today is 25 November 2026, in 2026-11)" in problem
+        assert form.query_one("#save-button", Button).disabled
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form  # nothing saved, the form stays
+        form.query_one("#period", Input).value = "2026-11"
+        await settle(pilot)
+        assert str(form.query_one("#period-problem", Static).render()) == ""
+        assert not form.query_one("#save-button", Button).disabled
+    ms = MeasureStore(sample_store)
+    row = ms.measure("staffordshire-2024-ilacs:M1.1")
+    assert "2026-12" not in [r.period for r in ms.readings(row.id)]
+
+
+async def test_the_form_never_suggests_a_period_not_begun(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    ms = MeasureStore(sample_store)
+    ms.add_readings(
+        [ReadingInput("staffordshire-2024-ilacs:M1.1", "2026-11", 84.0)], user="s", today=TODAY
+    )
+    app = build(sample_store, settings, location="sample-plans.db")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ReadingForm)
+        # November is the latest and in progress: the form offers it again (to correct).
+        assert form.query_one("#period", Input).value == "2026-11"
