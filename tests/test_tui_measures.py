@@ -60,9 +60,11 @@ async def test_k_lists_the_scorecard_and_escape_closes_it(app: TrackerApp) -> No
         assert isinstance(screen, MeasuresScreen)
         table = screen.query_one(DataTable)
         assert table.row_count == 12
-        first = [str(c) for c in table.get_row_at(0)]
-        assert first[:5] == ["staffordshire-2024-ilacs:M1.1", "GREEN", "82.6%", "2026-10", "≥ 85%"]
-        assert first[5:7] == ["▼ worse", "▲ improved"]
+        keys = [c.key.value for c in table.columns.values()]
+        first = dict(zip(keys, (str(c) for c in table.get_row_at(0)), strict=True))
+        assert (first["plan"], first["ref"], first["rag"]) == ("sta…24-ilacs", "M1.1", "GREEN")
+        assert (first["latest"], first["target"]) == ("82.6%", "≥ 85%")
+        assert (first["prev"], first["year"]) == ("▼ worse", "▲ improved")
         chart = screen.query_one("#measure-chart", Sparkline)
         assert len(chart.data or []) == 12
         await pilot.press("escape")
@@ -155,11 +157,48 @@ async def test_board_shows_the_highlighted_plans_measures(app: TrackerApp) -> No
         assert [line.measure.ref for line in app.screen.query(MeasureLine)] == ["M3.1"]
 
 
-def test_measures_screen_snapshot(app: TrackerApp, snap_compare: Any) -> None:
-    """The measures screen: RAG words, arrows with words, and the chart of the first measure."""
-    assert snap_compare(app, terminal_size=SIZE, run_before=open_measures)
+SIZES = [(80, 24), (120, 40), (160, 50)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: "x".join(map(str, s)))
+def test_measures_screen_snapshot(
+    app: TrackerApp, snap_compare: Any, size: tuple[int, int]
+) -> None:
+    """The measures screen: columns fitted to the width, RAG words, arrows with words."""
+    assert snap_compare(app, terminal_size=size, run_before=open_measures)
 
 
 def test_board_view_with_measures_snapshot(app: TrackerApp, snap_compare: Any) -> None:
     """The board view on one plan: its measures with sparklines above the trend."""
     assert snap_compare(app, terminal_size=(120, 44), run_before=board_on_a_plan)
+
+
+@pytest.mark.parametrize("width", [80, 120, 160])
+def test_columns_fit_the_width_and_keep_rows_apart(store: Store, width: int) -> None:
+    from rich.cells import cell_len
+
+    from tracker.tui.widgets.measure_columns import score_cells, score_columns
+
+    rows = MeasureStore(store).scorecard(recent=0)
+    columns = score_columns(width - 2, rows)  # the scrollbar's two cells kept aside
+    assert sum(c.width + 2 for c in columns) == width - 2  # all of it used, none over
+    keys = [c.key for c in columns]
+    assert keys[:3] == ["plan", "ref", "rag"]
+    assert keys[-1] == "name"
+    shown = [score_cells(m, columns) for m in rows]
+    plan_ref = [(cells[0].plain, cells[1].plain) for cells in shown]
+    assert len(set(plan_ref)) == len(rows)  # every row told apart
+    for cells in shown:  # RAG, value and target whole (the units are short enough here)
+        for column, cell in zip(columns, cells, strict=True):
+            if column.key in ("ref", "rag", "prev", "year", "period"):
+                assert cell_len(cell.plain) <= column.width
+    names = dict(zip(keys, (c.width for c in columns), strict=True))
+    if width == 80:
+        assert "prev" not in keys
+        assert names["name"] >= 24
+    else:
+        assert {"prev", "year"} <= set(keys)
+    if width == 160:
+        assert "period" in keys
+        whole = [m for m in rows if len(m.name) <= names["name"]]
+        assert len(whole) >= len(rows) - 1  # all but the longest name whole

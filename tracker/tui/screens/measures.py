@@ -42,6 +42,7 @@ from tracker.domain.text import one_line, truncate
 from tracker.tui.data import StoreAccess
 from tracker.tui.failures import ReportsFailures, describe_failure
 from tracker.tui.view import rag_text
+from tracker.tui.widgets.measure_columns import ScoreColumn, score_cells, score_columns
 from tracker.tui.widgets.measures import SPARK_PERIODS, target_text
 
 __all__ = ["MeasureHistoryScreen", "MeasuresScreen", "ReadingForm", "ReadingInputs"]
@@ -336,19 +337,6 @@ FIRST_BATCH = 100
 BATCH = 1000
 
 
-def _cells(m: MeasureRow) -> tuple[Text | str, ...]:
-    return (
-        one_line(m.address),
-        rag_text(m.score.rag),
-        shown_value(m.score.value, m.unit),
-        m.score.period or "",
-        target_text(m),
-        travel_text(m.score.vs_previous),
-        travel_text(m.score.vs_last_year),
-        one_line(m.name),
-    )
-
-
 class MeasuresScreen(_WritesReadings, Screen[None]):
     """The scorecard: every active measure; enter opens one measure's history."""
 
@@ -379,6 +367,7 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         self._added = 0
         self._generation = 0
         self._charts: dict[int, list[float]] = {}
+        self._columns: tuple[ScoreColumn, ...] = ()
 
     def compose(self) -> ComposeResult:
         title = Text("Measures of impact", style="bold")
@@ -394,15 +383,6 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_column("Measure", key="measure", width=34)
-        table.add_column("RAG", key="rag", width=6)
-        table.add_column("Latest", key="latest", width=16)
-        table.add_column("Period", key="period", width=8)
-        table.add_column("Target", key="target", width=16)
-        table.add_column("vs previous", key="prev", width=12)
-        table.add_column("vs last year", key="year", width=12)
-        table.add_column("Name", key="name")
         # Text, not Textual's animated loading indicator: redrawing it many times a second
         # takes the interpreter from the worker reading the scorecard.
         self.query_one("#measure-text", Static).update(Text("Reading the scorecard…", style="dim"))
@@ -422,6 +402,7 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         self._added = 0
         self._generation += 1
         self._charts.clear()
+        self._lay_out(force=True)
         if not message.rows:
             self.query_one("#measure-text", Static).update(
                 Text("No measures yet: add one with tracker add-measure KEY:REC.", style="dim")
@@ -441,11 +422,36 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         table = self.query_one(DataTable)
         rows = self.rows
         start, end = self._added, min(self._added + size, len(rows))
-        table.add_rows([_cells(m) for m in rows[start:end]])
+        columns = self._columns
+        table.add_rows([score_cells(m, columns) for m in rows[start:end]])
         self._added = end
         if end < len(rows):
             current = self._generation
             self.set_timer(0.001, lambda: self._add_batch(BATCH, current))
+
+    def _lay_out(self, *, force: bool = False) -> None:
+        """Fit the columns to the table's width; a new fit redraws the rows already shown."""
+        table = self.query_one(DataTable)
+        # Room for the scrollbar always: the panel below grows and shrinks with the
+        # highlighted measure, and with it whether the rows overflow.
+        width = (table.size.width or self.app.size.width) - table.styles.scrollbar_size_vertical
+        columns = score_columns(width, self.rows)
+        if columns == self._columns and not force:
+            return
+        self._columns = columns
+        kept = table.cursor_row
+        table.clear(columns=True)
+        for column in columns:
+            table.add_column(Text(column.label), key=column.key, width=column.width)
+        if not force and self.rows:
+            self._added = 0
+            self._generation += 1
+            self._add_batch(max(FIRST_BATCH, kept + 1))
+            table.move_cursor(row=min(max(kept, 0), len(self.rows) - 1), animate=False)
+
+    def on_resize(self) -> None:
+        if self.rows:
+            self._lay_out()
 
     def _show(self, index: int) -> None:
         if not 0 <= index < len(self.rows):
@@ -464,6 +470,10 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
             text.append(
                 f" {shown_value(s.value, m.unit, m.latest_count, m.latest_of)} ({s.period})"
             )
+            if s.vs_previous:
+                text.append(f" · {travel_text(s.vs_previous)} on last period")
+            if s.vs_last_year:
+                text.append(f" · {travel_text(s.vs_last_year)} on last year")
         if m.latest_note:
             text.append(f"\n{one_line(m.latest_note)}", style="italic")
         self.query_one("#measure-text", Static).update(text)
