@@ -288,3 +288,162 @@ async def test_the_form_never_suggests_a_period_not_begun(
         assert isinstance(form, ReadingForm)
         # November is the latest and in progress: the form offers it again (to correct).
         assert form.query_one("#period", Input).value == "2026-11"
+
+
+# --- tracker check ------------------------------------------------------------------------
+
+OTHER = (
+    PLAN.replace(KEY, "otherton-2025-ilacs")
+    .replace("Testshire", "Otherton")
+    .replace('ref = "R1"\ntitle = "Front door"', 'ref = "R1"\ntitle = "Otherton front door"')
+)
+
+
+@pytest.fixture
+def checked(run: Run, tmp_path: Path) -> Run:
+    """A store that has been used: two plans, a reading corrected, a note changed and a
+    measure edited, so versions above 1 stand on their history entries."""
+    other = tmp_path / "other.toml"
+    other.write_text(OTHER, encoding="utf-8")
+    for argv in (
+        ("import", str(other)),
+        ("reading", "add", f"{KEY}:M1.1", "--period", "2026-10", "--value", "71",
+         "--count", "85.2", "--of", "120"),
+        ("reading", "add", f"{KEY}:M1.1", "--period", "2026-09", "--value", "74.5",
+         "--note", "Recovered staff"),
+        ("reading", "add", f"{KEY}:M1.1", "--period", "2026-11", "--value", "79"),
+        ("edit-measure", f"{KEY}:M1.1", "--target", "90", "--note", "raised"),
+        ("edit-measure", f"{KEY}:M1.2", "--status", "retired"),
+    ):  # fmt: skip
+        status, _, err = run(*argv)
+        assert status == 0, (argv, err)
+    return run
+
+
+def plant(db: str, *statements: str) -> None:
+    """Change the store behind tracker's back (no guard, no history), as damage would."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db)
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def check_lines(run: Run) -> list[str]:
+    status, out, err = run("check")
+    if status == 0:
+        return []
+    assert status == 1, err
+    assert out == ""
+    return [line.split(": ", 3)[-1] for line in err.splitlines()]  # after the store
+
+
+PK = f"(SELECT id FROM plan WHERE key = '{KEY}')"
+M11 = f"(SELECT id FROM measure WHERE ref = 'M1.1' AND plan_id = {PK})"
+M12 = f"(SELECT id FROM measure WHERE ref = 'M1.2' AND plan_id = {PK})"
+
+FAULTS = {
+    "period index": (
+        [
+            "UPDATE reading SET period_index = period_index + 1 "
+            f"WHERE period = '2026-09' AND measure_id = {M11}"
+        ],
+        f"{KEY}:M1.1 2026-09: period_index 24321 is not the period's (24320)",
+    ),
+    "frequency": (
+        [
+            "UPDATE reading SET period = '2025-Q4', period_index = 8103 "
+            f"WHERE period = '2025-10' AND measure_id = {M11}"
+        ],
+        f"{KEY}:M1.1 2025-Q4: a quarterly period in a monthly measure",
+    ),
+    "period form": (
+        [f"UPDATE reading SET period = '2026-q3' WHERE measure_id = {M12}"],
+        f"{KEY}:M1.2 2026-q3: the period is not written as 2026-Q3",
+    ),
+    "count": (
+        [f"UPDATE reading SET numerator = 90 WHERE period = '2026-10' AND measure_id = {M11}"],
+        f"{KEY}:M1.1 2026-10: value 71 is not 90 of 120 as a percentage (75)",
+    ),
+    "half a count": (
+        [f"UPDATE reading SET denominator = NULL WHERE period = '2026-10' AND measure_id = {M11}"],
+        f"{KEY}:M1.1 2026-10: give both count and of (102 of 120), or neither",
+    ),
+    "measure version": (
+        [f"UPDATE measure SET version = 5 WHERE id = {M11}"],
+        f"{KEY}:M1.1: at version 5 but only 1 history entries about its fields (history was lost)",
+    ),
+    "reading version": (
+        [f"UPDATE reading SET version = 3 WHERE period = '2026-10' AND measure_id = {M11}"],
+        f"{KEY}:M1.1 2026-10: the reading is at version 3 but history has only 1 "
+        "corrections of it (history was lost)",
+    ),
+    "new reading version": (
+        [f"UPDATE reading SET version = 2 WHERE period = '2026-11' AND measure_id = {M11}"],
+        f"{KEY}:M1.1 2026-11: the reading is at version 2 but history has only 0 "
+        "corrections of it (history was lost)",
+    ),
+    "recommendation of another plan": (
+        [
+            "UPDATE measure SET recommendation_id = (SELECT r.id FROM recommendation r "
+            "JOIN plan p ON p.id = r.plan_id WHERE p.key = 'otherton-2025-ilacs' AND "
+            f"r.ref = 'R1') WHERE id = {M12}"
+        ],
+        f"{KEY}:M1.2: its recommendation R1 belongs to another plan (otherton-2025-ilacs)",
+    ),
+}
+# Orphans cannot be planted past PostgreSQL's foreign keys: SQLite only (its foreign keys
+# are off for a plain connection, as for a file damaged or edited by another program).
+SQLITE_FAULTS = {
+    "no recommendation": (
+        [f"UPDATE measure SET recommendation_id = 9999 WHERE id = {M12}"],
+        f"{KEY}:M1.2: its recommendation (id 9999) is not in the store",
+    ),
+    "no plan": (
+        [f"UPDATE measure SET plan_id = 9999 WHERE id = {M12}"],
+        "(M1.2): its plan (id 9999) is not in the store",
+    ),
+    "history of no measure": (
+        [
+            "INSERT INTO measure_history (measure_id, at, by, field, old, new, note) VALUES "
+            "(9999, '2026-11-25 10:00:00', 'x', 'target', '85', '90', NULL)"
+        ],
+        "1 measure history entries name measure 9999, which is not in the store",
+    ),
+    "reading of no measure": (
+        [
+            "INSERT INTO reading (measure_id, period, period_index, value, version, updated_at,"
+            " updated_by) VALUES (9999, '2026-10', 24321, 1, 1, '2026-11-25 10:00:00', 'x')"
+        ],
+        "1 readings name measure 9999, which is not in the store",
+    ),
+}
+
+
+def test_check_passes_a_used_store(checked: Run) -> None:
+    status, out, err = checked("check")
+    assert status == 0, err
+    assert ": ok: 2 plans, " in out
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_check_names_each_measure_fault(checked: Run, fault: str) -> None:
+    statements, expected = FAULTS[fault]
+    plant(checked.db, *statements)
+    lines = check_lines(checked)
+    assert lines[:-1] == [expected]  # that problem alone, in one line
+    assert lines[-1].startswith("1 problem(s): restore the latest backup")
+
+
+@pytest.mark.parametrize("fault", list(SQLITE_FAULTS))
+def test_check_names_each_orphan(checked: Run, fault: str) -> None:
+    if not checked.db.startswith("sqlite"):
+        pytest.skip("foreign keys keep these out of PostgreSQL")
+    statements, expected = SQLITE_FAULTS[fault]
+    plant(checked.db, *statements)
+    lines = check_lines(checked)
+    assert any(line.endswith(expected) for line in lines), lines

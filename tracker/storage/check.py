@@ -7,7 +7,9 @@ The checks, each problem one line:
 - every stored value readable: text that is valid UTF-8, dates and times that parse and
   fall in the years 1900 to 2199;
 - history and versions consistent: an action at version N has at least N - 1 history
-  entries (each change writes one or more), and every entry names an action that exists.
+  entries (each change writes one or more), and every entry names an action that exists;
+- measures of impact and their readings (measure_check.py): periods, counts, versions
+  against history, and where each measure belongs.
 
 It reads only: it opens the store read-only and changes nothing, whatever it finds.
 """
@@ -36,6 +38,7 @@ from sqlmodel import SQLModel
 
 from tracker.domain.dates import FIRST_YEAR, LAST_YEAR
 from tracker.storage.engine import CORE_TABLES, describe, integrity_problems
+from tracker.storage.measure_check import MEASURE_CHECK_TABLES, measure_problems
 from tracker.storage.models import ACTION, HISTORY, META, SCHEMA_VERSION
 
 __all__ = ["CheckReport", "check_store"]
@@ -93,6 +96,8 @@ def check_store(engine: Engine) -> CheckReport:
                 report.counts[table.name] = _check_values(conn, table, report)
             if not lost:
                 _check_history(conn, report)
+            if report.counts.keys() >= MEASURE_CHECK_TABLES:
+                report.problems.extend(measure_problems(conn, _MOST))
     except DBAPIError as exc:
         first = str(exc.orig or exc).strip().splitlines()
         report.problems.append(f"cannot be read: {first[0] if first else 'the database failed'}")
