@@ -206,7 +206,9 @@ def _reading_import(ctx: Context) -> int:
     readings = read_readings_file(Path(name), display=name)
     ms = _measures(ctx, write=True)
     try:
-        result = ms.add_readings(readings, user=ctx.user, today=ctx.settings.today)
+        result = ms.add_readings(
+            readings, user=ctx.user, today=ctx.settings.today, command="reading import"
+        )
     finally:
         ms.store.close()
     ctx.out.write(
@@ -282,7 +284,9 @@ def _reading_list(ctx: Context) -> int:
         for h in corrections:
             out.write(
                 f"  {format_utc(h.at)}  {one_line(h.by)}  {h.field}: {one_line(h.old)} -> "
-                f"{one_line(h.new)}" + (f"  ({one_line(h.note)})" if h.note else "") + "\n"
+                f"{one_line(h.new) or '(none)'}"
+                + (f"  ({one_line(h.note)})" if h.note else "")
+                + "\n"
             )
     return 0
 

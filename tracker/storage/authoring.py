@@ -22,6 +22,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from tracker.domain.errors import NotFoundError, StaleWriteError, ValidationError, no_plan
+from tracker.domain.measures import format_number
 from tracker.domain.plan import GRADES, JudgementData
 from tracker.domain.records import ActionChanges, HistoryEntry
 from tracker.domain.rules import OPEN_STATUSES, sort_key
@@ -44,8 +45,10 @@ from tracker.storage.change_tables import (
     PLAN_HISTORY,
     ChangeGroup,
     HistoryGroup,
+    MeasureHistoryGroup,
     PlanHistory,
 )
+from tracker.storage.measure_tables import MEASURE_HISTORY, MeasureHistory
 from tracker.storage.models import (
     ACTION,
     HISTORY,
@@ -117,8 +120,8 @@ def _text(value: object) -> str | None:
 class Recorder:
     """Collects what one command or one save changes, and writes it as one change group.
 
-    `finish` writes the group, the action history entries and the plan history entries;
-    a group with nothing in it is not written.
+    `finish` writes the group, the action history entries, the measure history entries
+    and the plan history entries; a group with nothing in it is not written.
     """
 
     session: Session
@@ -128,6 +131,7 @@ class Recorder:
     undoes: int | None = None
     actions: list[tuple[int, FieldChange, str | None]] = field(default_factory=list)
     plans: list[dict[str, Any]] = field(default_factory=list)
+    measures: list[tuple[dict[str, Any], str | None]] = field(default_factory=list)
     touched_plan: bool = False
 
     def action(
@@ -171,11 +175,33 @@ class Recorder:
             }
         )
 
+    def measure(
+        self,
+        measure_id: int,
+        name: str,
+        old: object,
+        new: object,
+        note: str | None,
+        *,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        """A change to a measure (`name` a field, `created`, or `reading PERIOD`)."""
+        row = {
+            "measure_id": measure_id,
+            "at": self.now,
+            "by": self.user,
+            "field": name,
+            "old": _measure_text(old),
+            "new": _measure_text(new),
+            "note": note,
+        }
+        self.measures.append((row, json.dumps(detail) if detail else None))
+
     def finish(self) -> list[HistoryEntry]:
         """Write the group and its entries; return the action history entries written."""
         if self.touched_plan:
             _count_plan_change(self.session)
-        if not self.actions and not self.plans:
+        if not self.actions and not self.plans and not self.measures:
             return []
         group_id = self.session.execute(
             insert(ChangeGroup)
@@ -216,7 +242,27 @@ class Recorder:
             for row in self.plans:
                 row["group_id"] = group_id
             self.session.execute(insert(PlanHistory), self.plans)
+        if self.measures:
+            measure_ids = list(
+                self.session.execute(
+                    insert(MeasureHistory).returning(
+                        MEASURE_HISTORY.id, sort_by_parameter_order=True
+                    ),
+                    [row for row, _ in self.measures],
+                ).scalars()
+            )
+            self.session.execute(
+                insert(MeasureHistoryGroup),
+                [
+                    {"measure_history_id": mhid, "group_id": group_id, "detail": detail}
+                    for mhid, (_, detail) in zip(measure_ids, self.measures, strict=True)
+                ],
+            )
         return written
+
+
+def _measure_text(value: object) -> str | None:
+    return format_number(value) if isinstance(value, float) else _text(value)
 
 
 def _count_plan_change(session: Session) -> None:

@@ -4,6 +4,8 @@
   `undo` reverts a user's latest group; the group that reverted it names it in `undoes`.
 - `history_group`: which group wrote each action history entry, and what an undo needs
   beyond the entry's old and new value (a move's recommendation, in JSON).
+- `measure_history_group`: which group wrote each measure history entry (a measure's
+  field, its creation, a reading), and what an undo needs to set a reading back (JSON).
 - `plan_history`: changes to a plan itself, its judgements and its recommendations (an
   action's own changes stay in `history`). Append-only, like `history`; it names the plan
   by id and key without a foreign key, so it outlives an empty plan taken back by undo.
@@ -25,9 +27,11 @@ from tracker.storage.guards import append_only
 __all__ = [
     "CHANGE_GROUP",
     "HISTORY_GROUP",
+    "MEASURE_HISTORY_GROUP",
     "PLAN_HISTORY",
     "ChangeGroup",
     "HistoryGroup",
+    "MeasureHistoryGroup",
     "PlanHistory",
 ]
 
@@ -51,6 +55,22 @@ class HistoryGroup(SQLModel, table=True):
     __tablename__ = "history_group"
 
     history_id: int = Field(primary_key=True, foreign_key="history.id", ondelete="CASCADE")
+    group_id: int = Field(foreign_key="change_group.id", index=True)
+    detail: str | None = Field(default=None, sa_type=Text)
+
+
+class MeasureHistoryGroup(SQLModel, table=True):
+    """The group that wrote one measure history entry.
+
+    `detail` is, for a reading, its period and its values before and after the write (value,
+    count, of, note) with the version written, so undo can set it back exactly.
+    """
+
+    __tablename__ = "measure_history_group"
+
+    measure_history_id: int = Field(
+        primary_key=True, foreign_key="measure_history.id", ondelete="CASCADE"
+    )
     group_id: int = Field(foreign_key="change_group.id", index=True)
     detail: str | None = Field(default=None, sa_type=Text)
 
@@ -95,6 +115,12 @@ class HistoryGroupColumns(Protocol):
     detail: Column[str | None]
 
 
+class MeasureHistoryGroupColumns(Protocol):
+    measure_history_id: Column[int]
+    group_id: Column[int]
+    detail: Column[str | None]
+
+
 class PlanHistoryColumns(Protocol):
     id: Column[int]
     plan_id: Column[int]
@@ -113,4 +139,5 @@ class PlanHistoryColumns(Protocol):
 _tables = SQLModel.metadata.tables
 CHANGE_GROUP = cast(ChangeGroupColumns, _tables["change_group"].c)
 HISTORY_GROUP = cast(HistoryGroupColumns, _tables["history_group"].c)
+MEASURE_HISTORY_GROUP = cast(MeasureHistoryGroupColumns, _tables["measure_history_group"].c)
 PLAN_HISTORY = cast(PlanHistoryColumns, _tables["plan_history"].c)

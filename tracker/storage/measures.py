@@ -40,6 +40,7 @@ from tracker.domain.measures import (
 )
 from tracker.domain.plan import MeasureData, PlanData, ReadingData, RecommendationData
 from tracker.domain.records import HistoryEntry
+from tracker.storage.authoring import Recorder
 from tracker.storage.fastmeasures import scorecard_key
 from tracker.storage.measure_tables import (
     MEASURE,
@@ -141,6 +142,20 @@ def _reading_text(value: float, count: float | None, of: float | None) -> str:
     if count is not None and of is not None:
         text += f" ({format_number(count)} of {format_number(of)})"
     return text
+
+
+def _reading_detail(
+    period: str, old: Any, new: ReadingInput, note: str | None, version: int
+) -> dict[str, Any]:
+    """What undo needs to set a reading back: its values before (None: it was added) and
+    after the write (value, count, of, note), and the version written."""
+    before = None if old is None else [old.value, old.numerator, old.denominator, old.note]
+    return {
+        "period": period,
+        "old": before,
+        "new": [new.value, new.count, new.of, note],
+        "version": version,
+    }
 
 
 def _split(address: str) -> tuple[str, str]:
@@ -344,8 +359,10 @@ class MeasureStore:
         user: str,
         today: date,
         expected_versions: dict[tuple[str, str], int] | None = None,
+        command: str = "reading add",
     ) -> ReadingResult:
-        """Record readings in one transaction: all of them or none.
+        """Record readings in one transaction and one change group (`command`, which undo
+        takes back as one): all of them or none.
 
         A period that already has a value is corrected (history keeps the old one); a
         period that has not begun by `today` is refused (check_period_begun). Every
@@ -414,7 +431,7 @@ class MeasureStore:
             if problems:
                 raise PlanFileError([*problems, "no reading was recorded"])
             result = ReadingResult()
-            history: list[dict[str, Any]] = []
+            recorder = Recorder(session, user=user, now=now, command=command)
             new_rows: list[dict[str, Any]] = []
             ids = sorted({mid for mid, _, _ in prepared})
             current: dict[tuple[int, str], Any] = {}
@@ -461,8 +478,13 @@ class MeasureStore:
                             "updated_by": user,
                         }
                     )
-                    history.append(
-                        _history(mid, now, user, f"reading {period}", None, new_text, r.note)
+                    recorder.measure(
+                        mid,
+                        f"reading {period}",
+                        None,
+                        new_text,
+                        r.note,
+                        detail=_reading_detail(period, None, r, r.note, 1),
                     )
                     result.added += 1
                     continue
@@ -487,19 +509,21 @@ class MeasureStore:
                     values["note"] = r.note
                 session.execute(update(Reading).where(RD.id == old.id).values(**values))
                 old_text = _reading_text(old.value, old.numerator, old.denominator)
+                detail = _reading_detail(
+                    period, old, r, old.note if r.note is None else r.note, old.version + 1
+                )
                 if old_text != new_text:
-                    history.append(
-                        _history(mid, now, user, f"reading {period}", old_text, new_text, r.note)
+                    recorder.measure(
+                        mid, f"reading {period}", old_text, new_text, r.note, detail=detail
                     )
                 else:
-                    history.append(
-                        _history(mid, now, user, f"reading {period} note", old.note, r.note, None)
+                    recorder.measure(
+                        mid, f"reading {period} note", old.note, r.note, None, detail=detail
                     )
                 result.corrected += 1
             for chunk in range(0, len(new_rows), 5000):
                 session.execute(insert(Reading), new_rows[chunk : chunk + 5000])
-            if history:
-                session.execute(insert(MeasureHistory), history)
+            recorder.finish()
             return result
 
         return self.store.write(work)
@@ -543,10 +567,9 @@ class MeasureStore:
                 user=user,
                 now=now,
             )
-            session.execute(
-                insert(MeasureHistory),
-                [_history(rows[ref], now, user, "created", None, ref, note)],
-            )
+            recorder = Recorder(session, user=user, now=now, command="add-measure")
+            recorder.measure(rows[ref], "created", None, ref, note)
+            recorder.finish()
             return f"{key}:{ref}"
 
         return self.store.write(work)
@@ -619,7 +642,10 @@ class MeasureStore:
             entries = [
                 _history(row.id or 0, now, user, n, current[n], v, note) for n, v in changed.items()
             ]
-            session.execute(insert(MeasureHistory), entries)
+            recorder = Recorder(session, user=user, now=now, command="edit-measure")
+            for n, v in changed.items():
+                recorder.measure(row.id or 0, n, current[n], v, note)
+            recorder.finish()
             return [
                 HistoryEntry(0, row.id or 0, now, user, e["field"], e["old"], e["new"], note)
                 for e in entries

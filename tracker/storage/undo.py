@@ -5,8 +5,9 @@ takes the user's latest group that is neither undone nor an undo itself, so undo
 walks further back; it never redoes. Each field goes back to its old value with a new
 history entry noted `undo`; nothing in history is edited or deleted. A created action is
 set cancelled (nothing is deleted); a created recommendation or plan that is still empty
-is taken away again. If anyone has changed one of those fields since (or a created action,
-or moved the action on), the whole undo is refused, naming that change.
+is taken away again. Measures and readings are set back too (`undo_measures`). If anyone
+has changed one of those fields since (or a created action, or moved the action on), the
+whole undo is refused, naming that change.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from tracker.domain.dates import format_utc
 from tracker.domain.errors import NotFoundError, StaleWriteError
 from tracker.domain.text import one_line
+from tracker.storage import undo_measures
 from tracker.storage.authoring import Recorder, check_version, find_rec
 from tracker.storage.authoring import _order as order_values
 from tracker.storage.change_tables import (
@@ -374,6 +376,10 @@ def undo_latest(session: Session, *, user: str, now: datetime, dry_run: bool) ->
             )
             steps.append(_rec_step(plan_id, plan_key, str(item), rec_id, name, new, old))
 
+    measures = undo_measures.plan(session, group_id, title=title, lock=lock)
+    lines.extend(measures.lines)
+    steps.extend(measures.steps)
+
     result = UndoResult(group_id, command, at, lines, dry_run)
     if dry_run:
         return result
@@ -396,7 +402,7 @@ def undo_latest(session: Session, *, user: str, now: datetime, dry_run: bool) ->
                 )
     for step in steps:
         step(recorder)
-    if not recorder.actions and not recorder.plans:
+    if not recorder.actions and not recorder.plans and not recorder.measures:
         # Only notes: nothing to set back, but the group is marked undone all the same.
         session.execute(
             insert(ChangeGroup).values(at=now, by=user, command="undo", undoes=group_id)
