@@ -54,7 +54,7 @@ READER_GRANTS = (
 WRITER_GRANTS = (
     *READER_GRANTS,
     "GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA {schema} TO {role}",
-    "GRANT DELETE ON {schema}.judgement TO {role}",
+    "GRANT DELETE ON {schema}.judgement, {schema}.reading TO {role}",
     "GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
 )
 
@@ -141,6 +141,14 @@ def test_the_readme_grants_let_a_writer_do_everything(pg_server: PgServer, loade
         other = SAMPLES / "stoke-on-trent-2022-ilacs.toml"
         status, _, err = run("--db", url, "import", str(other))
         assert (status, err) == (0, "")
+        # Undo of an added reading takes the reading away.
+        measure = "staffordshire-2024-ilacs:M1.1"
+        status, _, err = run("--db", url, "reading", "add", measure, "--period", "2026-11",
+                             "--value", "88")  # fmt: skip
+        assert (status, err) == (0, "")
+        status, out, err = run("--db", url, "undo")
+        assert (status, err) == (0, ""), err
+        assert "reading 2026-11 88 taken away again" in out
         store = Store.open(url)
         try:
             assert store.can_write()
