@@ -271,6 +271,10 @@ def test_undo_twice_walks_back_through_measures_and_actions(run: Run) -> None:
     assert ok(run, "undo").startswith("undid your edit-measure")
     assert scorecard(run) == before
     assert ok(run, "undo").splitlines()[1:] == [f"  {KEY}:R1.1: progress 40 -> 0"]
+    # Versions and history still agree after the undos (tracker check).
+    ok(run, "reading", "add", M1, "--period", "2026-10", "--value", "75")
+    ok(run, "undo")
+    assert ": ok: " in ok(run, "check")
 
 
 def test_an_older_store_gets_the_link_table_when_opened_for_writing(
