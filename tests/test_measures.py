@@ -491,6 +491,26 @@ def test_import_replace_keeps_readings(run: Run, tmp_path: Path) -> None:
     assert len(json.loads(out)["readings"]) == 1
 
 
+def test_import_replace_corrects_a_stored_reading_with_history(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "plan.toml"
+    text = PLAN.replace("value = 70\ncount = 84", "value = 75\ncount = 90")
+    path.write_text(text.replace("Agency cover ended", "Recounted"), encoding="utf-8")
+    status, _, err = run("import", "--replace", str(path))
+    assert (status, err) == (0, "")
+    _, out, _ = run("reading", "list", f"{KEY}:M1.1", "--format", "json")
+    obj = json.loads(out)
+    assert obj["readings"][-1] == {
+        "period": "2026-10",
+        "value": 75.0,
+        "count": 90.0,
+        "of": 120.0,
+        "note": "Recounted",
+    }
+    assert ("reading 2026-10", "70 (84 of 120)", "75 (90 of 120)") in [
+        (h["field"], h["old"], h["new"]) for h in obj["history"]
+    ]
+
+
 def test_add_edit_and_retire_measures(run: Run) -> None:
     status, out, err = run(
         "add-measure",

@@ -928,8 +928,8 @@ def _merge_readings(
             .where(RD.id == old.id)
             .values(
                 value=r.value,
-                count=r.count,
-                of=r.of,
+                numerator=r.count,
+                denominator=r.of,
                 note=r.note,
                 version=old.version + 1,
                 updated_at=now,
