@@ -262,6 +262,27 @@ def test_a_reading_import_is_undone_as_one(run: Run, tmp_path: Path) -> None:
     assert (status, err) == (1, "tracker: error: nothing of yours (test.secretary) to undo\n")
 
 
+def test_a_reading_import_with_one_reading_changed_since_is_not_undone_at_all(
+    run: Run, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "readings.csv"
+    sheet.write_text(
+        f"measure,period,value,note\n{M1},2026-11,80.5,\n{KEY}:M1.2,2026-Q4,18,\n",
+        encoding="utf-8",
+    )
+    ok(run, "reading", "import", str(sheet))
+    ok(run, "--user", "ben", "reading", "add", f"{KEY}:M1.2", "--period", "2026-Q4", "--value",
+       "17")  # fmt: skip
+    before = scorecard(run), listing(run), listing(run, f"{KEY}:M1.2")
+    status, _, err = run("undo")
+    assert status == 1
+    assert err == (
+        f"tracker: error: cannot undo your reading import of {NOW}: {KEY}:M1.2 2026-Q4: ben "
+        f"changed it since (reading 2026-Q4 18 -> 17, {NOW}); nothing was undone\n"
+    )
+    assert (scorecard(run), listing(run), listing(run, f"{KEY}:M1.2")) == before
+
+
 def test_undo_twice_walks_back_through_measures_and_actions(run: Run) -> None:
     before = scorecard(run)
     ok(run, "update", f"{KEY}:R1.1", "--progress", "40")

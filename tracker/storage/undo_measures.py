@@ -177,6 +177,12 @@ def plan(session: Session, group_id: int, *, title: str, lock: bool) -> MeasureU
         return out
     measures: dict[int, _MeasureNow] = {}
     reading_steps: list[Step] = []
+    drops: list[tuple[int, int, str, str]] = []
+    current = _readings(
+        session,
+        sorted({mid for _, mid, name, _, _, detail in entries if name.startswith("reading ")}),
+        lock=lock,
+    )
 
     def refuse(where: str, why: str) -> StaleWriteError:
         return StaleWriteError(f"{title}: {where}: {why}; nothing was undone")
@@ -207,8 +213,10 @@ def plan(session: Session, group_id: int, *, title: str, lock: bool) -> MeasureU
                 out.lines.append(f"{where}: added by mistake: status {status} -> retired")
         elif name.startswith("reading ") and detail:
             info = json.loads(detail)
-            step, line = _reading(session, hid, now_row, info, lock=lock, refuse=refuse)
-            reading_steps.append(step)
+            row = current.get((measure_id, str(info["period"])))
+            step, line = _reading(session, hid, now_row, info, row, drops, refuse=refuse)
+            if step is not None:
+                reading_steps.append(step)
             out.lines.append(line)
         # other fields (a plan file's "recommendation") are not written by change groups
 
@@ -216,7 +224,33 @@ def plan(session: Session, group_id: int, *, title: str, lock: bool) -> MeasureU
         if now_row.changes:
             out.steps.append(_measure_step(now_row, title))
     out.steps.extend(reading_steps)
+    if drops:
+        out.steps.append(_drop_readings(drops))
     return out
+
+
+def _readings(
+    session: Session, measure_ids: list[int], *, lock: bool
+) -> dict[tuple[int, str], Any]:
+    """The stored readings of these measures, by (measure, period)."""
+    found: dict[tuple[int, str], Any] = {}
+    for start in range(0, len(measure_ids), 500):
+        chunk = measure_ids[start : start + 500]
+        stmt = select(
+            RD.id,
+            RD.measure_id,
+            RD.period,
+            RD.value,
+            RD.numerator,
+            RD.denominator,
+            RD.note,
+            RD.version,
+        ).where(RD.measure_id.in_(chunk))
+        if lock:
+            stmt = stmt.with_for_update()
+        for row in session.execute(stmt):
+            found[(int(row.measure_id), str(row.period))] = row
+    return found
 
 
 def _has_readings(session: Session, measure_id: int) -> bool:
@@ -229,28 +263,29 @@ def _reading(
     hid: int,
     now_row: _MeasureNow,
     info: dict[str, Any],
+    row: Any,
+    drops: list[tuple[int, int, str, str]],
     *,
-    lock: bool,
     refuse: Callable[[str, str], StaleWriteError],
-) -> tuple[Step, str]:
+) -> tuple[Step | None, str]:
+    """Check one reading against what the group wrote; the step that sets it back (or,
+    for a reading added, its place in `drops`) and the line that says so."""
     period = str(info["period"])
     before: list[Any] | None = info["old"]
     after: list[Any] = info["new"]
     where = f"{now_row.address} {period}"
-    stmt = select(RD.id, RD.value, RD.numerator, RD.denominator, RD.note, RD.version).where(
-        RD.measure_id == now_row.id, RD.period == period
-    )
-    if lock:
-        stmt = stmt.with_for_update()
-    row = session.execute(stmt).first()
-    if row is None or [*row[1:5]] != after or int(row[5]) != int(info["version"]):
+    if (
+        row is None
+        or [row.value, row.numerator, row.denominator, row.note] != after
+        or int(row.version) != int(info["version"])
+    ):
         names = (f"reading {period}", f"reading {period} note")
         raise refuse(where, _later_change(session, now_row.id, hid, names))
-    reading_id, version = int(row[0]), int(row[5])
+    reading_id, version = int(row.id), int(row.version)
     new_text = _reading_text(after)
     if before is None:
-        line = f"{now_row.address}: reading {period} {new_text} taken away again"
-        return _drop_reading(now_row.id, reading_id, period, new_text), line
+        drops.append((now_row.id, reading_id, period, new_text))
+        return None, f"{now_row.address}: reading {period} {new_text} taken away again"
     old_text = _reading_text(before)
     if old_text != new_text:
         line = f"{now_row.address}: reading {period} {new_text} -> {old_text}"
@@ -283,10 +318,15 @@ def _measure_step(now_row: _MeasureNow, title: str) -> Step:
     return step
 
 
-def _drop_reading(measure_id: int, reading_id: int, period: str, text: str) -> Step:
+def _drop_readings(drops: list[tuple[int, int, str, str]]) -> Step:
+    """Take away the readings a group added (measure, reading id, period, value text)."""
+
     def step(recorder: Recorder) -> None:
-        recorder.session.execute(delete(Reading).where(RD.id == reading_id))
-        recorder.measure(measure_id, f"reading {period}", text, None, NOTE)
+        ids = [reading_id for _, reading_id, _, _ in drops]
+        for start in range(0, len(ids), 500):
+            recorder.session.execute(delete(Reading).where(RD.id.in_(ids[start : start + 500])))
+        for measure_id, _, period, text in drops:
+            recorder.measure(measure_id, f"reading {period}", text, None, NOTE)
 
     return step
 
