@@ -447,3 +447,266 @@ def test_check_names_each_orphan(checked: Run, fault: str) -> None:
     plant(checked.db, *statements)
     lines = check_lines(checked)
     assert any(line.endswith(expected) for line in lines), lines
+
+
+# --- as at a date -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def measured(empty_store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """Staffordshire's autumn (board_support), and its measures' November: a reading
+    corrected before the end of October, then after it a new reading, a correction with
+    its own commentary, a commentary changed alone, a target moved, a measure added and
+    one retired."""
+    from board_support import tell_story
+
+    from tracker.domain.plan import MeasureData
+    from tracker.storage.measures import MeasureChanges
+
+    store = tell_story(empty_store, monkeypatch)
+    ms = MeasureStore(store)
+
+    def at(moment: str) -> date:
+        monkeypatch.setenv("TRACKER_NOW", moment)
+        return date.fromisoformat(moment[:10])
+
+    s = "staffordshire-2024-ilacs"
+    day = at("2026-10-20T09:00:00Z")
+    ms.add_readings([ReadingInput(f"{s}:M1.1", "2026-09", 83.9)], user="pat", today=day)
+    day = at("2026-11-03T09:00:00Z")
+    ms.add_readings([ReadingInput(f"{s}:M1.1", "2026-11", 86.0)], user="pat", today=day)
+    day = at("2026-11-04T09:00:00Z")
+    ms.add_readings(
+        [ReadingInput(f"{s}:M1.2", "2026-10", 96.0, note="Recounted: duplicates removed")],
+        user="pat",
+        today=day,
+    )
+    day = at("2026-11-05T09:00:00Z")
+    ms.add_readings(
+        [ReadingInput(f"{s}:M4.1", "2026-10", 84.8, count=531, of=626, note="Panel agreed")],
+        user="pat",
+        today=day,
+    )
+    at("2026-11-06T09:00:00Z")
+    ms.edit_measure(f"{s}:M3.1", MeasureChanges(target=92.0), user="lee", note="board")
+    at("2026-11-07T09:00:00Z")
+    ms.add_measure(
+        f"{s}:R1",
+        MeasureData(ref="", name="Visits within 10 days", direction="up", target=95.0, unit="%"),
+        user="lee",
+        auto_ref=True,
+    )
+    at("2026-11-08T09:00:00Z")
+    ms.edit_measure(f"{s}:M4.2", MeasureChanges(status="retired"), user="lee")
+    monkeypatch.setenv("TRACKER_NOW", "2026-11-25T10:00:00Z")
+    return store
+
+
+def paper(db_url: str, fmt: str, *extra: str) -> str:
+    import io
+
+    from tracker.cli import main
+
+    out = io.StringIO()
+    argv = ["--db", db_url, "report", "--plan", "staffordshire-2024-ilacs", "--format", fmt]
+    assert main([*argv, *extra], out=out) == 0
+    return out.getvalue()
+
+
+def section(text: str, start: str, end: str) -> str:
+    return text[text.index(start) : text.index(end, text.index(start))]
+
+
+def test_the_paper_as_of_a_date_reads_the_measures_as_they_stood(
+    measured: Store, db_url: str
+) -> None:
+    then = paper(db_url, "markdown", "--as-of", "2026-10-31")
+    card = section(then, "### Measures of impact", "### Trend")
+    assert card.splitlines()[4:] == [
+        "| M1.1 | Child and family assessments completed within 45 working days | at least "
+        "85% | 82.8, 82.8, 81.2, 81, 83.9, 82.6 (May 2026 to Oct 2026) | 82.6% (336 of 407) "
+        "(Oct 2026) | GREEN | ▼ worse | ▲ improved |",
+        "| M1.2 | Contacts with a recorded management decision within 24 hours | at least "
+        "95% | 85.6, 88.9, 87.4, 88, 90.5, 84.7 (May 2026 to Oct 2026) | 84.7% (1454 of "
+        "1717) (Oct 2026) | RED | ▼ worse | ▼ worse |",
+        "| M3.1 | LADO referrals with an initial consideration within one working day | at "
+        "least 100% | 90.2, 87.6, 87.1, 89.4, 90, 92.3 (May 2026 to Oct 2026) | 92.3% (84 of "
+        "91) (Oct 2026) | AMBER | ▲ improved | ▲ improved |",
+        "| M4.1 | Care leavers aged 19-21 in suitable accommodation | at least 95% | 87, "
+        "86.8, 84.9, 87, 84.7, 84.8 (May 2026 to Oct 2026) | 84.8% (531 of 626) (Oct 2026) "
+        "| RED | ▲ improved | ▼ worse |",
+        "| M4.2 | Care leavers placed in unsuitable temporary accommodation | at most 0 "
+        "young people | 5, 2, 5, 4, 3, 2 (May 2026 to Oct 2026) | 2 young people (Oct 2026) "
+        "| AMBER | ▲ improved | ▲ improved |",
+        "",
+    ]
+    red = section(then, "#### Measures at RED", "#### Slipped")
+    assert "#### Measures at RED (2)" in red
+    assert (
+        "| M1.2 | Contacts with a recorded management decision within 24 hours | 84.7% (1454 "
+        "of 1717) (Oct 2026) | at least 95% | Fell in October: 40% more contacts after the "
+        "schools' return" in red
+    )
+    assert "| M4.1 | Care leavers aged 19-21 in suitable accommodation | 84.8% (531 of 626) " in red
+    assert "Below last year: twelve young people in bed and breakfast" in red
+    for later in ("Recounted", "Panel agreed", "Visits within 10 days", "86%", "Nov 2026"):
+        assert later not in card + red
+
+
+def test_the_paper_today_reads_the_measures_as_they_are(measured: Store, db_url: str) -> None:
+    now = paper(db_url, "markdown")
+    card = section(now, "### Measures of impact", "### Trend")
+    assert "| 86% (Nov 2026) | GREEN |" in card
+    assert "| 96% (Oct 2026) | GREEN |" in card
+    assert (
+        "| M3.1 | LADO referrals with an initial consideration within one working day | "
+        "at least 92% |" in card
+    )
+    assert "| M1.3 | Visits within 10 days | at least 95% | – | no reading yet |" in card
+    assert "M4.2" not in card  # retired since
+    red = section(now, "#### Measures at RED", "#### Slipped")
+    assert "#### Measures at RED (1)" in red
+    assert "| Panel agreed |" in red
+
+
+def test_the_html_paper_as_of_a_date(measured: Store, db_url: str) -> None:
+    html = paper(db_url, "html", "--as-of", "2026-10-31")
+    card = section(html, "<h3>Measures of impact</h3>", "</table>")
+    assert "84.7% (1454 of 1717) (Oct 2026)" in card
+    assert "at least 100%" in card
+    assert "M4.2" in card
+    assert "Visits within 10 days" not in card
+    # The chart's text alternative lists the readings as they then were.
+    assert "Sep 2026 83.9%, Oct 2026 82.6%" in card
+    red = section(html, "<h4>Measures at RED (2)</h4>", "</table>")
+    assert "Fell in October: 40% more contacts after the schools&#x27; return" in red
+    assert "Recounted" not in red
+    assert "Panel agreed" not in red
+
+
+def test_a_correction_after_the_day_is_undone_and_one_before_it_kept(
+    measured: Store, db_url: str
+) -> None:
+    from tracker.storage.measure_timeline import scorecard_as_of
+
+    def m11(day: date) -> tuple[object, ...]:
+        rows = {
+            r.ref: r for r in scorecard_as_of(measured, day=day, plan="staffordshire-2024-ilacs")
+        }
+        r = rows["M1.1"]
+        return r.score.period, r.score.value, [p.value for p in r.recent][-2:]
+
+    # 15 September: October had not begun; September's figure was 83.6 until 20 October.
+    assert m11(date(2026, 9, 15)) == ("2026-09", 83.6, [81.0, 83.6])
+    assert m11(date(2026, 10, 19)) == ("2026-10", 82.6, [83.6, 82.6])
+    assert m11(date(2026, 10, 20)) == ("2026-10", 82.6, [83.9, 82.6])
+    assert m11(date(2026, 11, 3)) == ("2026-11", 86.0, [82.6, 86.0])
+    # Before the plan was imported there were no measures at all.
+    assert scorecard_as_of(measured, day=date(2026, 8, 31)) == []
+
+
+def test_measures_as_of(measured: Store, db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from tracker.cli import main
+
+    def scorecard(*extra: str) -> list[dict[str, Any]]:
+        capsys.readouterr()
+        assert main(["--db", db_url, "measures", "--format", "json", *extra]) == 0
+        return list(json.loads(capsys.readouterr().out))
+
+    then = {r["measure"]: r for r in scorecard("--as-of", "31/10/2026")}
+    assert sorted(then) == ["M1.1", "M1.2", "M3.1", "M4.1", "M4.2"]
+    assert (then["M1.2"]["value"], then["M1.2"]["rag"]) == (84.7, "RED")
+    assert (then["M3.1"]["target"], then["M3.1"]["rag"]) == (100, "AMBER")
+    assert then["M1.1"]["period"] == "2026-10"
+    # As at today, the scorecard is the scorecard: the same rows, field for field.
+    assert scorecard("--as-of", "2026-11-25") == scorecard()
+    assert scorecard("--as-of", "2026-11-25", "--all") == scorecard("--all")
+    capsys.readouterr()
+    assert main(["--db", db_url, "measures", "--as-of", "2026-10-31"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        out.splitlines()[-1]
+        == "5 measures as at 2026-10-31: 2 RED, 2 AMBER, 1 GREEN, 0 with no reading yet"
+    )
+    assert main(["--db", db_url, "measures", "--as-of", "2026-11-26"]) == 2
+    assert "--as-of 2026-11-26 is after today (2026-11-25)" in capsys.readouterr().err
+
+
+def test_what_undo_took_back_later_is_there_as_of_before(
+    measured: Store, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reading added, and a reading corrected with new commentary, before the day; both
+    undone after it: the day's scorecard has them, today's has not."""
+    from tracker.storage.measure_timeline import scorecard_as_of
+
+    s = "staffordshire-2024-ilacs"
+    ms = MeasureStore(measured)
+    monkeypatch.setenv("TRACKER_NOW", "2026-10-30T09:00:00Z")
+    ms.add_readings(
+        [
+            ReadingInput(f"{s}:M1.1", "2024-10", 70.0, note="Back-filled"),
+            ReadingInput(f"{s}:M3.1", "2026-10", 93.4, count=85, of=91, note="A late return"),
+        ],
+        user="sam",
+        today=date(2026, 10, 30),
+        command="reading import",
+    )
+    monkeypatch.setenv("TRACKER_NOW", "2026-11-09T09:00:00Z")
+    measured.undo(user="sam", dry_run=False)
+    monkeypatch.setenv("TRACKER_NOW", "2026-11-25T10:00:00Z")
+
+    def card(day: date) -> dict[str, Any]:
+        rows = scorecard_as_of(measured, day=day, plan=s, include_retired=True, recent=30)
+        return {r.ref: r for r in rows}
+
+    then, now = card(date(2026, 10, 31)), card(TODAY)
+    assert [(p.period, p.value) for p in then["M1.1"].recent[:2]] == [
+        ("2024-10", 70.0),
+        ("2024-11", now["M1.1"].recent[0].value),
+    ]
+    assert now["M1.1"].recent[0].period == "2024-11"
+    assert (then["M3.1"].score.value, then["M3.1"].latest_note) == (93.4, "A late return")
+    assert (then["M3.1"].latest_count, then["M3.1"].latest_of) == (85, 91)
+    assert (now["M3.1"].score.value, now["M3.1"].latest_count) == (92.3, 84)
+    assert now["M3.1"].latest_note not in (None, "A late return")
+    # Before the readings were added, neither was there.
+    before = card(date(2026, 10, 29))
+    assert before["M1.1"].recent[0].period == "2024-11"
+    assert before["M3.1"].score.value == 92.3
+    assert before["M3.1"].latest_note == now["M3.1"].latest_note
+
+
+def test_import_replace_writes_each_change_and_the_day_before_reads_as_it_was(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracker.storage.measure_timeline import scorecard_as_of
+
+    run = Run(db_url, capsys)
+    path = tmp_path / "plan.toml"
+    path.write_text(PLAN, encoding="utf-8")
+    monkeypatch.setenv("TRACKER_NOW", "2026-11-01T09:00:00Z")
+    assert run("import", str(path))[0] == 0
+    monkeypatch.setenv("TRACKER_NOW", "2026-11-20T09:00:00Z")
+    changed = PLAN.replace('note = "Agency cover ended"', 'note = "Cover restored"').replace(
+        "value = 74.5", "value = 75"
+    )
+    path.write_text(changed, encoding="utf-8")
+    status, _, err = run("import", "--replace", str(path))
+    assert status == 0, err
+    _, out, _ = run("reading", "list", f"{KEY}:M1.1", "--format", "json")
+    fields = [(h["field"], h["old"], h["new"]) for h in json.loads(out)["history"]]
+    assert fields[-2:] == [
+        ("reading 2026-09", "74.5", "75"),
+        ("reading 2026-10 note", "Agency cover ended", "Cover restored"),
+    ]  # the note alone changed on 2026-10: no entry about its value
+    store = Store.open(db_url)
+    try:
+        then = scorecard_as_of(store, day=date(2026, 11, 10), plan=KEY)[0]
+        now = scorecard_as_of(store, day=TODAY, plan=KEY)[0]
+    finally:
+        store.close()
+    assert [p.value for p in then.recent] == [65, 74.5, 70]
+    assert then.latest_note == "Agency cover ended"
+    assert [p.value for p in now.recent] == [65, 75, 70]
+    assert now.latest_note == "Cover restored"
+    assert run("check")[0] == 0

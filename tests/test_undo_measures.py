@@ -151,8 +151,10 @@ def test_a_reading_corrected_is_set_back_with_its_count_of_and_note(run: Run) ->
         "note": "Agency cover ended",
     }
     assert scorecard(run) == before
-    assert last_history(run) == [
-        ("test.secretary", "reading 2026-10", "90", "70 (84 of 120)", "undo")
+    # The value and the commentary each go back with their own entry.
+    assert last_history(run, n=2) == [
+        ("test.secretary", "reading 2026-10", "90", "70 (84 of 120)", "undo"),
+        ("test.secretary", "reading 2026-10 note", "Recount", "Agency cover ended", "undo"),
     ]
 
 

@@ -5,11 +5,20 @@
 from __future__ import annotations
 
 import argparse
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tracker.cli.args import CommandAdder, text_arg
-from tracker.cli.context import Command, Context, output, reads_store, table, writes_store
+from tracker.cli.context import (
+    Command,
+    Context,
+    option_date,
+    output,
+    reads_store,
+    table,
+    writes_store,
+)
 from tracker.domain.dates import format_utc
 from tracker.domain.errors import NotFoundError, UsageError
 from tracker.domain.measures import (
@@ -63,8 +72,9 @@ def cmd_measures(ctx: Context) -> int:
     args = ctx.args
     from tracker.storage.fastread import FastReader
 
+    day = _as_of(ctx)
     # A SQLite file is read with the standard library, as `list` is: no ORM to import.
-    reader = FastReader.open(ctx.args.db)
+    reader = None if day is not None else FastReader.open(ctx.args.db)
     if reader is not None:
         from tracker.storage.fastmeasures import fast_scorecard
 
@@ -83,7 +93,14 @@ def cmd_measures(ctx: Context) -> int:
                 raise NotFoundError(
                     f"no plan {args.plan!r} in the store (tracker plans lists them)"
                 )
-            rows = ms.scorecard(plan=args.plan, include_retired=args.all, recent=0)
+            if day is not None:
+                from tracker.storage.measure_timeline import scorecard_as_of
+
+                rows = scorecard_as_of(
+                    ms.store, day=day, plan=args.plan, include_retired=args.all, recent=0
+                )
+            else:
+                rows = ms.scorecard(plan=args.plan, include_retired=args.all, recent=0)
         finally:
             ms.store.close()
     records = [r.record() for r in rows]
@@ -125,10 +142,21 @@ def cmd_measures(ctx: Context) -> int:
     }
     unread = sum(1 for r in rows if r.score.rag is None)
     ctx.out.write(
-        f"{len(rows)} measures: {counts['RED']} RED, {counts['AMBER']} AMBER, "
+        f"{len(rows)} measures{f' as at {day}' if day else ''}: {counts['RED']} RED, "
+        f"{counts['AMBER']} AMBER, "
         f"{counts['GREEN']} GREEN, {unread} with no reading yet\n"
     )
     return 0
+
+
+def _as_of(ctx: Context) -> date | None:
+    """`--as-of DATE`: the day the scorecard is read as at, never after today."""
+    if not ctx.args.as_of:
+        return None
+    day = option_date("--as-of", ctx.args.as_of, ctx.settings.today)
+    if day > ctx.settings.today:
+        raise UsageError(f"--as-of {day} is after today ({ctx.settings.today})")
+    return day
 
 
 def _table_row(r: MeasureRow) -> tuple[str, ...]:
@@ -404,6 +432,7 @@ def add_commands(command: CommandAdder) -> dict[str, Command]:
     p = command("measures", "the scorecard: each measure's latest reading, RAG and direction")
     p.add_argument("--plan", metavar="KEY", help="only this plan")
     p.add_argument("--all", action="store_true", help="include retired measures")
+    p.add_argument("--as-of", metavar="DATE", help="the scorecard as it stood at the end of DATE")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
     p = command("reading", "readings of measures: add one, import a CSV, list one measure's")

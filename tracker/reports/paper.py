@@ -331,8 +331,8 @@ def build_board_paper(
 ) -> BoardPaper:
     """Gather the board paper for every plan (or one) as at `settings.today`.
 
-    With `historical`, the actions are read as they stood at the end of that day
-    (rolled back through history), so last month's paper can be produced again.
+    With `historical`, the actions and the measures are read as they stood at the end of
+    that day (rolled back through history), so last month's paper can be produced again.
     `progress`, if given, is told each of the PAPER_STEPS parts done and what is next.
     """
 
@@ -377,7 +377,7 @@ def build_board_paper(
         section.changes = log.for_plan(key)
         section.trend = trends.get(key, [])
     step(4, "reading the measures")
-    _add_measures(store, by_key, plan)
+    _add_measures(store, by_key, plan, as_of=settings.today if historical else None)
     step(PAPER_STEPS, "done")
     sections = list(by_key.values())
     return BoardPaper(
@@ -390,11 +390,20 @@ def build_board_paper(
     )
 
 
-def _add_measures(store: Store, sections: dict[str, PlanSection], plan: str | None) -> None:
-    """Each plan's active measures with their latest readings, for the scorecard."""
+def _add_measures(
+    store: Store, sections: dict[str, PlanSection], plan: str | None, *, as_of: date | None
+) -> None:
+    """Each plan's active measures with their latest readings, for the scorecard; with
+    `as_of`, as they stood at the end of that day (measure_timeline.py)."""
     from tracker.storage.measures import MeasureStore
 
-    for row in MeasureStore(store).scorecard(plan=plan):
+    if as_of is not None:
+        from tracker.storage.measure_timeline import scorecard_as_of
+
+        rows = scorecard_as_of(store, day=as_of, plan=plan)
+    else:
+        rows = MeasureStore(store).scorecard(plan=plan)
+    for row in rows:
         section = sections.get(row.plan)
         if section is not None:
             section.measures.append(row)

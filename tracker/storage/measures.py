@@ -516,6 +516,9 @@ class MeasureStore:
                     recorder.measure(
                         mid, f"reading {period}", old_text, new_text, r.note, detail=detail
                     )
+                    if r.note is not None and r.note != old.note:
+                        # The commentary changed too: its own entry keeps the one replaced.
+                        recorder.measure(mid, f"reading {period} note", old.note, r.note, None)
                 else:
                     recorder.measure(
                         mid, f"reading {period} note", old.note, r.note, None, detail=detail
@@ -936,17 +939,16 @@ def _merge_readings(
                 updated_by=user,
             )
         )
-        history.append(
-            _history(
-                mid,
-                now,
-                user,
-                f"reading {r.period}",
-                _reading_text(old.value, old.numerator, old.denominator),
-                _reading_text(r.value, r.count, r.of),
-                note,
+        old_text = _reading_text(old.value, old.numerator, old.denominator)
+        new_text = _reading_text(r.value, r.count, r.of)
+        if old_text != new_text:
+            history.append(
+                _history(mid, now, user, f"reading {r.period}", old_text, new_text, note)
             )
-        )
+        if old.note != r.note:
+            history.append(
+                _history(mid, now, user, f"reading {r.period} note", old.note, r.note, note)
+            )
     if new_rows:
         session.execute(insert(Reading), new_rows)
 

@@ -362,7 +362,7 @@ def _set_reading(
         old_text, new_text = _reading_text(after), _reading_text(before)
         if old_text != new_text:
             recorder.measure(measure_id, f"reading {period}", old_text, new_text, NOTE)
-        else:
+        if old_text == new_text or after[3] != note:
             recorder.measure(measure_id, f"reading {period} note", after[3], note, NOTE)
 
     return step

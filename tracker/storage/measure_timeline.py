@@ -1,0 +1,226 @@
+"""The measures of impact as they stood at the end of a day, read back from history.
+
+As for actions (timeline.py), the state at the end of a day is the current state with
+every later change undone, taken from the `old` value of the first history entry after
+the cut-off:
+
+- a measure created after the day is left out; its fields (target, status, tolerance,
+  direction, name, ...) are those before the first later change of each;
+- a reading is left out when the first later entry about its value (`reading PERIOD`)
+  is the one that recorded it (no old value); a reading corrected later has the value
+  (and count of total) that entry replaced;
+- a reading taken away since (undo) is put back as it was;
+- a reading's commentary is the note it then had: the old text of the first later
+  `reading PERIOD note` entry (a change of commentary always writes one);
+- a reading for a period that had not begun by the day is left out: it could not have
+  been recorded then (a store back-filled with `TRACKER_NOW` may hold one).
+
+Readings that came in with their plan have no history of their own: they are as old as
+their measure. Days end at midnight UTC, the clock history is kept in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+from tracker.domain.measures import (
+    MeasureRow,
+    PeriodError,
+    check_period_begun,
+    measure_rows,
+    period_index,
+)
+from tracker.storage.measure_tables import MEASURE, MEASURE_HISTORY, READING, Measure
+from tracker.storage.models import PLAN, RECOMMENDATION, Plan, Recommendation
+from tracker.storage.store import Store
+from tracker.storage.timeline import end_of_day
+
+__all__ = ["scorecard_as_of"]
+
+M = MEASURE
+RD = READING
+MH = MEASURE_HISTORY
+P = PLAN
+R = RECOMMENDATION
+
+_NUMBERS = frozenset({"target", "baseline", "tolerance"})
+_FIELDS = (
+    "name",
+    "unit",
+    "direction",
+    "target",
+    "baseline",
+    "baseline_period",
+    "tolerance",
+    "frequency",
+    "status",
+)
+_READING_TEXT = re.compile(r"^\s*(\S+)(?:\s+\((\S+) of (\S+)\))?\s*$")
+
+
+def _number(text: str | None) -> float | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _reading(text: str) -> tuple[float, float | None, float | None] | None:
+    """A reading as history writes it (`70`, `70 (84 of 120)`): value, count and of."""
+    found = _READING_TEXT.match(text)
+    value = _number(found.group(1)) if found else None
+    if found is None or value is None:
+        return None
+    return value, _number(found.group(2)), _number(found.group(3))
+
+
+def scorecard_as_of(
+    store: Store,
+    *,
+    day: date,
+    plan: str | None = None,
+    rec: str | None = None,
+    include_retired: bool = False,
+    recent: int = 12,
+) -> list[MeasureRow]:
+    """The scorecard as it read at the end of `day`: one row per measure then existing
+    (active then, unless `include_retired`), in natural order, scored from the readings
+    and the fields it then had; `recent` readings each for charts (0: none)."""
+    cutoff = end_of_day(day)
+    conditions: list[Any] = [M.created_at < cutoff]
+    if plan is not None:
+        conditions.append(P.key == plan)
+    if rec is not None:
+        conditions.append(R.ref == rec)
+    measures_stmt = (
+        select(
+            M.id,
+            P.key,
+            R.ref,
+            R.title,
+            M.ref,
+            *(getattr(M, f) for f in _FIELDS),
+            M.version,
+        )
+        .select_from(Measure)
+        .join(Plan, P.id == M.plan_id)
+        .join(Recommendation, R.id == M.recommendation_id)
+        .where(*conditions)
+        .order_by(M.order_key)
+    )
+    chosen = (
+        select(M.id)
+        .join(Plan, P.id == M.plan_id)
+        .join(Recommendation, R.id == M.recommendation_id)
+        .where(*conditions)
+    )
+    first_after = (
+        select(func.min(MH.id))
+        .where(MH.at >= cutoff, MH.field.in_(_FIELDS), MH.measure_id.in_(chosen))
+        .group_by(MH.measure_id, MH.field)
+        .scalar_subquery()
+    )
+    undo_stmt = select(MH.measure_id, MH.field, MH.old).where(MH.id.in_(first_after))
+    readings_stmt = (
+        select(RD.measure_id, RD.period, RD.value, RD.note, RD.numerator, RD.denominator)
+        .where(RD.measure_id.in_(chosen))
+        .order_by(RD.measure_id, RD.period_index)
+    )
+    # Every entry about the readings of each measure whose readings changed after the day.
+    touched = (
+        select(MH.measure_id)
+        .where(MH.at >= cutoff, MH.field.like("reading %"), MH.measure_id.in_(chosen))
+        .distinct()
+    )
+    entries_stmt = (
+        select(MH.measure_id, MH.field, MH.old, MH.new, MH.note, MH.at >= cutoff)
+        .where(MH.field.like("reading %"), MH.measure_id.in_(touched))
+        .order_by(MH.id)
+    )
+    with store.reading() as session:
+        rows: list[list[Any]] = [list(r) for r in session.execute(measures_stmt)]
+        undo: dict[int, dict[str, str | None]] = {}
+        for mid, name, old in session.execute(undo_stmt):
+            undo.setdefault(mid, {})[name] = old
+        readings: list[list[Any]] = [list(r) for r in session.execute(readings_stmt)]
+        entries = list(session.execute(entries_stmt))
+    out_rows: list[Sequence[Any]] = []
+    for row in rows:
+        for name, old in undo.get(row[0], {}).items():
+            row[5 + _FIELDS.index(name)] = _number(old) if name in _NUMBERS else old
+        if row[5 + _FIELDS.index("tolerance")] is None:
+            row[5 + _FIELDS.index("tolerance")] = 10.0
+        if include_retired or row[5 + _FIELDS.index("status")] == "active":
+            out_rows.append(row)
+    points = [p for p in _readings_then(readings, entries) if _begun(p[1], day)]
+    return measure_rows(out_rows, points, recent)
+
+
+def _begun(period: str, day: date) -> bool:
+    try:
+        check_period_begun(period, day)
+    except PeriodError:
+        return False
+    return True
+
+
+def _readings_then(readings: list[list[Any]], entries: Sequence[Any]) -> list[list[Any]]:
+    """The readings (measure id, period, value, note, count, of) as they stood at the
+    cut-off, oldest period first, from the entries about them (in order, each flagged
+    when it came after the cut-off). A reading taken away since (undo) comes back."""
+    by_reading: dict[tuple[int, str], list[Any]] = {}
+    for entry in entries:
+        period = str(entry[1]).removeprefix("reading ").removesuffix(" note")
+        by_reading.setdefault((entry[0], period), []).append(entry)
+    out: list[list[Any]] = []
+    for reading in readings:
+        mine = by_reading.pop((reading[0], reading[1]), None)
+        then = _one_then(reading, mine) if mine else reading
+        if then is not None:
+            out.append(then)
+    for (mid, period), mine in by_reading.items():
+        then = _one_then([mid, period, None, None, None, None], mine)
+        if then is not None and then[2] is not None:
+            out.append(then)
+    out.sort(key=lambda r: (r[0], period_index(r[1])))
+    return out
+
+
+def _one_then(reading: list[Any], entries: list[Any]) -> list[Any] | None:
+    """One reading at the cut-off, or None when it was not there: its value is the old one
+    of the first later entry about its value (none: recorded later), its note the old one
+    of the first later `reading PERIOD note` entry."""
+    value_field = f"reading {reading[1]}"
+    after = [e for e in entries if e[5]]
+    then = list(reading)
+    value_entry = next((e for e in after if e[1] == value_field), None)
+    if value_entry is not None:
+        if value_entry[2] is None:
+            return None  # recorded after the day
+        parsed = _reading(value_entry[2])
+        if parsed is None:
+            return None
+        then[2], then[4], then[5] = parsed
+    note_entry = next((e for e in after if e[1] != value_field), None)
+    if note_entry is not None:
+        then[3] = note_entry[2]
+    elif then[3] is None and reading[2] is None:
+        then[3] = _note_given([e for e in entries if not e[5]], value_field)
+    return then
+
+
+def _note_given(before: list[Any], value_field: str) -> str | None:
+    """The note a reading taken away since had at the cut-off: the latest given it."""
+    for e in reversed(before):
+        if e[1] != value_field:
+            return str(e[3]) if e[3] is not None else None
+        if e[2] is None:  # recorded, with its note
+            return str(e[4]) if e[4] is not None else None
+    return None
