@@ -202,3 +202,308 @@ def test_columns_fit_the_width_and_keep_rows_apart(store: Store, width: int) -> 
         assert "period" in keys
         whole = [m for m in rows if len(m.name) <= names["name"]]
         assert len(whole) >= len(rows) - 1  # all but the longest name whole
+
+
+# --- adding, editing, retiring and reinstating measures ---------------------------------
+
+PLAN = "staffordshire-2024-ilacs"
+
+
+def _fill(form: Any, **values: str) -> None:
+    from textual.widgets import Select
+
+    for name, value in values.items():
+        widget = form.query_one(f"#{name}")
+        if isinstance(widget, Select):
+            widget.value = value
+        else:
+            widget.value = value
+
+
+def _error(form: Any, name: str) -> str:
+    widget = form.query_one(f"#{name}-error", Static)
+    return str(widget.render()) if widget.display else ""
+
+
+def _rows(app: TrackerApp) -> list[str]:
+    table = app.screen.query_one(DataTable)
+    keys = [c.key.value for c in table.columns.values()]
+    return [
+        " ".join(str(cell) for key, cell in zip(keys, table.get_row_at(i), strict=True))
+        for i in range(table.row_count)
+    ]
+
+
+async def test_n_adds_a_measure_under_the_highlighted_ones_recommendation(
+    app: TrackerApp, store: Store
+) -> None:
+    from tracker.tui.screens.measure_forms import NewMeasureForm
+
+    async with app.run_test(size=SIZE) as pilot:
+        await open_measures(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, NewMeasureForm)
+        assert (form.value("plan"), form.value("rec"), form.value("ref")) == (PLAN, "R1", "M1.3")
+        assert form.value("tolerance") == "10"
+        assert form.query_one("#save-button").disabled  # no name, no target yet
+        _fill(form, name="Re-referrals within 12 months [bold]", unit="%", target="18")
+        _fill(form, direction="down", baseline="22.5", baseline_period="2024-03")
+        await pilot.pause()
+        assert not form.query_one("#save-button").disabled
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, MeasuresScreen)
+        assert f"Added {PLAN}:M1.3: Re-referrals within 12 months [bold]" in notifications(app)
+        assert app.screen.current is not None
+        assert app.screen.current.address == f"{PLAN}:M1.3"  # the cursor is on it
+        assert any("Re-referrals within 12 months [bold]" in r for r in _rows(app))
+    row = MeasureStore(store).measure(f"{PLAN}:M1.3")
+    assert (row.name, row.unit, row.direction, row.target, row.tolerance) == (
+        "Re-referrals within 12 months [bold]",
+        "%",
+        "down",
+        18.0,
+        10.0,
+    )
+    assert (row.baseline, row.baseline_period, row.recommendation) == (22.5, "2024-03", "R1")
+    history = MeasureStore(store).history(row.id)
+    assert [(h.field, h.new, h.by) for h in history] == [("created", "M1.3", "test.secretary")]
+
+
+async def test_the_add_form_takes_another_plan_and_recommendation(
+    app: TrackerApp, store: Store
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_measures(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        _fill(form, plan="stoke-on-trent-2022-ilacs")
+        await pilot.pause()
+        assert form.value("rec") == "R1"
+        assert form.value("ref") == "M1.2"  # the next free ref there
+        _fill(form, rec="R2")
+        await pilot.pause()
+        assert form.value("ref") == "M2.2"
+        _fill(form, name="Strategy meetings within 5 days", target="90", frequency="quarterly")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    row = MeasureStore(store).measure("stoke-on-trent-2022-ilacs:M2.2")
+    assert (row.recommendation, row.frequency) == ("R2", "quarterly")
+
+
+async def test_bad_input_is_refused_beside_its_field(app: TrackerApp, store: Store) -> None:
+    before = MeasureStore(store).stamp()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_measures(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        _fill(form, name="Visits on time", target="lots", tolerance="-5")
+        _fill(form, baseline_period="2023-Q3", ref="M1.1")
+        await pilot.pause()
+        assert "'lots' is not a number" in _error(form, "target")
+        assert "tolerance is a percentage of the target: 0 or more" in _error(form, "tolerance")
+        assert "not a period of this monthly measure" in _error(form, "baseline_period")
+        assert f"M1.1 is already a ref in {PLAN}" in _error(form, "ref")
+        assert form.query_one("#save-button").disabled
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form  # still open: nothing to save
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, MeasuresScreen)
+    assert MeasureStore(store).stamp() == before  # nothing written
+
+
+async def test_e_saves_only_the_fields_changed(app: TrackerApp, store: Store) -> None:
+    from tracker.tui.screens.measure_forms import MeasureEditForm
+
+    async with app.run_test(size=SIZE) as pilot:
+        await open_measures(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, MeasureEditForm)
+        assert (form.value("target"), form.value("baseline"), form.value("unit")) == (
+            "85",
+            "74.2",
+            "%",
+        )
+        assert form.query_one("#frequency").disabled  # it has readings
+        _fill(form, target="88", baseline="", baseline_period="")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any(n.startswith(f"Saved {PLAN}:M1.1:") for n in notifications(app))
+    ms = MeasureStore(store)
+    row = ms.measure(f"{PLAN}:M1.1")
+    assert (row.target, row.baseline, row.baseline_period, row.unit) == (88.0, None, None, "%")
+    changed = [(h.field, h.old, h.new) for h in ms.history(row.id) if h.by == "test.secretary"]
+    assert sorted(changed) == [
+        ("baseline", "74.2", None),
+        ("baseline_period", "2023-10", None),
+        ("target", "85", "88"),
+    ]
+
+
+async def test_a_stale_edit_is_refused_and_nothing_written(app: TrackerApp, store: Store) -> None:
+    from tracker.storage.measures import MeasureChanges
+
+    async with app.run_test(size=SIZE) as pilot:
+        await open_measures(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        _fill(app.screen, target="88", name="Assessments on time")
+        await pilot.pause()
+        # Someone else changes the measure while the form is open.
+        MeasureStore(store).edit_measure(
+            f"{PLAN}:M1.1", MeasureChanges(target=90.0), user="other.officer"
+        )
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any(
+            "someone else changed this measure since you read it; nothing was written" in n
+            for n in notifications(app)
+        )
+        current = app.screen.current
+        assert current is not None
+        assert current.target == 90.0  # reloaded: what the store holds now
+    row = MeasureStore(store).measure(f"{PLAN}:M1.1")
+    assert (row.target, row.name) == (
+        90.0,
+        "Child and family assessments completed within 45 working days",
+    )
+
+
+async def test_x_retires_after_asking_and_r_shows_it_to_reinstate(
+    app: TrackerApp, store: Store
+) -> None:
+    from tracker.tui.screens.forms import ConfirmScreen
+
+    address = f"{PLAN}:M1.2"
+    async with app.run_test(size=SIZE) as pilot:
+        await open_measures(pilot)
+        await pilot.press("down", "x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # no: nothing changes
+        await settle(pilot)
+        assert MeasureStore(store).measure(address).status == "active"
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 11  # retired measures are hidden
+        assert address not in [m.address for m in app.screen.rows]
+        assert any(f"Retired {address}" in n for n in notifications(app))
+        assert MeasureStore(store).measure(address).status == "retired"
+        await pilot.press("r")
+        await settle(pilot)
+        assert table.row_count == 12
+        assert "retired · Contacts with a recorded" in _rows(app)[1]
+        assert "retired shown" in str(app.screen.query_one("#measures-title", Static).render())
+        current = app.screen.current
+        assert current is not None
+        assert current.ref == "M3.1"  # the cursor stays where it was
+        await pilot.press("up", "x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.title_text == f"Reinstate {address}?"
+        await pilot.press("y")
+        await settle(pilot)
+        assert any(f"Reinstated {address}" in n for n in notifications(app))
+    ms = MeasureStore(store)
+    row = ms.measure(address)
+    assert row.status == "active"
+    statuses = [(h.old, h.new) for h in ms.history(row.id) if h.field == "status"]
+    assert statuses == [("active", "retired"), ("retired", "active")]
+
+
+async def test_read_only_refuses_measure_changes_with_a_notice(
+    store: Store, settings: RuleSettings, tmp_path: Path
+) -> None:
+    reader = Store.open(f"sqlite:///{tmp_path / 'snap.db'}", read_only=True)
+    before = MeasureStore(store).stamp()
+    try:
+        app = build(reader, settings, read_only=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_measures(pilot)
+            screen = app.screen
+            assert isinstance(screen, MeasuresScreen)
+            titles = [c.title for c in app.get_system_commands(screen)]
+            assert "measure: Show retired" in titles
+            assert not any(
+                t in titles for t in ("measure: Add", "measure: Edit", "measure: Retire")
+            )
+            for key in ("n", "e", "x"):
+                await pilot.press(key)
+                await settle(pilot)
+                assert app.screen is screen
+            notices = notifications(app)
+            assert (
+                notices.count("The store is open read-only: measures cannot be added or changed.")
+                == 3
+            )
+    finally:
+        reader.close()
+    assert MeasureStore(store).stamp() == before
+
+
+async def test_the_palette_offers_the_measure_commands(app: TrackerApp, store: Store) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "view: Measures of impact" in titles
+        await open_measures(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for title in ("measure: Add", "measure: Edit", "measure: Retire", "measure: Show retired"):
+            assert title in titles
+        add = next(c for c in app.get_system_commands(app.screen) if c.title == "measure: Add")
+        add.callback()
+        await settle(pilot)
+        from tracker.tui.screens.measure_forms import NewMeasureForm
+
+        assert isinstance(app.screen, NewMeasureForm)
+
+
+def test_help_lists_the_measure_keys(settings: RuleSettings) -> None:
+    from tracker.tui.screens.help import help_text
+
+    text = help_text(settings)
+    assert "`k` then `n` / `e`" in text
+    assert "`k` then `x` / `r`" in text
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: "x".join(map(str, s)))
+def test_add_measure_form_snapshot(
+    app: TrackerApp, snap_compare: Any, size: tuple[int, int]
+) -> None:
+    """The add form: plan and recommendation lists, the next free ref, a problem beside it."""
+
+    async def add(pilot: Pilot[Any]) -> None:
+        await open_measures(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        _fill(pilot.app.screen, name="Re-referrals within 12 months", target="lots")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=add)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: "x".join(map(str, s)))
+def test_edit_measure_form_snapshot(
+    app: TrackerApp, snap_compare: Any, size: tuple[int, int]
+) -> None:
+    """The edit form: every field filled in, the frequency fixed by its readings."""
+
+    async def edit(pilot: Pilot[Any]) -> None:
+        await open_measures(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=edit)

@@ -15,7 +15,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from tracker.domain.plan import MEDIUM, SHORT, MeasureData
 from tracker.domain.rules import Rag
+from tracker.domain.text import is_blank
+from tracker.domain.updates import Problem
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -24,6 +27,7 @@ __all__ = [
     "MEASURE_STATUSES",
     "SCORECARD_KEYS",
     "TRAVEL_ARROWS",
+    "MeasurePlace",
     "MeasureRow",
     "MeasureScore",
     "PeriodError",
@@ -31,6 +35,7 @@ __all__ = [
     "ReadingPoint",
     "ReadingRow",
     "check_count",
+    "check_measure",
     "check_period_begun",
     "current_period",
     "format_number",
@@ -441,3 +446,61 @@ def measure_rows(
             )
         )
     return out
+
+
+def _unusable(value: float, name: str) -> str | None:
+    if not math.isfinite(value) or abs(value) >= 1e15:
+        return f"{name} {value!r} is not a usable number"
+    return None
+
+
+def check_measure(data: MeasureData) -> list[Problem]:
+    """What is wrong with a measure a user adds or changes, each with its field (empty
+    when it can be stored): the rules a plan file's reader applies. The store refuses
+    what this finds; forms show it beside the field."""
+    problems: list[Problem] = []
+    if not data.name or is_blank(data.name):
+        problems.append(Problem("name", "a measure needs a name"))
+    elif len(data.name) > MEDIUM:
+        problems.append(Problem("name", f"the name is longer than {MEDIUM:,} characters"))
+    if data.unit is not None and len(data.unit) > SHORT:
+        problems.append(Problem("unit", f"the unit is longer than {SHORT:,} characters"))
+    if data.direction not in DIRECTIONS:
+        problems.append(
+            Problem(
+                "direction",
+                f"{data.direction!r} is not a direction: use up (higher is better) or down",
+            )
+        )
+    if data.frequency not in FREQUENCIES:
+        problems.append(
+            Problem("frequency", f"{data.frequency!r} is not a frequency: use monthly or quarterly")
+        )
+    if data.status not in MEASURE_STATUSES:
+        problems.append(
+            Problem("status", f"{data.status!r} is not a measure status: use active or retired")
+        )
+    for name in ("target", "baseline", "tolerance"):
+        value = getattr(data, name)
+        if value is not None and (bad := _unusable(value, name)):
+            problems.append(Problem(name, bad))
+    if data.tolerance is not None and data.tolerance < 0:
+        problems.append(Problem("tolerance", "tolerance is a percentage of the target: 0 or more"))
+    if data.baseline_period is not None and data.frequency in FREQUENCIES:
+        try:
+            parse_period(data.baseline_period, data.frequency)
+        except PeriodError as exc:
+            problems.append(Problem("baseline_period", f"baseline period: {exc}"))
+    return problems
+
+
+@dataclass(frozen=True, slots=True)
+class MeasurePlace:
+    """A recommendation a measure can be added under: its plan, ref and title, the ref a
+    new measure there would take (`M<n>.<k>`), and the refs its plan already uses."""
+
+    plan: str
+    rec_ref: str
+    rec_title: str
+    next_ref: str
+    taken: frozenset[str]

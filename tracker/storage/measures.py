@@ -24,14 +24,13 @@ from tracker.domain.errors import (
     ValidationError,
 )
 from tracker.domain.measures import (
-    DIRECTIONS,
-    FREQUENCIES,
-    MEASURE_STATUSES,
+    MeasurePlace,
     MeasureRow,
     PeriodError,
     ReadingInput,
     ReadingRow,
     check_count,
+    check_measure,
     check_period_begun,
     format_number,
     measure_rows,
@@ -339,6 +338,25 @@ class MeasureStore:
         )
         with self.store.reading() as session:
             return [HistoryEntry._make(r) for r in session.execute(stmt)]
+
+    def places(self) -> list[MeasurePlace]:
+        """Every recommendation a measure can be added under, plan by plan in natural
+        order, with the ref a new measure there would take."""
+        from tracker.storage.importer import order_key as natural
+
+        with self.store.reading() as session:
+            recs = list(
+                session.execute(
+                    select(P.id, P.key, R.ref, R.title).join(Recommendation, R.plan_id == P.id)
+                )
+            )
+            plan_ids = {row[0] for row in recs}
+            taken = {pid: frozenset(_refs_in_plan(session, pid)) for pid in plan_ids}
+        recs.sort(key=lambda r: natural(r[1], r[2], ""))
+        return [
+            MeasurePlace(key, ref, title, _next_ref(ref, set(taken[pid])), taken[pid])
+            for pid, key, ref, title in recs
+        ]
 
     def stamp(self) -> tuple[int, int]:
         """A cheap fingerprint that changes whenever a measure or a reading changes."""
@@ -671,39 +689,12 @@ def _check_number(value: float, name: str) -> str | None:
 
 
 def _check_measure(data: MeasureData) -> None:
-    """The rules a plan file's reader applies, for measures made or changed by a command."""
-    if not data.name or not data.name.strip():
-        raise ValidationError("a measure needs a name", field="name")
-    if len(data.name) > 2000 or (data.unit is not None and len(data.unit) > 300):
-        raise ValidationError("the name or unit is too long", field="name")
-    if data.direction not in DIRECTIONS:
-        raise ValidationError(
-            f"{data.direction!r} is not a direction: use up (higher is better) or down",
-            field="direction",
-        )
-    if data.frequency not in FREQUENCIES:
-        raise ValidationError(
-            f"{data.frequency!r} is not a frequency: use monthly or quarterly", field="frequency"
-        )
-    if data.status not in MEASURE_STATUSES:
-        raise ValidationError(
-            f"{data.status!r} is not a measure status: use active or retired", field="status"
-        )
-    for name in ("target", "baseline", "tolerance"):
-        value = getattr(data, name)
-        if value is not None:
-            bad = _check_number(value, name)
-            if bad:
-                raise ValidationError(bad, field=name)
-    if data.tolerance < 0:
-        raise ValidationError(
-            "tolerance is a percentage of the target: 0 or more", field="tolerance"
-        )
+    """The domain's rules (check_measure), refusing the first problem; the baseline
+    period is kept in its one written form."""
+    for problem in check_measure(data):
+        raise ValidationError(problem.message, field=problem.field)
     if data.baseline_period is not None:
-        try:
-            data.baseline_period = parse_period(data.baseline_period, data.frequency)
-        except PeriodError as exc:
-            raise ValidationError(f"baseline period: {exc}", field="baseline_period") from None
+        data.baseline_period = parse_period(data.baseline_period, data.frequency)
 
 
 def _refs_in_plan(session: Session, plan_id: int) -> set[str]:

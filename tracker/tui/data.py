@@ -32,7 +32,8 @@ from tracker.storage.fastread import FastReader
 from tracker.storage.location import file_writable
 
 if TYPE_CHECKING:
-    from tracker.domain.measures import MeasureRow, ReadingRow
+    from tracker.domain.measures import MeasurePlace, MeasureRow, ReadingRow
+    from tracker.domain.plan import MeasureData
     from tracker.domain.updates import ActionEdit, NewAction
     from tracker.reports.paper import BoardView
     from tracker.storage.changing import BulkResult, UndoResult
@@ -339,12 +340,57 @@ class StoreAccess:
     # --- measures of impact ---------------------------------------------------------------
 
     def measures(
-        self, *, plan: str | None = None, rec: str | None = None, recent: int = 12
+        self,
+        *,
+        plan: str | None = None,
+        rec: str | None = None,
+        recent: int = 12,
+        include_retired: bool = False,
     ) -> list[MeasureRow]:
-        """The scorecard's rows (active measures), each with its latest `recent` readings."""
+        """The scorecard's rows (active measures, and retired ones when asked), each with
+        its latest `recent` readings."""
         from tracker.storage.measures import MeasureStore
 
-        return MeasureStore(self.full()).scorecard(plan=plan, rec=rec, recent=recent)
+        return MeasureStore(self.full()).scorecard(
+            plan=plan, rec=rec, recent=recent, include_retired=include_retired
+        )
+
+    def measure_places(self) -> list[MeasurePlace]:
+        """The recommendations a measure can be added under, with each one's next ref."""
+        from tracker.storage.measures import MeasureStore
+
+        return MeasureStore(self.full()).places()
+
+    def add_measure(
+        self, plan_key: str, rec_ref: str, data: MeasureData, *, user: str, auto_ref: bool
+    ) -> str:
+        """Add a measure under `plan_key:rec_ref` (with `auto_ref`, the next free
+        `M<n>.<k>`); its address."""
+        from tracker.storage.measures import MeasureStore
+
+        return MeasureStore(self.full()).add_measure(
+            f"{plan_key}:{rec_ref}", data, user=user, auto_ref=auto_ref
+        )
+
+    def edit_measure(
+        self,
+        address: str,
+        changes: dict[str, object],
+        *,
+        clear: tuple[str, ...] = (),
+        user: str,
+        expected_version: int,
+    ) -> list[HistoryEntry]:
+        """Change a measure's fields (`status` retires or reinstates it); refused when it
+        changed since it was read at `expected_version`. One history entry per field."""
+        from tracker.storage.measures import MeasureChanges, MeasureStore
+
+        return MeasureStore(self.full()).edit_measure(
+            address,
+            MeasureChanges(**changes, clear=clear),  # type: ignore[arg-type]
+            user=user,
+            expected_version=expected_version,
+        )
 
     def measure(self, address: str) -> MeasureRow:
         from tracker.storage.measures import MeasureStore

@@ -2,7 +2,8 @@
 
 One place for them all: a new palette command is one `SystemCommand` in `commands_for`
 (or in the function for its screen), calling the same action as its key. The nouns group
-them: `filter:`, `sort:`, `export:`, `action:`, `view:`, `board:`, `help:`, then
+them: `filter:`, `sort:`, `export:`, `action:`, `view:`, `board:`, `measure:` (on the
+measures screen, which loads on first use, so it is known here by name), `help:`, then
 Textual's own (theme, keys, screenshot, quit). `TrackerCommands` is the palette's one
 provider; the app's `get_system_commands` answers the same list, so whatever asks the
 app sees what the palette shows.
@@ -26,8 +27,15 @@ from tracker.tui.view import SORT_LABELS, SORTS, status_label
 
 if TYPE_CHECKING:
     from tracker.tui.app import TrackerApp
+    from tracker.tui.screens.measures import MeasuresScreen
 
-__all__ = ["TrackerCommands", "commands_for", "main_screen_commands", "plan_commands"]
+__all__ = [
+    "TrackerCommands",
+    "commands_for",
+    "main_screen_commands",
+    "measure_commands",
+    "plan_commands",
+]
 
 
 def commands_for(app: TrackerApp, screen: Screen[object]) -> Iterator[SystemCommand]:
@@ -39,6 +47,13 @@ def commands_for(app: TrackerApp, screen: Screen[object]) -> Iterator[SystemComm
             "Each recommendation's RAG and progress, and the monthly trend (key b)",
             app.action_board,
         )
+        yield SystemCommand(
+            "view: Measures of impact",
+            "The scorecard: add, edit, retire measures and their readings (key k)",
+            app.action_measures,
+        )
+    elif type(screen).__name__ == "MeasuresScreen":
+        yield from measure_commands(screen)  # type: ignore[arg-type]
     yield SystemCommand("help: Keys and concepts", "The help page (key ?)", app.action_help)
     yield from App.get_system_commands(app, screen)
 
@@ -157,6 +172,51 @@ def plan_commands(screen: MainScreen) -> Iterator[SystemCommand]:
             "action: Mark for bulk edit",
             "Mark or unmark the selected action; e then edits every marked one (key space)",
             screen.action_toggle_mark,
+        )
+
+
+def measure_commands(screen: MeasuresScreen) -> Iterator[SystemCommand]:
+    """The measures screen's keys; changing a measure only when the store may be written."""
+    row = screen.current
+    if row is not None:
+        yield SystemCommand(
+            "measure: History",
+            "The highlighted measure's readings (key enter)",
+            screen.action_open_history,
+        )
+    yield SystemCommand(
+        "measure: Show retired" if not screen.show_retired else "measure: Hide retired",
+        "Retired measures in the scorecard too, to reinstate one (key r)"
+        if not screen.show_retired
+        else "Only active measures (key r)",
+        screen.action_toggle_retired,
+    )
+    if screen.read_only:
+        return
+    yield SystemCommand(
+        "measure: Add", "A new measure under a recommendation (key n)", screen.action_add_measure
+    )
+    if row is None:
+        return
+    yield SystemCommand(
+        "measure: Add reading", "Add or correct a reading (key a)", screen.action_add_reading
+    )
+    yield SystemCommand(
+        "measure: Edit",
+        "Name, unit, direction, target, tolerance, baseline (key e)",
+        screen.action_edit_measure,
+    )
+    if row.status == "retired":
+        yield SystemCommand(
+            "measure: Reinstate",
+            "Back on the scorecard, taking readings (key x)",
+            screen.action_retire_measure,
+        )
+    else:
+        yield SystemCommand(
+            "measure: Retire",
+            "Off the scorecard, its readings and history kept (key x)",
+            screen.action_retire_measure,
         )
 
 

@@ -8,6 +8,7 @@ as well as a colour, and the direction of travel is an arrow with its word.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar
@@ -21,9 +22,11 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Sparkline, Static
 
+from tracker.domain import dates
 from tracker.domain.dates import format_utc
 from tracker.domain.errors import StaleWriteError, TrackerError
 from tracker.domain.measures import (
+    MeasurePlace,
     MeasureRow,
     PeriodError,
     ReadingRow,
@@ -41,6 +44,14 @@ from tracker.domain.records import HistoryEntry
 from tracker.domain.text import one_line, truncate
 from tracker.tui.data import StoreAccess
 from tracker.tui.failures import ReportsFailures, describe_failure
+from tracker.tui.screens.forms import ConfirmScreen
+from tracker.tui.screens.measure_forms import (
+    MeasureEditForm,
+    MeasureEditResult,
+    NewMeasureForm,
+    NewMeasureResult,
+    parse_number,
+)
 from tracker.tui.view import rag_text
 from tracker.tui.widgets.measure_columns import ScoreColumn, score_cells, score_columns
 from tracker.tui.widgets.measures import SPARK_PERIODS, target_text
@@ -85,6 +96,40 @@ class ReadingSaved(Message):
         self.text = text
 
 
+class PlacesReady(Message):
+    """The recommendations a new measure can go under, with their next refs."""
+
+    def __init__(self, places: list[MeasurePlace]) -> None:
+        super().__init__()
+        self.places = places
+
+
+class EditReady(Message):
+    """A measure as stored now, for the edit form."""
+
+    def __init__(self, row: MeasureRow) -> None:
+        super().__init__()
+        self.row = row
+
+
+class MeasureChanged(Message):
+    """A measure was added, changed, retired or reinstated; `text` says which."""
+
+    def __init__(self, text: str, address: str) -> None:
+        super().__init__()
+        self.text = text
+        self.address = address
+
+
+class MeasureRefused(Message):
+    """The store refused a change to a measure (stale, or against its rules); nothing
+    was written."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
 class ReadingRefused(Message):
     """The store refused the reading; nothing was written."""
 
@@ -117,16 +162,6 @@ class ReadingInputs:
     note: str | None
     count: float | None
     of: float | None
-
-
-def _number(text: str) -> float | None:
-    cleaned = text.strip().replace(",", "").removesuffix("%").strip()
-    if not cleaned:
-        return None
-    value = float(cleaned)  # ValueError: the caller says so beside the field
-    if value != value or abs(value) >= 1e15:
-        raise ValueError(text)
-    return value
 
 
 class ReadingForm(ModalScreen[ReadingInputs | None]):
@@ -200,11 +235,11 @@ class ReadingForm(ModalScreen[ReadingInputs | None]):
             period = None
             problems["period"] = str(exc) if self._field("period").strip() else "a period is needed"
         try:
-            value = _number(self._field("value"))
+            value = parse_number(self._field("value"))
         except ValueError:
             problems["value"] = f"{self._field('value').strip()!r} is not a number"
         try:
-            count, of = _number(self._field("count")), _number(self._field("of"))
+            count, of = parse_number(self._field("count")), parse_number(self._field("of"))
         except ValueError:
             problems["count"] = "count and total must be numbers"
         if not problems["count"]:
@@ -343,7 +378,11 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,k,q", "close", "Close", id="close"),
         Binding("enter", "open_history", "History", id="open", tooltip="Readings and chart"),
-        Binding("a", "add_reading", "Add reading", id="add", tooltip="Add or correct a reading"),
+        Binding("a", "add_reading", "Reading", id="add", tooltip="Add or correct a reading"),
+        Binding("n", "add_measure", "New", id="add-measure", tooltip="Add a measure"),
+        Binding("e", "edit_measure", "Edit", id="edit-measure", tooltip="Edit this measure"),
+        Binding("x", "retire_measure", "Retire", id="retire", tooltip="Retire or reinstate"),
+        Binding("r", "toggle_retired", "Retired", id="retired", tooltip="Show retired measures"),
     ]
     DEFAULT_CSS = """
     MeasuresScreen { layout: vertical; }
@@ -368,13 +407,20 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         self._generation = 0
         self._charts: dict[int, list[float]] = {}
         self._columns: tuple[ScoreColumn, ...] = ()
+        self.show_retired = False
+        self._focus_address: str | None = None  # the measure to put the cursor on next load
 
-    def compose(self) -> ComposeResult:
+    def _title(self) -> Text:
         title = Text("Measures of impact", style="bold")
         if self.today:
             title.append(f" · as at {self.today}")
+        if self.show_retired:
+            title.append(" · retired shown (r hides them)")
         title.append(" · latest reading, RAG and direction of travel", style="dim")
-        yield Static(title, id="measures-title")
+        return title
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title(), id="measures-title")
         yield DataTable(id="measures-table", cursor_type="row", zebra_stripes=False)
         with Vertical(id="measure-panel"):
             yield Static("", id="measure-text")
@@ -392,7 +438,8 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
     def _load(self) -> None:
         # The latest, previous and year-before readings only: the chart of the highlighted
         # measure is read when it is highlighted, so 10,000 measures list quickly.
-        self.post_message(ScorecardLoaded(self.store.measures(recent=0)))
+        rows = self.store.measures(recent=0, include_retired=self.show_retired)
+        self.post_message(ScorecardLoaded(rows))
 
     def on_scorecard_loaded(self, message: ScorecardLoaded) -> None:
         table = self.query_one(DataTable)
@@ -403,9 +450,13 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         self._generation += 1
         self._charts.clear()
         self._lay_out(force=True)
+        if self._focus_address is not None:
+            found = [i for i, m in enumerate(message.rows) if m.address == self._focus_address]
+            kept = found[0] if found else kept
+            self._focus_address = None
         if not message.rows:
             self.query_one("#measure-text", Static).update(
-                Text("No measures yet: add one with tracker add-measure KEY:REC.", style="dim")
+                Text("No measures yet: n adds one.", style="dim")
             )
             self.query_one("#measure-chart", Sparkline).display = False
             return
@@ -522,6 +573,11 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         index = self.query_one(DataTable).cursor_row
         return self.rows[index] if 0 <= index < len(self.rows) else None
 
+    @property
+    def current(self) -> MeasureRow | None:
+        """The highlighted measure, if any."""
+        return self._current()
+
     def action_open_history(self) -> None:
         row = self._current()
         if row is not None:
@@ -550,6 +606,185 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    # --- adding, editing, retiring and reinstating measures ------------------------------
+
+    def _may_change(self) -> bool:
+        """Whether a measure form may open now; if not, the user is told why."""
+        if self.app.screen is not self:
+            return False  # a key queued behind one that opened a form
+        if self.read_only:
+            self.app.notify(
+                "The store is open read-only: measures cannot be added or changed.",
+                title="Read-only",
+                severity="warning",
+                markup=False,
+            )
+            return False
+        return True
+
+    def _today(self) -> date:
+        return date.fromisoformat(self.today) if self.today else dates.today()
+
+    def action_add_measure(self) -> None:
+        """`n`: a form for a new measure, under the highlighted measure's recommendation."""
+        if self._may_change():
+            self._load_places()
+
+    @work(thread=True, exclusive=True, group="form", exit_on_error=False)
+    def _load_places(self) -> None:
+        self.post_message(PlacesReady(self.store.measure_places()))
+
+    def on_places_ready(self, message: PlacesReady) -> None:
+        if self.app.screen is not self:
+            return
+        places = message.places
+        if not places:
+            self.app.notify(
+                "No recommendation to add a measure to: add one on the main screen (key r).",
+                severity="warning",
+            )
+            return
+        current = self._current()
+        place = next(
+            (
+                p
+                for p in places
+                if current and (p.plan, p.rec_ref) == (current.plan, current.recommendation)
+            ),
+            places[0],
+        )
+        form = NewMeasureForm(places, plan=place.plan, rec=place.rec_ref, today=self._today())
+        self.app.push_screen(form, callback=self._added_measure)
+
+    def _added_measure(self, result: NewMeasureResult | None) -> None:
+        if result is None:
+            return
+        store, user = self.store, self.user
+
+        def change() -> tuple[str, str]:
+            address = store.add_measure(
+                result.plan_key, result.rec_ref, result.data, user=user, auto_ref=result.auto_ref
+            )
+            return f"Added {address}: {one_line(result.data.name)}", address
+
+        self._change(change)
+
+    def action_edit_measure(self) -> None:
+        """`e`: the highlighted measure's fields in a form, read afresh first."""
+        row = self._current()
+        if row is not None and self._may_change():
+            self._load_for_edit(row.address)
+
+    @work(thread=True, exclusive=True, group="form", exit_on_error=False)
+    def _load_for_edit(self, address: str) -> None:
+        self.post_message(EditReady(self.store.measure(address)))
+
+    def on_edit_ready(self, message: EditReady) -> None:
+        if self.app.screen is not self:
+            return
+        form = MeasureEditForm(message.row, today=self._today())
+        self.app.push_screen(form, callback=self._edited_measure)
+
+    def _edited_measure(self, result: MeasureEditResult | None) -> None:
+        if result is None:
+            return
+        row = result.row
+        if not result.changes and not result.clear:
+            self.app.notify(f"{row.address}: nothing changed.", markup=False, timeout=3)
+            return
+        store, user = self.store, self.user
+
+        def change() -> tuple[str, str]:
+            entries = store.edit_measure(
+                row.address,
+                result.changes,
+                clear=result.clear,
+                user=user,
+                expected_version=row.version,
+            )
+            fields = ", ".join(e.field.replace("_", " ") for e in entries) or "nothing"
+            return f"Saved {row.address}: {fields} changed", row.address
+
+        self._change(change)
+
+    def action_retire_measure(self) -> None:
+        """`x`: retire the highlighted measure (or reinstate a retired one), after asking."""
+        row = self._current()
+        if row is None or not self._may_change():
+            return
+        retired = row.status == "retired"
+        if retired:
+            title = f"Reinstate {row.address}?"
+            lines = [
+                one_line(row.name),
+                "It returns to the scorecard, the board view and the board paper, "
+                "and takes readings again.",
+            ]
+            question, yes = "Reinstate this measure?", "Reinstate"
+        else:
+            title = f"Retire {row.address}?"
+            lines = [
+                one_line(row.name),
+                "Its readings and history are kept; it leaves the scorecard, the board view "
+                "and the board paper, and takes no more readings.",
+                "r shows retired measures; x on one reinstates it.",
+            ]
+            question, yes = "Retire this measure?", "Retire"
+
+        def answered(answer: bool | None) -> None:
+            if not answer:
+                return
+            store, user = self.store, self.user
+            status = "active" if retired else "retired"
+
+            def change() -> tuple[str, str]:
+                store.edit_measure(
+                    row.address,
+                    {"status": status},
+                    user=user,
+                    expected_version=row.version,
+                )
+                verb = "Reinstated" if retired else "Retired"
+                hint = "" if retired or self.show_retired else " (r shows retired measures)"
+                return f"{verb} {row.address}{hint}", row.address
+
+            self._change(change)
+
+        self.app.push_screen(ConfirmScreen(title, lines, question, yes), callback=answered)
+
+    def action_toggle_retired(self) -> None:
+        """`r`: show retired measures too (to reinstate one), or hide them again."""
+        self.show_retired = not self.show_retired
+        self.query_one("#measures-title", Static).update(self._title())
+        self.app.notify(
+            "Retired measures shown: x on one reinstates it."
+            if self.show_retired
+            else "Retired measures hidden.",
+            timeout=3,
+        )
+        current = self._current()
+        self._focus_address = current.address if current else None
+        self._load()
+
+    @work(thread=True, exclusive=False, group="write", exit_on_error=False)
+    def _change(self, change: Callable[[], tuple[str, str]]) -> None:
+        """Run one write; say what it did, or why nothing was written."""
+        try:
+            text, address = change()
+        except TrackerError as exc:
+            self.post_message(MeasureRefused(describe_failure(exc)))
+            return
+        self.post_message(MeasureChanged(text, address))
+
+    def on_measure_changed(self, message: MeasureChanged) -> None:
+        self.app.notify(message.text, title="Saved", markup=False)
+        self._focus_address = message.address
+        self._load()
+
+    def on_measure_refused(self, message: MeasureRefused) -> None:
+        self.app.notify(message.text, title="Not saved", severity="error", markup=False)
+        self._load()
 
 
 # --- one measure's history ----------------------------------------------------------------
