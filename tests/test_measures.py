@@ -732,3 +732,41 @@ def test_measure_history_is_append_only(run: Run, db_url: str) -> None:
                 conn.execute(text(statement))
     finally:
         store.close()
+
+
+def test_places_give_each_recommendation_its_next_measure_ref(sample_run: Run) -> None:
+    from tracker.storage.measures import MeasureStore
+
+    store = Store.open(sample_run.db)
+    try:
+        places = MeasureStore(store).places()
+    finally:
+        store.close()
+    found = {(p.plan, p.rec_ref): p.next_ref for p in places}
+    assert found[("staffordshire-2024-ilacs", "R1")] == "M1.3"  # after M1.1 and M1.2
+    assert found[("stoke-on-trent-2022-ilacs", "R2")] == "M2.2"
+    first = [p for p in places if p.plan == "staffordshire-2024-ilacs"]
+    assert [p.rec_ref for p in first][:2] == ["R1", "R2"]  # natural order
+    assert {"M1.1", "R1", "R1.1"} <= first[0].taken
+
+
+def test_check_measure_names_each_problem_by_field() -> None:
+    from tracker.domain.measures import check_measure
+    from tracker.domain.plan import MeasureData
+
+    good = MeasureData(ref="M1.1", name="Visits", direction="up", target=85.0)
+    assert check_measure(good) == []
+    bad = MeasureData(
+        ref="M1.1",
+        name=" ",
+        direction="sideways",
+        target=float("nan"),
+        tolerance=-1.0,
+        baseline_period="2023-Q3",
+    )
+    fields = {p.field: p.message for p in check_measure(bad)}
+    assert fields["name"] == "a measure needs a name"
+    assert "is not a direction" in fields["direction"]
+    assert "not a usable number" in fields["target"]
+    assert fields["tolerance"] == "tolerance is a percentage of the target: 0 or more"
+    assert "not a period of this monthly measure" in fields["baseline_period"]
