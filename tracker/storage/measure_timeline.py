@@ -26,12 +26,13 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from tracker.domain.measures import (
     MeasureRow,
     PeriodError,
     check_period_begun,
+    current_period,
     measure_rows,
     period_index,
 )
@@ -128,9 +129,14 @@ def scorecard_as_of(
         .scalar_subquery()
     )
     undo_stmt = select(MH.measure_id, MH.field, MH.old).where(MH.id.in_(first_after))
+    quarter = RD.period.like("%Q%")
+    begun = or_(
+        and_(quarter, RD.period_index <= period_index(current_period(day, "quarterly"))),
+        and_(~quarter, RD.period_index <= period_index(current_period(day, "monthly"))),
+    )
     readings_stmt = (
         select(RD.measure_id, RD.period, RD.value, RD.note, RD.numerator, RD.denominator)
-        .where(RD.measure_id.in_(chosen))
+        .where(RD.measure_id.in_(chosen), begun)
         .order_by(RD.measure_id, RD.period_index)
     )
     # Every entry about the readings of each measure whose readings changed after the day.
@@ -145,12 +151,13 @@ def scorecard_as_of(
         .order_by(MH.id)
     )
     with store.reading() as session:
-        rows: list[list[Any]] = [list(r) for r in session.execute(measures_stmt)]
+        conn = session.connection()
+        rows: list[list[Any]] = [list(r) for r in conn.execute(measures_stmt)]
         undo: dict[int, dict[str, str | None]] = {}
-        for mid, name, old in session.execute(undo_stmt):
+        for mid, name, old in conn.execute(undo_stmt):
             undo.setdefault(mid, {})[name] = old
-        readings: list[list[Any]] = [list(r) for r in session.execute(readings_stmt)]
-        entries = list(session.execute(entries_stmt))
+        readings: list[Sequence[Any]] = list(conn.execute(readings_stmt).all())
+        entries = list(conn.execute(entries_stmt))
     out_rows: list[Sequence[Any]] = []
     for row in rows:
         for name, old in undo.get(row[0], {}).items():
@@ -159,8 +166,7 @@ def scorecard_as_of(
             row[5 + _FIELDS.index("tolerance")] = 10.0
         if include_retired or row[5 + _FIELDS.index("status")] == "active":
             out_rows.append(row)
-    points = [p for p in _readings_then(readings, entries) if _begun(p[1], day)]
-    return measure_rows(out_rows, points, recent)
+    return measure_rows(out_rows, _readings_then(readings, entries, day), recent)
 
 
 def _begun(period: str, day: date) -> bool:
@@ -171,29 +177,35 @@ def _begun(period: str, day: date) -> bool:
     return True
 
 
-def _readings_then(readings: list[list[Any]], entries: Sequence[Any]) -> list[list[Any]]:
+def _readings_then(
+    readings: list[Sequence[Any]], entries: Sequence[Any], day: date
+) -> list[Sequence[Any]]:
     """The readings (measure id, period, value, note, count, of) as they stood at the
-    cut-off, oldest period first, from the entries about them (in order, each flagged
-    when it came after the cut-off). A reading taken away since (undo) comes back."""
+    cut-off, by measure and oldest period first, from the entries about them (in order,
+    each flagged when it came after the cut-off). A reading taken away since (undo) comes
+    back, unless its period had not begun by `day` (the others were read without those)."""
     by_reading: dict[tuple[int, str], list[Any]] = {}
     for entry in entries:
         period = str(entry[1]).removeprefix("reading ").removesuffix(" note")
         by_reading.setdefault((entry[0], period), []).append(entry)
-    out: list[list[Any]] = []
+    out: list[Sequence[Any]] = []
     for reading in readings:
         mine = by_reading.pop((reading[0], reading[1]), None)
         then = _one_then(reading, mine) if mine else reading
         if then is not None:
             out.append(then)
+    restored = False
     for (mid, period), mine in by_reading.items():
         then = _one_then([mid, period, None, None, None, None], mine)
-        if then is not None and then[2] is not None:
+        if then is not None and then[2] is not None and _begun(period, day):
             out.append(then)
-    out.sort(key=lambda r: (r[0], period_index(r[1])))
+            restored = True
+    if restored:
+        out.sort(key=lambda r: (r[0], period_index(r[1])))
     return out
 
 
-def _one_then(reading: list[Any], entries: list[Any]) -> list[Any] | None:
+def _one_then(reading: Sequence[Any], entries: list[Any]) -> list[Any] | None:
     """One reading at the cut-off, or None when it was not there: its value is the old one
     of the first later entry about its value (none: recorded later), its note the old one
     of the first later `reading PERIOD note` entry."""
