@@ -540,6 +540,10 @@ def test_add_edit_and_retire_measures(run: Run) -> None:
     assert out == f"{KEY}:M1.3: target: 95 -> 90\n"
     status, out, _ = run("edit-measure", f"{KEY}:M1.3", "--target", "90")
     assert out == "no change\n"
+    status, out, _ = run("edit-measure", f"{KEY}:M1.3", "--baseline-period", " 2024-03 ")
+    assert out == f"{KEY}:M1.3: baseline_period: (empty) -> 2024-03\n"  # stored as written
+    status, out, _ = run("edit-measure", f"{KEY}:M1.3", "--baseline-period", "2024-03")
+    assert out == "no change\n"
     status, out, _ = run("edit-measure", f"{KEY}:M1.3", "--status", "retired")
     assert out == f"{KEY}:M1.3: status: active -> retired\n"
     status, _, err = run("reading", "add", f"{KEY}:M1.3", "--period", "2026-11", "--value", "1")
@@ -770,3 +774,5 @@ def test_check_measure_names_each_problem_by_field() -> None:
     assert "not a usable number" in fields["target"]
     assert fields["tolerance"] == "tolerance is a percentage of the target: 0 or more"
     assert "not a period of this monthly measure" in fields["baseline_period"]
+    nul = MeasureData(ref="M1.1", name="Vis\x00its", direction="up", target=1.0, unit="%\x00")
+    assert {p.field for p in check_measure(nul)} == {"name", "unit"}

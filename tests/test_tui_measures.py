@@ -204,6 +204,22 @@ def test_columns_fit_the_width_and_keep_rows_apart(store: Store, width: int) -> 
         assert len(whole) >= len(rows) - 1  # all but the longest name whole
 
 
+async def test_the_columns_follow_the_terminal_when_it_is_resized(app: TrackerApp) -> None:
+    async with app.run_test(size=(160, 50)) as pilot:
+        await open_measures(pilot)
+        await pilot.press("down", "down")
+        table = app.screen.query_one(DataTable)
+        wide = [c.key.value for c in table.columns.values()]
+        assert {"prev", "year", "period"} <= set(wide)
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        narrow = [c.key.value for c in table.columns.values()]
+        assert narrow == ["plan", "ref", "rag", "latest", "target", "name"]
+        assert sum(c.get_render_width(table) for c in table.columns.values()) <= 78
+        assert table.row_count == 12
+        assert table.cursor_row == 2  # still on the measure it was on
+
+
 # --- adding, editing, retiring and reinstating measures ---------------------------------
 
 PLAN = "staffordshire-2024-ilacs"

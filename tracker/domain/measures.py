@@ -463,6 +463,10 @@ def check_measure(data: MeasureData) -> list[Problem]:
         problems.append(Problem("name", "a measure needs a name"))
     elif len(data.name) > MEDIUM:
         problems.append(Problem("name", f"the name is longer than {MEDIUM:,} characters"))
+    for name in ("name", "unit"):
+        if "\x00" in (getattr(data, name) or ""):
+            # No engine keeps text with NUL faithfully (PostgreSQL refuses it outright).
+            problems.append(Problem(name, f"the {name} must not contain a NUL character"))
     if data.unit is not None and len(data.unit) > SHORT:
         problems.append(Problem("unit", f"the unit is longer than {SHORT:,} characters"))
     if data.direction not in DIRECTIONS:

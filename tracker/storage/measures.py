@@ -644,6 +644,7 @@ class MeasureStore:
                 status=wanted["status"],
             )
             _check_measure(proposal)
+            wanted["baseline_period"] = proposal.baseline_period  # in its one written form
             if wanted["frequency"] != current["frequency"]:
                 has = session.execute(select(RD.id).where(RD.measure_id == row.id).limit(1)).first()
                 if has is not None:
