@@ -710,3 +710,36 @@ def test_import_replace_writes_each_change_and_the_day_before_reads_as_it_was(
     assert [p.value for p in now.recent] == [65, 75, 70]
     assert now.latest_note == "Cover restored"
     assert run("check")[0] == 0
+
+
+def test_a_measure_moved_by_a_plan_file_is_under_its_old_recommendation_before(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = Run(db_url, capsys)
+    two = PLAN + '\n[[recommendations]]\nref = "R2"\ntitle = "Care leavers"\n'
+    path = tmp_path / "plan.toml"
+    path.write_text(two, encoding="utf-8")
+    monkeypatch.setenv("TRACKER_NOW", "2026-11-01T09:00:00Z")
+    assert run("import", str(path))[0] == 0
+    # M1.2 moves from R1 to R2: its table goes after R2's heading.
+    start = two.index('[[recommendations.measures]]\nref = "M1.2"')
+    end = two.index('\n[[recommendations]]\nref = "R2"')
+    moved = two[:start] + two[end:] + "\n" + two[start:end]
+    path.write_text(moved, encoding="utf-8")
+    monkeypatch.setenv("TRACKER_NOW", "2026-11-20T09:00:00Z")
+    status, _, err = run("import", "--replace", str(path))
+    assert status == 0, err
+    _, out, _ = run("reading", "list", f"{KEY}:M1.2", "--format", "json")
+    assert [(h["field"], h["old"], h["new"]) for h in json.loads(out)["history"]][-1] == (
+        "recommendation",
+        "R1",
+        "R2",
+    )
+
+    def places(*extra: str) -> list[tuple[str, str]]:
+        _, out, _ = run("measures", "--format", "json", *extra)
+        return [(r["recommendation"], r["measure"]) for r in json.loads(out)]
+
+    assert places() == [("R1", "M1.1"), ("R2", "M1.2")]
+    assert places("--as-of", "2026-11-10") == [("R1", "M1.1"), ("R1", "M1.2")]
+    assert run("check")[0] == 0

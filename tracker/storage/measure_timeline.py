@@ -61,6 +61,8 @@ _FIELDS = (
     "frequency",
     "status",
 )
+# A measure moved to another recommendation by a plan file records the ref it left.
+_ROLLED_BACK = (*_FIELDS, "recommendation")
 _READING_TEXT = re.compile(r"^\s*(\S+)(?:\s+\((\S+) of (\S+)\))?\s*$")
 
 
@@ -124,7 +126,7 @@ def scorecard_as_of(
     )
     first_after = (
         select(func.min(MH.id))
-        .where(MH.at >= cutoff, MH.field.in_(_FIELDS), MH.measure_id.in_(chosen))
+        .where(MH.at >= cutoff, MH.field.in_(_ROLLED_BACK), MH.measure_id.in_(chosen))
         .group_by(MH.measure_id, MH.field)
         .scalar_subquery()
     )
@@ -158,15 +160,45 @@ def scorecard_as_of(
             undo.setdefault(mid, {})[name] = old
         readings: list[Sequence[Any]] = list(conn.execute(readings_stmt).all())
         entries = list(conn.execute(entries_stmt))
+    moved = {
+        mid: then["recommendation"] for mid, then in undo.items() if then.get("recommendation")
+    }
+    if moved:
+        _move_back(store, rows, moved)
     out_rows: list[Sequence[Any]] = []
     for row in rows:
         for name, old in undo.get(row[0], {}).items():
+            if name == "recommendation":
+                continue
             row[5 + _FIELDS.index(name)] = _number(old) if name in _NUMBERS else old
         if row[5 + _FIELDS.index("tolerance")] is None:
             row[5 + _FIELDS.index("tolerance")] = 10.0
         if include_retired or row[5 + _FIELDS.index("status")] == "active":
             out_rows.append(row)
     return measure_rows(out_rows, _readings_then(readings, entries, day), recent)
+
+
+def _move_back(store: Store, rows: list[list[Any]], moved: dict[int, str | None]) -> None:
+    """Put measures back under the recommendations they were under (ref and title), and
+    the rows back in natural order."""
+    from tracker.storage.importer import order_key
+
+    keys = {row[1] for row in rows if row[0] in moved}
+    with store.reading() as session:
+        titles = {
+            (key, ref): title
+            for key, ref, title in session.execute(
+                select(P.key, R.ref, R.title)
+                .join(Recommendation, R.plan_id == P.id)
+                .where(P.key.in_(sorted(keys)))
+            )
+        }
+    for row in rows:
+        ref = moved.get(row[0])
+        if ref is not None:
+            row[2] = ref
+            row[3] = titles.get((row[1], ref), "")
+    rows.sort(key=lambda row: order_key(row[1], row[2], row[4]))
 
 
 def _begun(period: str, day: date) -> bool:

@@ -838,7 +838,10 @@ def replace_measures(
                 history.append(_history(old.id, now, user, f, getattr(old, f), v, note))
             if old.recommendation_id != rec_ids[rec.ref]:
                 values["recommendation_id"] = rec_ids[rec.ref]
-                history.append(_history(old.id, now, user, "recommendation", None, rec.ref, note))
+                was = session.execute(
+                    select(R.ref).where(R.id == old.recommendation_id)
+                ).scalar_one_or_none()
+                history.append(_history(old.id, now, user, "recommendation", was, rec.ref, note))
             if values:
                 values.update(
                     order_key=order_key(plan.key, rec.ref, m.ref),
