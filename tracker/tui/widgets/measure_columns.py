@@ -56,13 +56,17 @@ def _plan_label_width(keys: Sequence[str]) -> int:
 
 def score_columns(width: int, rows: Sequence[MeasureRow]) -> tuple[ScoreColumn, ...]:
     """The columns for a table `width` cells wide (scrollbar already taken off)."""
-    plans = sorted({one_line(m.plan) for m in rows})
+    # Each distinct text measured once: 10,000 measures share a few plans, refs and units.
+    plans = sorted({one_line(k) for k in {m.plan for m in rows}})
     show_plan = len(plans) > 1
-    ref = _widest([one_line(m.ref) for m in rows], "Ref")
+    ref = _widest([one_line(r) for r in {m.ref for m in rows}], "Ref")
     latest = _widest([shown_value(m.score.value, m.unit) for m in rows], "Latest", VALUE_MAX)
     target = _widest([target_text(m) for m in rows], "Target", VALUE_MAX)
-    period = _widest([m.score.period or "" for m in rows], "Period")
-    name_full = max(_widest([_name(m).plain for m in rows], "Name"), NAME_MIN)
+    period = _widest(list({m.score.period or "" for m in rows}), "Period")
+    # The longest name as stored (one_line only shortens it), with room for `retired · `.
+    retired = any(m.status == "retired" for m in rows)
+    longest = max((cell_len(m.name) for m in rows), default=0) + (10 if retired else 0)
+    name_full = max(longest, NAME_MIN)
     plan_full = _widest(plans, "Plan") if show_plan else 0
     plan = min(_plan_label_width(plans), plan_full) if show_plan else 0
 
