@@ -422,11 +422,12 @@ async def test_x_retires_after_asking_and_r_shows_it_to_reinstate(
         await settle(pilot)
         assert table.row_count == 12
         assert "retired · Contacts with a recorded" in _rows(app)[1]
+        await pilot.press("up")
+        await settle(pilot)
+        panel = str(app.screen.query_one("#measure-text", Static).render())
+        assert f"{address} RETIRED (x reinstates it)" in panel
         assert "retired shown" in str(app.screen.query_one("#measures-title", Static).render())
-        current = app.screen.current
-        assert current is not None
-        assert current.ref == "M3.1"  # the cursor stays where it was
-        await pilot.press("up", "x")
+        await pilot.press("x")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         assert app.screen.title_text == f"Reinstate {address}?"

@@ -511,6 +511,8 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         s = m.score
         text = Text()
         text.append(one_line(m.address), style="bold")
+        if m.status == "retired":
+            text.append(" RETIRED (x reinstates it)", style="bold italic")
         text.append(f"  {one_line(m.name)}\n")
         text.append(f"Target {target_text(m)} (tolerance {format_number(m.tolerance)}%)")
         if m.baseline is not None:
@@ -673,7 +675,9 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
     def action_edit_measure(self) -> None:
         """`e`: the highlighted measure's fields in a form, read afresh first."""
         row = self._current()
-        if row is not None and self._may_change():
+        if row is None:
+            self.app.notify("No measure is highlighted: n adds one.", timeout=3)
+        elif self._may_change():
             self._load_for_edit(row.address)
 
     @work(thread=True, exclusive=True, group="form", exit_on_error=False)
@@ -711,7 +715,10 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
     def action_retire_measure(self) -> None:
         """`x`: retire the highlighted measure (or reinstate a retired one), after asking."""
         row = self._current()
-        if row is None or not self._may_change():
+        if row is None:
+            self.app.notify("No measure is highlighted: n adds one.", timeout=3)
+            return
+        if not self._may_change():
             return
         retired = row.status == "retired"
         if retired:
