@@ -7,8 +7,12 @@ Builds (once, under bench/data/) a store of N actions with tracker's own import
 readings each (10,000 measures: 240,000 readings), then times, as whole processes:
 `tracker measures` and `tracker measures --format csv` beside `tracker list` and
 `tracker list --format csv` on the same store; and, headless in Textual, the first screen
-beside the time from pressing `k` until the measures screen lists every measure. The
-budget is the same as the list's and the first screen's. Prints figures; asserts nothing.
+beside the time from pressing `k` until the measures screen shows its first rows and until
+it lists every measure (the key is sent as a terminal's would, and the time taken once a
+frame is drawn). The budget is the same as the list's and the first screen's. Prints
+figures; asserts nothing. On 1 December 2026 (2 shared cores, load 2-3): first screen
+0.46 s, `k` to the first rows 0.18 s, to all 10,000 listed 3.6 s (README, "Measures at
+scale").
 """
 
 from __future__ import annotations
@@ -115,6 +119,7 @@ def timed(argv: list[str], env: dict[str, str], runs: int) -> tuple[float, int]:
 async def tui_times(db: str, size: tuple[int, int]) -> tuple[float, float, float, int]:
     """Seconds to the first screen with rows; from `k` to the measures screen's first rows
     (the scorecard read and scored); from `k` to every measure listed."""
+    from textual import events
     from textual.widgets import DataTable
 
     from tracker.domain.rules import RuleSettings
@@ -153,8 +158,21 @@ async def tui_times(db: str, size: tuple[int, int]) -> tuple[float, float, float
         # background reads (the Store, the plan tree) finish, as bench/tui_scale.py does.
         await until(pilot, lambda: not any(w.is_running for w in app.workers))
         await pilot.pause(0.3)
+        # The key goes in as a terminal's would: Pilot.press waits until the process is idle,
+        # which would time the whole fill of the table, not the first rows. Each check
+        # below paints the screen once, as a frame would, before the time is taken.
+        key = events.Key("k", "k")
+        key.set_sender(app)
         start = time.perf_counter()
-        await pilot.press("k")
+        app._driver.send_message(key)  # type: ignore[union-attr]
+
+        async def painted(ready: object) -> None:
+            deadline = time.perf_counter() + 60
+            while not ready():  # type: ignore[operator]
+                if time.perf_counter() > deadline:
+                    raise TimeoutError("not ready")
+                await asyncio.sleep(0.002)
+            app.screen._on_timer_update()
 
         def listed() -> bool:
             screen = app.screen
@@ -169,9 +187,9 @@ async def tui_times(db: str, size: tuple[int, int]) -> tuple[float, float, float
                 DataTable
             ).row_count >= min(total, 100)
 
-        await until(pilot, first_rows)
+        await painted(first_rows)
         shown = time.perf_counter() - start
-        await until(pilot, listed)
+        await painted(listed)
         measures = time.perf_counter() - start
     store.close()
     return first_screen, shown, measures, total

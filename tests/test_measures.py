@@ -690,6 +690,46 @@ def test_light_reader_scorecard_equals_the_store(
         store.close()
 
 
+def test_the_first_rows_are_the_scorecards_first(sample_run: Run, db_url: str) -> None:
+    from tracker.storage.measures import MeasureStore
+
+    sample_run("edit-measure", "staffordshire-2024-ilacs:M4.2", "--status", "retired")
+    store = Store.open(db_url)
+    try:
+        ms = MeasureStore(store)
+        for plan, retired, recent in ((None, False, 0), ("staffordshire-2024-ilacs", True, 12)):
+            whole = ms.scorecard(plan=plan, include_retired=retired, recent=recent)
+            assert len(whole) >= 5
+            for first in (1, 3, len(whole), len(whole) + 3):
+                got = ms.scorecard(plan=plan, include_retired=retired, recent=recent, first=first)
+                assert got == whole[:first]
+    finally:
+        store.close()
+
+
+def test_light_reader_first_rows_equal_the_store(sample_run: Run, db_url: str) -> None:
+    from tracker.storage.fastmeasures import fast_scorecard
+    from tracker.storage.fastread import FastReader
+    from tracker.storage.measures import MeasureStore
+
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the light reader serves SQLite files")
+    store = Store.open(db_url)
+    reader = FastReader.open(db_url)
+    assert reader is not None
+    try:
+        for plan, rec in ((None, None), ("staffordshire-2024-ilacs", None), (None, "R4")):
+            for first in (1, 3, 100):
+                expected = MeasureStore(store).scorecard(plan=plan, rec=rec, recent=0, first=first)
+                assert fast_scorecard(reader, plan=plan, rec=rec, recent=0, first=first) == (
+                    expected
+                )
+                assert expected
+    finally:
+        reader.close()
+        store.close()
+
+
 @given(
     name=st.text(min_size=1, max_size=40).filter(lambda t: t.strip() and "\x00" not in t),
     note=st.none() | st.text(max_size=40).filter(lambda t: t.strip() and "\x00" not in t),

@@ -524,3 +524,50 @@ def test_edit_measure_form_snapshot(
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=edit)
+
+
+async def test_the_first_screenful_shows_then_the_rest(
+    app: TrackerApp, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scorecard is read twice, the first rows alone then all, from the light reader."""
+    from tracker.storage import fastmeasures
+    from tracker.tui.screens import measures as screen_module
+
+    monkeypatch.setattr(screen_module, "FIRST_BATCH", 5)
+    monkeypatch.setattr(screen_module, "BATCH", 3)
+    asked: list[int | None] = []
+    light = fastmeasures.fast_scorecard
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs.get("first"))
+        return light(*args, **kwargs)
+
+    monkeypatch.setattr(fastmeasures, "fast_scorecard", counted)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_measures(pilot)
+        screen = app.screen
+        assert isinstance(screen, MeasuresScreen)
+        table = screen.query_one(DataTable)
+        expected = MeasureStore(store).scorecard(recent=0)
+        assert table.row_count == len(expected) == 12
+        refs = [str(table.get_row_at(i)[1]) for i in range(12)]
+        assert refs == [m.ref for m in expected]
+        assert screen.rows == expected
+    assert asked[-2:] == [5, None]  # the first screenful, then the rest
+
+
+async def test_a_name_with_brackets_is_shown_as_written(app: TrackerApp, store: Store) -> None:
+    from tracker.domain.plan import MeasureData
+
+    name = "[bold]Seen[/bold] within [timescale"
+    MeasureStore(store).add_measure(
+        "staffordshire-2024-ilacs:R1",
+        MeasureData(ref="M1.9", name=name, direction="up", target=80.0, unit="%"),
+        user="other",
+    )
+    async with app.run_test(size=(220, 36)) as pilot:  # wide: the Name column shows whole
+        await open_measures(pilot)
+        table = app.screen.query_one(DataTable)
+        lines = [table.render_line(y).text for y in range(table.size.height)]
+        (line,) = [t for t in lines if " M1.9 " in t]
+        assert line.rstrip().endswith(name)  # the brackets are the name's, never markup

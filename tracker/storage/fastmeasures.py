@@ -17,9 +17,12 @@ from tracker.storage.fastread import FastReader
 __all__ = ["fast_scorecard", "scorecard_key"]
 
 
-def scorecard_key(*, plan: bool, rec: bool, include_retired: bool, narrow: bool) -> str:
+def scorecard_key(
+    *, plan: bool, rec: bool, include_retired: bool, narrow: bool, first: bool = False
+) -> str:
     """The name of one pair of queries in measures_sql.py (as storage/measures.py names it)."""
-    return f"plan={int(plan)} rec={int(rec)} retired={int(include_retired)} narrow={int(narrow)}"
+    key = f"plan={int(plan)} rec={int(rec)} retired={int(include_retired)} narrow={int(narrow)}"
+    return key + " first=1" if first else key
 
 
 def fast_scorecard(
@@ -29,6 +32,7 @@ def fast_scorecard(
     rec: str | None = None,
     include_retired: bool = False,
     recent: int = 12,
+    first: int | None = None,
 ) -> list[MeasureRow]:
     """The scorecard rows, as MeasureStore.scorecard returns them."""
     key = scorecard_key(
@@ -36,9 +40,10 @@ def fast_scorecard(
         rec=rec is not None,
         include_retired=include_retired,
         narrow=recent == 0,
+        first=first is not None,
     )
     measures, readings = measures_sql.SCORECARD[key]
-    params = {**measures_sql.PARAMS, "plan": plan, "rec": rec}
+    params = {**measures_sql.PARAMS, "plan": plan, "rec": rec, "first": first}
     try:
         rows = reader._execute(measures, params).fetchall()
         points = reader._execute(readings, params).fetchall()

@@ -171,11 +171,12 @@ SCORECARD_PARAMS: dict[str, Any] = {"active": "active", "span": 12}
 
 
 def scorecard_selects(
-    *, plan: bool, rec: bool, include_retired: bool, narrow: bool = False
+    *, plan: bool, rec: bool, include_retired: bool, narrow: bool = False, first: bool = False
 ) -> tuple[Any, Any]:
     """The scorecard's two queries: the measures in natural order, then their readings
     within a year of each one's latest, by measure and period. `:plan` and `:rec` are
-    parameters when asked for; the light reader runs their SQLite text (measures_sql.py).
+    parameters when asked for; with `first`, only the first `:first` measures (a screenful,
+    read before the rest). The light reader runs their SQLite text (measures_sql.py).
     """
     conditions: list[Any] = []
     if plan:
@@ -214,8 +215,13 @@ def scorecard_selects(
         .join(Recommendation, R.id == M.recommendation_id)
         .where(*conditions)
     )
+    if first:
+        # OFFSET written out: SQLite's dialect would otherwise add one as a parameter.
+        no_offset: Any = literal_column("0")
+        measures = measures.limit(bindparam("first")).offset(no_offset)
+        chosen = chosen.order_by(M.order_key).limit(bindparam("first")).offset(no_offset)
     latest = select(RD.measure_id.label("mid"), func.max(RD.period_index).label("top"))
-    if conditions:
+    if conditions or first:
         latest = latest.where(RD.measure_id.in_(chosen))
     top = latest.group_by(RD.measure_id).subquery()
     readings = (
@@ -255,12 +261,17 @@ def sqlite_module() -> str:
         for rec in (False, True):
             for retired in (False, True):
                 for narrow in (False, True):
-                    pair = scorecard_selects(
-                        plan=plan, rec=rec, include_retired=retired, narrow=narrow
-                    )
-                    texts = tuple(" ".join(str(q.compile(dialect=dialect)).split()) for q in pair)
-                    key = scorecard_key(plan=plan, rec=rec, include_retired=retired, narrow=narrow)
-                    lines.append(f"    {key!r}: {texts!r},")
+                    for first in (False, True):
+                        pair = scorecard_selects(
+                            plan=plan, rec=rec, include_retired=retired, narrow=narrow, first=first
+                        )
+                        texts = tuple(
+                            " ".join(str(q.compile(dialect=dialect)).split()) for q in pair
+                        )
+                        key = scorecard_key(
+                            plan=plan, rec=rec, include_retired=retired, narrow=narrow, first=first
+                        )
+                        lines.append(f"    {key!r}: {texts!r},")
     lines += ["}", "# fmt: on"]
     return "\n".join(lines) + "\n"
 
@@ -280,20 +291,23 @@ class MeasureStore:
         rec: str | None = None,
         include_retired: bool = False,
         recent: int = RECENT,
+        first: int | None = None,
     ) -> list[MeasureRow]:
         """One row per measure in natural order, each with its score and latest readings.
 
         Only the readings within a year of each measure's latest are read: the year
         before and a sparkline of `recent` (at most twelve) periods lie among them; with
-        `recent` 0, only the latest, the one before and the year before's.
+        `recent` 0, only the latest, the one before and the year before's. With `first`,
+        only the first `first` rows (a screenful to show while the rest is read).
         """
         measures, readings = scorecard_selects(
             plan=plan is not None,
             rec=rec is not None,
             include_retired=include_retired,
             narrow=recent == 0,
+            first=first is not None,
         )
-        params = {"plan": plan, "rec": rec}
+        params = {"plan": plan, "rec": rec, "first": first}
         with self.store.reading() as session:
             rows = session.execute(measures, params).all()
             points = session.execute(readings, params).all()

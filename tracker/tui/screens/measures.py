@@ -60,11 +60,13 @@ __all__ = ["MeasureHistoryScreen", "MeasuresScreen", "ReadingForm", "ReadingInpu
 
 
 class ScorecardLoaded(Message):
-    """Every active measure with its score and last twelve readings."""
+    """Measures with their scores: the first screenful, then (`complete`) all of them."""
 
-    def __init__(self, rows: list[MeasureRow]) -> None:
+    def __init__(self, rows: list[MeasureRow], read: int, *, complete: bool) -> None:
         super().__init__()
         self.rows = rows
+        self.read = read  # which read of the screen this answers: a later one supersedes it
+        self.complete = complete
 
 
 class ReadingsLoaded(Message):
@@ -368,8 +370,8 @@ class FormReady(Message):
 
 # --- the scorecard ------------------------------------------------------------------------
 
-FIRST_BATCH = 100
-BATCH = 1000
+FIRST_BATCH = 100  # the first screenful, read, scored and shown before the rest
+BATCH = 2000  # rows added between frames: each batch costs the table a measure and a repaint
 
 
 class MeasuresScreen(_WritesReadings, Screen[None]):
@@ -405,6 +407,8 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         self.rows: list[MeasureRow] = []
         self._added = 0
         self._generation = 0
+        self._reads = 0  # scorecard reads asked for; only the latest one's answer is shown
+        self._partial = False  # only the first screenful is shown; the rest is on its way
         self._charts: dict[int, list[float]] = {}
         self._columns: tuple[ScoreColumn, ...] = ()
         self.show_retired = False
@@ -434,51 +438,96 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         self.query_one("#measure-text", Static).update(Text("Reading the scorecard…", style="dim"))
         self._load()
 
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self) -> None:
+        """Read the scorecard (again), keeping the cursor on the measure it is on."""
+        current = self._current()
+        if self._focus_address is None and current is not None:
+            self._focus_address = current.address
+        self._reads += 1
+        cursor = max(self.query_one(DataTable).cursor_row, 0)
+        self._read(self._reads, max(FIRST_BATCH, cursor + FIRST_BATCH), self.show_retired)
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _read(self, read: int, first: int, retired: bool) -> None:
         # The latest, previous and year-before readings only: the chart of the highlighted
-        # measure is read when it is highlighted, so 10,000 measures list quickly.
-        rows = self.store.measures(recent=0, include_retired=self.show_retired)
-        self.post_message(ScorecardLoaded(rows))
+        # measure is read when it is highlighted. The first screenful is read and scored
+        # on its own first, so it shows while the rest of 10,000 measures is read.
+        rows = self.store.measures(recent=0, include_retired=retired, first=first)
+        complete = len(rows) < first
+        self.post_message(ScorecardLoaded(rows, read, complete=complete))
+        if not complete:
+            rows = self.store.measures(recent=0, include_retired=retired)
+            self.post_message(ScorecardLoaded(rows, read, complete=True))
 
     def on_scorecard_loaded(self, message: ScorecardLoaded) -> None:
+        if message.read != self._reads:
+            return  # a later read is on its way
+        rows = message.rows
         table = self.query_one(DataTable)
+        if self._partial and rows[: self._added] == self.rows[: self._added]:
+            self._rest_loaded(message)
+            return
         kept = table.cursor_row
         table.clear()
-        self.rows = message.rows
+        self.rows = rows
         self._added = 0
         self._generation += 1
+        self._partial = not message.complete
         self._charts.clear()
         self._lay_out(force=True)
-        if self._focus_address is not None:
-            found = [i for i, m in enumerate(message.rows) if m.address == self._focus_address]
-            kept = found[0] if found else kept
-            self._focus_address = None
-        if not message.rows:
+        place = self._place(rows)
+        if place is not None or message.complete:
+            self._focus_address = None  # found, or gone: the cursor stays where it is moved
+        if not rows:
             self.query_one("#measure-text", Static).update(
                 Text("No measures yet: n adds one.", style="dim")
             )
             self.query_one("#measure-chart", Sparkline).display = False
             return
-        # The first screenful at once; the rest in batches between frames, so a store of
-        # 10,000 measures shows its first rows as soon as the scorecard is read.
-        self._add_batch(max(FIRST_BATCH, kept + 1))
-        table.move_cursor(row=min(max(kept, 0), len(message.rows) - 1), animate=False)
-        self._show(min(max(kept, 0), len(message.rows) - 1))
+        if place is None:
+            place = min(max(kept, 0), len(rows) - 1)
+        # The first screenful (to the kept measure) at once; the rest in batches between
+        # frames, so the table answers keys while 10,000 measures are added.
+        self._add_batch(max(FIRST_BATCH, place + 1), self._generation)
+        table.move_cursor(row=place, animate=False)
+        self._show(place)
         table.focus()
 
-    def _add_batch(self, size: int, generation: int | None = None) -> None:
-        if generation is not None and generation != self._generation:
-            return  # a newer load started over
+    def _rest_loaded(self, message: ScorecardLoaded) -> None:
+        """The whole scorecard, whose first screenful shows already: add the rest behind."""
+        self.rows = message.rows
+        self._partial = not message.complete
+        # The columns fit every row: wider values further down lay the table out again
+        # (and add its first rows again).
+        self._lay_out()
+        self._generation += 1  # one chain of batches from here on
+        # The kept measure, if it was not among the first screenful, is further down.
+        place = self._place(self.rows)
+        self._focus_address = None
+        needed = BATCH if place is None else max(BATCH, place + 1 - self._added)
+        self._add_batch(needed, self._generation)
+        if place is not None:
+            self.query_one(DataTable).move_cursor(row=place, animate=False)
+
+    def _place(self, rows: list[MeasureRow]) -> int | None:
+        """Where the measure to keep the cursor on is in `rows` (None: not there)."""
+        address = self._focus_address
+        if address is None:
+            return None
+        return next((i for i, m in enumerate(rows) if m.address == address), None)
+
+    def _add_batch(self, size: int, generation: int) -> None:
+        if generation != self._generation:
+            return  # a newer load started over, or more rows arrived
         table = self.query_one(DataTable)
         rows = self.rows
         start, end = self._added, min(self._added + size, len(rows))
         columns = self._columns
-        table.add_rows([score_cells(m, columns) for m in rows[start:end]])
+        if start < end:
+            table.add_rows([score_cells(m, columns) for m in rows[start:end]])
         self._added = end
         if end < len(rows):
-            current = self._generation
-            self.set_timer(0.001, lambda: self._add_batch(BATCH, current))
+            self.set_timer(0.001, lambda: self._add_batch(BATCH, generation))
 
     def _lay_out(self, *, force: bool = False) -> None:
         """Fit the columns to the table's width; a new fit redraws the rows already shown."""
@@ -497,7 +546,7 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         if not force and self.rows:
             self._added = 0
             self._generation += 1
-            self._add_batch(max(FIRST_BATCH, kept + 1))
+            self._add_batch(max(FIRST_BATCH, kept + 1), self._generation)
             table.move_cursor(row=min(max(kept, 0), len(self.rows) - 1), animate=False)
 
     def on_resize(self) -> None:
