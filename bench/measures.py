@@ -10,9 +10,9 @@ readings each (10,000 measures: 240,000 readings), then times, as whole processe
 beside the time from pressing `k` until the measures screen shows its first rows and until
 it lists every measure (the key is sent as a terminal's would, and the time taken once a
 frame is drawn). The budget is the same as the list's and the first screen's. Prints
-figures; asserts nothing. On 1 December 2026 (2 shared cores, load 2-3): first screen
-0.46 s, `k` to the first rows 0.18 s, to all 10,000 listed 3.6 s (README, "Measures at
-scale").
+figures; asserts nothing. On 1 December 2026 (2 shared cores, load about 2): first
+screen 0.34 s, `k` to the first rows 0.25 s, to all 10,000 listed 4.5 s (README,
+"Measures at scale").
 """
 
 from __future__ import annotations
