@@ -571,3 +571,54 @@ async def test_a_name_with_brackets_is_shown_as_written(app: TrackerApp, store: 
         lines = [table.render_line(y).text for y in range(table.size.height)]
         (line,) = [t for t in lines if " M1.9 " in t]
         assert line.rstrip().endswith(name)  # the brackets are the name's, never markup
+
+
+async def test_add_edit_retire_and_reinstate_on_each_engine(
+    sample_store: Store, settings: RuleSettings
+) -> None:
+    """The whole round on SQLite and PostgreSQL: keys and forms only, read back from the store."""
+    app = build(sample_store, settings)
+    address = f"{PLAN}:M1.3"
+    async with app.run_test(size=SIZE) as pilot:
+        await open_measures(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        _fill(app.screen, name="Return interviews within 72 hours", unit="%", target="80")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, MeasuresScreen)
+        assert screen.current is not None
+        assert screen.current.address == address
+        await pilot.press("e")
+        await settle(pilot)
+        _fill(app.screen, target="85", tolerance="5")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert address not in [m.address for m in screen.rows]
+        await pilot.press("r")
+        await settle(pilot)
+        assert address in [m.address for m in screen.rows]
+        screen.query_one(DataTable).move_cursor(
+            row=[m.address for m in screen.rows].index(address), animate=False
+        )
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+    ms = MeasureStore(sample_store)
+    row = ms.measure(address)
+    assert (row.name, row.target, row.tolerance, row.status) == (
+        "Return interviews within 72 hours",
+        85.0,
+        5.0,
+        "active",
+    )
+    fields = [h.field for h in ms.history(row.id)]
+    assert fields == ["created", "target", "tolerance", "status", "status"]
