@@ -22,7 +22,6 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Sparkline, Static
 
-from tracker.domain import dates
 from tracker.domain.dates import format_utc
 from tracker.domain.errors import StaleWriteError, TrackerError
 from tracker.domain.measures import (
@@ -673,9 +672,6 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
             )
             return False
         return True
-
-    def _today(self) -> date:
-        return date.fromisoformat(self.today) if self.today else dates.today()
 
     def action_add_measure(self) -> None:
         """`n`: a form for a new measure, under the highlighted measure's recommendation."""
