@@ -54,7 +54,10 @@ READER_GRANTS = (
 WRITER_GRANTS = (
     *READER_GRANTS,
     "GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA {schema} TO {role}",
-    "GRANT DELETE ON {schema}.judgement, {schema}.reading TO {role}",
+    (
+        "GRANT DELETE ON {schema}.judgement, {schema}.reading, {schema}.recommendation, "
+        "{schema}.plan TO {role}"
+    ),
     "GRANT USAGE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
 )
 
@@ -149,6 +152,13 @@ def test_the_readme_grants_let_a_writer_do_everything(pg_server: PgServer, loade
         status, out, err = run("--db", url, "undo")
         assert (status, err) == (0, ""), err
         assert "reading 2026-11 88 taken away again" in out
+        # Undo of a recommendation added by mistake takes it away again.
+        key = "staffordshire-2024-ilacs"
+        status, _, err = run("--db", url, "add-rec", key, "--title", "Added by mistake")
+        assert (status, err) == (0, "")
+        status, out, err = run("--db", url, "undo")
+        assert (status, err) == (0, ""), err
+        assert "taken away again (it is empty)" in out
         store = Store.open(url)
         try:
             assert store.can_write()

@@ -727,7 +727,7 @@ class MainScreen(ReportsFailures, Screen[None]):
             ConfirmScreen(
                 f"Undo {message.summary}?",
                 message.lines,
-                "Revert these with new history entries? Nothing is deleted.",
+                "Revert these? Each is a new history entry; no history is removed.",
                 "Undo",
             ),
             callback=answered,
