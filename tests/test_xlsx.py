@@ -14,12 +14,23 @@ from typing import Any
 import openpyxl
 import pytest
 import xlsxwriter
+from test_measures import KEY as MEASURES_KEY
+from test_measures import PLAN as MEASURES_PLAN
 
 from tracker.cli import main
+from tracker.domain.measures import MeasureRow, ReadingPoint, score
 from tracker.domain.records import ActionRow, Filters
 from tracker.domain.rules import RuleSettings
 from tracker.formats.snapshot import COLUMNS
-from tracker.formats.xlsx import RAG_FILLS, ROLLUP_COLUMNS, write_workbook
+from tracker.formats.xlsx import (
+    MEASURE_COLUMNS,
+    NO_MEASURES,
+    NO_READINGS,
+    RAG_FILLS,
+    READING_COLUMNS,
+    ROLLUP_COLUMNS,
+    write_workbook,
+)
 from tracker.storage.store import Store
 
 BASE = ActionRow(
@@ -223,6 +234,197 @@ def test_cli_export_xlsx_by_suffix_and_by_format(
     assert 1 < overdue.max_row < whole.max_row
     flags = overdue.iter_rows(min_row=2, min_col=16, max_col=16, values_only=True)
     assert all(r[0] == "yes" for r in flags)
+
+
+# --- the measures of impact ----------------------------------------------------------------
+
+
+def exported(db: str, tmp_path: Path, *args: str) -> Any:
+    path = tmp_path / "out.xlsx"
+    path.unlink(missing_ok=True)
+    assert main(["--db", db, "export", "-o", str(path), *args], out=io.StringIO()) == 0
+    return openpyxl.load_workbook(path)
+
+
+def with_measures(db: str, tmp_path: Path, *keys: str) -> None:
+    """Import test_measures.py's plan (two measures, four readings) under each key."""
+    for key in keys:
+        path = tmp_path / f"{key}.toml"
+        path.write_text(MEASURES_PLAN.replace(MEASURES_KEY, key), encoding="utf-8")
+        assert main(["--db", db, "import", str(path)], out=io.StringIO()) == 0
+
+
+def test_the_measures_sheet_is_the_scorecard_typed(db_url: str, tmp_path: Path) -> None:
+    with_measures(db_url, tmp_path, MEASURES_KEY)
+    book = exported(db_url, tmp_path)
+    assert book.sheetnames == ["Actions", "Recommendations", "Measures", "Readings"]
+    ws = book["Measures"]
+    assert [c.value for c in ws[1]] == list(MEASURE_COLUMNS) == [
+        "plan", "recommendation", "measure", "name", "unit", "direction", "target",
+        "period", "value", "rag", "vs_previous", "vs_last_year",
+    ]  # fmt: skip
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:L3"
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert rows == [
+        (MEASURES_KEY, "R1", "M1.1", "Assessments completed within 45 working days", "%",
+         "up", 85, "2026-10", 70, "AMBER", "worse", "improved"),
+        (MEASURES_KEY, "R1", "M1.2", "Average caseload per social worker", "children",
+         "down", 18, "2026-Q3", 20.5, "RED", None, None),
+    ]  # fmt: skip
+    cells = {name: ws.cell(2, i + 1) for i, name in enumerate(MEASURE_COLUMNS)}
+    for name in ("target", "value"):
+        assert cells[name].data_type == "n", name
+    for name in ("period", "rag", "vs_previous", "name"):
+        assert cells[name].data_type == "s", name
+    for row, word in ((2, "AMBER"), (3, "RED")):
+        rag = ws.cell(row, MEASURE_COLUMNS.index("rag") + 1)
+        assert rag.value == word
+        assert rag.fill.fill_type == "solid"
+        assert rag.fill.fgColor.rgb == "FF" + RAG_FILLS[word][0].lstrip("#")
+        assert rag.font.color.rgb == "FF" + RAG_FILLS[word][1].lstrip("#")
+    assert ws.cell(3, MEASURE_COLUMNS.index("value") + 1).value == 20.5  # decimals kept
+
+
+def test_the_readings_sheet_is_long_form_oldest_first(db_url: str, tmp_path: Path) -> None:
+    with_measures(db_url, tmp_path, MEASURES_KEY)
+    ws = exported(db_url, tmp_path)["Readings"]
+    assert [c.value for c in ws[1]] == list(READING_COLUMNS)
+    assert ws.freeze_panes == "A2"
+    name = "Assessments completed within 45 working days"
+    assert list(ws.iter_rows(min_row=2, values_only=True)) == [
+        (MEASURES_KEY, "M1.1", name, "2025-10", 65, None, None, None),
+        (MEASURES_KEY, "M1.1", name, "2026-09", 74.5, None, None, "Two teams short of staff"),
+        (MEASURES_KEY, "M1.1", name, "2026-10", 70, 84, 120, "Agency cover ended"),
+        (MEASURES_KEY, "M1.2", "Average caseload per social worker", "2026-Q3", 20.5, None,
+         None, None),
+    ]  # fmt: skip
+    assert [ws.cell(4, col).data_type for col in range(1, 9)] == list("ssssnnns")
+    assert ws.cell(4, 4).value == "2026-10"  # a period is text, never a date
+
+
+def test_the_measures_sheets_follow_plan_and_rec(db_url: str, tmp_path: Path) -> None:
+    with_measures(db_url, tmp_path, MEASURES_KEY, "other-2025")
+    book = exported(db_url, tmp_path)
+    assert [r[0] for r in book["Measures"].iter_rows(min_row=2, values_only=True)] == [
+        "other-2025", "other-2025", MEASURES_KEY, MEASURES_KEY,
+    ]  # fmt: skip
+    one = exported(db_url, tmp_path, "--plan", "other-2025")
+    assert {r[0] for r in one["Measures"].iter_rows(min_row=2, values_only=True)} == {"other-2025"}
+    assert {r[0] for r in one["Readings"].iter_rows(min_row=2, values_only=True)} == {"other-2025"}
+    assert one["Readings"].max_row == 5
+    # An action filter chooses actions only; --rec chooses measures too.
+    late = exported(db_url, tmp_path, "--plan", "other-2025", "--overdue")
+    assert late["Measures"].max_row == 3
+    none = exported(db_url, tmp_path, "--plan", "other-2025", "--rec", "R2")
+    assert none["Measures"].cell(2, 1).value == NO_MEASURES
+
+
+def test_the_measures_sheets_as_at_a_date(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRACKER_NOW", "2026-11-01T09:00:00Z")
+    with_measures(db_url, tmp_path, MEASURES_KEY)
+    monkeypatch.setenv("TRACKER_NOW", "2026-11-20T09:00:00Z")
+    reading = ["reading", "add", f"{MEASURES_KEY}:M1.1", "--period", "2026-11", "--value", "80"]
+    assert main(["--db", db_url, *reading, "--note", "=1+1"], out=io.StringIO()) == 0
+    now = exported(db_url, tmp_path)
+    then = exported(db_url, tmp_path, "--as-of", "2026-11-10")
+    value, rag = MEASURE_COLUMNS.index("value") + 1, MEASURE_COLUMNS.index("rag") + 1
+    period = MEASURE_COLUMNS.index("period") + 1
+    assert now["Measures"].cell(2, period).value == "2026-11"
+    assert (now["Measures"].cell(2, value).value, now["Measures"].cell(2, rag).value) == (
+        80,
+        "GREEN",
+    )
+    assert then["Measures"].cell(2, period).value == "2026-10"
+    assert (then["Measures"].cell(2, value).value, then["Measures"].cell(2, rag).value) == (
+        70,
+        "AMBER",
+    )
+
+    def readings(book: Any) -> list[tuple[Any, ...]]:
+        return [r[1:2] + r[3:] for r in book["Readings"].iter_rows(min_row=2, values_only=True)]
+
+    # Now: the latest twelve periods from 2026-11, so 2025-10 has dropped out.
+    assert readings(now) == [
+        ("M1.1", "2026-09", 74.5, None, None, "Two teams short of staff"),
+        ("M1.1", "2026-10", 70, 84, 120, "Agency cover ended"),
+        ("M1.1", "2026-11", 80, None, None, "=1+1"),
+        ("M1.2", "2026-Q3", 20.5, None, None, None),
+    ]
+    assert now["Readings"].cell(4, 8).data_type == "s"  # the note is text, not a formula
+    assert readings(then) == [
+        ("M1.1", "2025-10", 65, None, None, None),
+        ("M1.1", "2026-09", 74.5, None, None, "Two teams short of staff"),
+        ("M1.1", "2026-10", 70, 84, 120, "Agency cover ended"),
+        ("M1.2", "2026-Q3", 20.5, None, None, None),
+    ]
+    # A measure added after the day is not in the export as at that day.
+    before = exported(db_url, tmp_path, "--as-of", "2026-10-31")
+    assert before["Measures"].cell(2, 1).value == NO_MEASURES
+
+
+def test_a_store_with_no_measures_says_so_in_one_row(
+    empty_store: Store, db_url: str, tmp_path: Path
+) -> None:
+    plan = MEASURES_PLAN.split("[[recommendations.measures]]")[0]
+    (tmp_path / "plan.toml").write_text(plan, encoding="utf-8")
+    assert main(["--db", db_url, "import", str(tmp_path / "plan.toml")], out=io.StringIO()) == 0
+    book = exported(db_url, tmp_path)
+    for name, columns, words in (
+        ("Measures", MEASURE_COLUMNS, NO_MEASURES),
+        ("Readings", READING_COLUMNS, NO_READINGS),
+    ):
+        ws = book[name]
+        assert [c.value for c in ws[1]] == list(columns)
+        assert [[c.value for c in row] for row in ws.iter_rows(min_row=2)] == [
+            [words] + [None] * (len(columns) - 1)
+        ]
+    assert book["Actions"].max_row == 2
+
+
+def test_without_measures_the_workbook_has_its_two_sheets(settings: RuleSettings) -> None:
+    assert book_of([BASE], settings).sheetnames == ["Actions", "Recommendations"]
+
+
+def hostile_measure(text: str) -> MeasureRow:
+    points = (ReadingPoint("2026-09", 70), ReadingPoint("2026-10", 72, 90, 125, text))
+    return MeasureRow(
+        id=1, plan="p", recommendation="R1", recommendation_title=text, ref="M1.1", name=text,
+        unit=text, direction="up", target=85, baseline=None, baseline_period=None,
+        tolerance=10, frequency="monthly", status="active", version=1,
+        score=score(points, target=85, direction="up"), recent=points,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_a_formula_looking_measure_is_kept_as_text(settings: RuleSettings, text: str) -> None:
+    book = book_of([BASE], settings, measures=[hostile_measure(text)])
+    ws = book["Measures"]
+    assert [ws.cell(2, c).value for c in (7, 8, 9, 10, 11)] == [
+        85,
+        "2026-10",
+        72,
+        "RED",
+        "improved",
+    ]
+    for col in (4, 5):  # name and unit
+        assert ws.cell(2, col).data_type == "s"
+        assert as_excel_shows(ws.cell(2, col).value) == text
+    readings = book["Readings"]
+    assert as_excel_shows(readings.cell(2, 3).value) == text
+    assert as_excel_shows(readings.cell(3, 8).value) == text
+    assert readings.cell(3, 8).data_type == "s"
+    out = io.BytesIO()
+    write_workbook([BASE], settings, out, measures=iter([hostile_measure(text)]))
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/"):
+                xml = archive.read(name).decode()
+                assert "<f>" not in xml
+                assert "<f " not in xml
+                assert "<t>injected</t>" not in xml
 
 
 # --- import-sheet from a workbook --------------------------------------------------------

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +30,9 @@ from tracker.domain.rules import (
 from tracker.domain.text import counted, one_line
 
 if TYPE_CHECKING:
+    from tracker.domain.measures import MeasureRow
     from tracker.domain.plan import PlanData
+    from tracker.storage.fastread import Reader
 
 
 @writes_store
@@ -191,7 +193,13 @@ def cmd_export(ctx: Context) -> int:
             if fmt == "xlsx":
                 from tracker.formats.xlsx import write_workbook
 
-                count = write_workbook(rows, settings, binary(out), slippage=ctx.args.slippage)
+                count = write_workbook(
+                    rows,
+                    settings,
+                    binary(out),
+                    slippage=ctx.args.slippage,
+                    measures=_scorecard(store, filters),
+                )
             else:
                 count = write_snapshot(rows, settings, out, slippage=ctx.args.slippage)
     finally:
@@ -201,6 +209,31 @@ def cmd_export(ctx: Context) -> int:
             f"wrote {counted(count, 'action')} to {ctx.args.output} (as at {settings.today})\n"
         )
     return 0
+
+
+def _scorecard(store: Reader, filters: Filters) -> Iterator[MeasureRow]:
+    """The workbook's measures: those of the plan and recommendation chosen (the other
+    filters choose actions), as at the day of an as-of reader; read when first asked
+    for, once the actions are written."""
+    from tracker.storage.fastread import FastReader
+
+    plan, rec = filters.plan, filters.rec
+    if isinstance(store, FastReader):
+        from tracker.storage.fastmeasures import fast_scorecard
+
+        yield from fast_scorecard(store, plan=plan, rec=rec)
+        return
+    from tracker.storage.store import Store
+    from tracker.storage.timeline import AsOfReader
+
+    if isinstance(store, AsOfReader):
+        from tracker.storage.measure_timeline import scorecard_as_of
+
+        yield from scorecard_as_of(store.store, day=store.day, plan=plan, rec=rec)
+    elif isinstance(store, Store):
+        from tracker.storage.measures import MeasureStore
+
+        yield from MeasureStore(store).scorecard(plan=plan, rec=rec)
 
 
 @reads_store

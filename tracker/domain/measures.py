@@ -222,10 +222,14 @@ def travel(value: float | None, other: float | None, direction: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ReadingPoint:
-    """One reading as the rules need it: its period and value."""
+    """One reading as the rules need it: its period and value; with, for those who show
+    it (the workbook's Readings sheet), its count of total and its note."""
 
     period: str
     value: float
+    count: float | None = None
+    of: float | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,7 +422,7 @@ def measure_rows(
         (mid, plan, rec, rec_title, ref, name, unit, direction, target, baseline, bp, tol,
          freq, status, version) = row  # fmt: skip
         mine = by_measure.get(mid, [])
-        readings = [ReadingPoint(p[1], p[2]) for p in mine]
+        readings = [ReadingPoint(p[1], p[2], p[4], p[5], p[3]) for p in mine]
         s = score(readings, target=target, direction=direction, tolerance=tol, baseline=baseline)
         last = mine[-1] if mine else None
         out.append(

@@ -7,10 +7,23 @@ with the word kept, and every cell of an overdue row shaded (its `overdue` cell 
 `yes`, so the colour never carries the meaning alone). Sheet "Recommendations" rolls the
 same rows up per recommendation.
 
+When the caller passes the measures of impact (the command does: those of the plan and
+recommendation chosen, as at `--as-of` when given), two more sheets follow. "Measures" is
+the scorecard, one row per active measure in natural order with product.md's scorecard
+columns: target and value as number cells, period as text (`2026-10`, `2026-Q3`), the
+RAG cell filled in its colour with the word kept, direction of travel as the words
+`improved`, `worse` or `same`. "Readings" is long-form for pivot tables and charts: one
+row per reading, each measure's latest twelve oldest first, with plan, measure, name,
+period, value, count, of and note. With no measures, each sheet keeps its header and says
+so in one row, so the workbook has the same sheets whatever the store holds.
+
 No cell is ever a formula: every piece of text is written as a string cell, whatever it
 begins with, so `=cmd|...` or `@SUM(...)` is shown, never run. XlsxWriter in its
 constant-memory mode streams the rows to disk, so a national store of 100,000 actions is
 written in a bounded amount of memory (README, "Excel": why XlsxWriter over openpyxl).
+That mode needs each sheet's rows in order, not the sheets one after another: the
+measures are read once the actions are written, and each measure's scorecard row and
+its readings go out together, a row on each sheet.
 """
 
 from __future__ import annotations
@@ -21,11 +34,20 @@ from datetime import date, datetime
 from typing import IO, Any
 from xml.sax.saxutils import escape as xml_escape
 
+from tracker.domain.measures import SCORECARD_KEYS, MeasureRow
 from tracker.domain.records import ActionRow
 from tracker.domain.rules import OPEN_STATUSES, Rag, RuleSettings, rag, roll_up
 from tracker.formats.snapshot import COLUMNS, SLIPPAGE_COLUMNS
 
-__all__ = ["RAG_FILLS", "ROLLUP_COLUMNS", "write_workbook"]
+__all__ = [
+    "MEASURE_COLUMNS",
+    "NO_MEASURES",
+    "NO_READINGS",
+    "RAG_FILLS",
+    "READING_COLUMNS",
+    "ROLLUP_COLUMNS",
+    "write_workbook",
+]
 
 # Fill and text colour of each RAG word; contrast of text on fill is at least 4.5:1.
 RAG_FILLS: dict[str, tuple[str, str]] = {
@@ -51,6 +73,20 @@ ROLLUP_COLUMNS: tuple[str, ...] = (
     "complete",
     "cancelled",
 )
+
+MEASURE_COLUMNS: tuple[str, ...] = SCORECARD_KEYS
+READING_COLUMNS: tuple[str, ...] = (
+    "plan",
+    "measure",
+    "name",
+    "period",
+    "value",
+    "count",
+    "of",
+    "note",
+)
+NO_MEASURES = "no measures of impact in this export"
+NO_READINGS = "no readings of the measures in this export"
 
 # Columns whose cells are dates, date-times, numbers; the rest are text.
 _DATE_COLUMNS = frozenset({0, 9, 10, 11})  # as_of, start, deadline, original_deadline
@@ -117,6 +153,8 @@ class _Formats:
             fmt(num_format="dd/mm/yyyy hh:mm", bg_color=OVERDUE_FILL),
         ]
         self.number = [fmt(num_format="0"), fmt(num_format="0", bg_color=OVERDUE_FILL)]
+        self.figure = fmt(num_format="General")  # a measure's figures keep their decimals
+        self.note = fmt(italic=True)
         self.flag = fmt(bold=True, font_color="#8B0000", bg_color=OVERDUE_FILL)
         self.rag = {
             word: fmt(bold=True, align="center", bg_color=bg, font_color=fg)
@@ -131,8 +169,14 @@ def write_workbook(
     *,
     slippage: bool = False,
     tmpdir: str | None = None,
+    measures: Iterable[MeasureRow] | None = None,
 ) -> int:
-    """Write the snapshot workbook to a binary stream or a path; returns the action count."""
+    """Write the snapshot workbook to a binary stream or a path; returns the action count.
+
+    With `measures` (the scorecard's rows, each with its latest readings), the sheets
+    "Measures" and "Readings" follow; they are iterated once, after the actions, so a
+    generator that reads them then keeps the two reads' memory apart.
+    """
     import xlsxwriter
 
     book = xlsxwriter.Workbook(
@@ -150,6 +194,11 @@ def write_workbook(
         f = _Formats(book)
         sheet = book.add_worksheet("Actions")
         rollup_sheet = book.add_worksheet("Recommendations")
+        measure_sheets = (
+            None
+            if measures is None
+            else (book.add_worksheet("Measures"), book.add_worksheet("Readings"))
+        )
         names = COLUMNS + SLIPPAGE_COLUMNS if slippage else COLUMNS
         count, widths, recs = _write_actions(sheet, f, rows, settings, names, slippage)
         last_col = len(names) - 1
@@ -158,6 +207,8 @@ def write_workbook(
         for col, width in enumerate(widths):
             sheet.set_column(col, col, width)
         _write_rollup(rollup_sheet, f, recs)
+        if measure_sheets is not None and measures is not None:
+            _write_measures(*measure_sheets, f, measures)
     finally:
         book.close()
     return count
@@ -306,3 +357,60 @@ def _write_rollup(sheet: Any, f: _Formats, recs: dict[tuple[str, str], _Rec]) ->
     sheet.autofilter(0, 0, max(r, 1), len(ROLLUP_COLUMNS) - 1)
     for col, width in enumerate(widths):
         sheet.set_column(col, col, width)
+
+
+def _write_measures(
+    sheet: Any, readings_sheet: Any, f: _Formats, measures: Iterable[MeasureRow]
+) -> None:
+    """The scorecard, a row per measure, and its readings long-form, a row per reading;
+    each measure's two parts written together (constant-memory mode: rows in order)."""
+    widths = [max(len(name) + 3, _MIN_WIDTH) for name in MEASURE_COLUMNS]
+    reading_widths = [max(len(name) + 3, _MIN_WIDTH) for name in READING_COLUMNS]
+    for col, name in enumerate(MEASURE_COLUMNS):
+        sheet.write_string(0, col, name, f.header)
+    for col, name in enumerate(READING_COLUMNS):
+        readings_sheet.write_string(0, col, name, f.header)
+    tf, nf = f.text[0], f.figure
+
+    def text(target: Any, w: list[int], r: int, col: int, value: str | None) -> None:
+        if value:
+            target.write_string(r, col, _inert(value), tf)
+            if w[col] < _MAX_WIDTH and len(value) >= w[col]:
+                w[col] = min(len(value) + 1, _MAX_WIDTH)
+
+    def number(target: Any, r: int, col: int, value: float | None) -> None:
+        if value is not None:
+            target.write_number(r, col, value, nf)
+
+    r = n = 0
+    for m in measures:
+        r += 1
+        s = m.score
+        for col, value in enumerate((m.plan, m.recommendation, m.ref, m.name, m.unit, m.direction)):
+            text(sheet, widths, r, col, value)
+        number(sheet, r, 6, m.target)
+        text(sheet, widths, r, 7, s.period)
+        number(sheet, r, 8, s.value)
+        if s.rag is not None:
+            sheet.write_string(r, 9, s.rag.value, f.rag[s.rag.value])
+        text(sheet, widths, r, 10, s.vs_previous)
+        text(sheet, widths, r, 11, s.vs_last_year)
+        for point in m.recent:
+            n += 1
+            for col, value in ((0, m.plan), (1, m.ref), (2, m.name), (3, point.period)):
+                text(readings_sheet, reading_widths, n, col, value)
+            number(readings_sheet, n, 4, point.value)
+            number(readings_sheet, n, 5, point.count)
+            number(readings_sheet, n, 6, point.of)
+            text(readings_sheet, reading_widths, n, 7, point.note)
+    for target, w, rows, names, empty in (
+        (sheet, widths, r, MEASURE_COLUMNS, NO_MEASURES),
+        (readings_sheet, reading_widths, n, READING_COLUMNS, NO_READINGS),
+    ):
+        if rows:
+            target.autofilter(0, 0, rows, len(names) - 1)
+        else:
+            target.write_string(1, 0, empty, f.note)
+        target.freeze_panes(1, 0)
+        for col, width in enumerate(w):
+            target.set_column(col, col, width)
