@@ -370,39 +370,50 @@ def _write_measures(
         sheet.write_string(0, col, name, f.header)
     for col, name in enumerate(READING_COLUMNS):
         readings_sheet.write_string(0, col, name, f.header)
-    tf, nf = f.text[0], f.figure
+    tf, nf, rag_f = f.text[0], f.figure, f.rag
+    write_string, write_number = sheet.write_string, sheet.write_number
+    put_string, put_number = readings_sheet.write_string, readings_sheet.write_number
 
-    def text(target: Any, w: list[int], r: int, col: int, value: str | None) -> None:
-        if value:
-            target.write_string(r, col, _inert(value), tf)
-            if w[col] < _MAX_WIDTH and len(value) >= w[col]:
-                w[col] = min(len(value) + 1, _MAX_WIDTH)
-
-    def number(target: Any, r: int, col: int, value: float | None) -> None:
-        if value is not None:
-            target.write_number(r, col, value, nf)
+    def fit(w: list[int], col: int, value: str) -> None:
+        if w[col] < _MAX_WIDTH and len(value) >= w[col]:
+            w[col] = min(len(value) + 1, _MAX_WIDTH)
 
     r = n = 0
     for m in measures:
         r += 1
         s = m.score
         for col, value in enumerate((m.plan, m.recommendation, m.ref, m.name, m.unit, m.direction)):
-            text(sheet, widths, r, col, value)
-        number(sheet, r, 6, m.target)
-        text(sheet, widths, r, 7, s.period)
-        number(sheet, r, 8, s.value)
+            if value:
+                write_string(r, col, _inert(value), tf)
+                fit(widths, col, value)
+        write_number(r, 6, m.target, nf)
+        if s.period is not None and s.value is not None:
+            write_string(r, 7, s.period, tf)
+            write_number(r, 8, s.value, nf)
         if s.rag is not None:
-            sheet.write_string(r, 9, s.rag.value, f.rag[s.rag.value])
-        text(sheet, widths, r, 10, s.vs_previous)
-        text(sheet, widths, r, 11, s.vs_last_year)
+            write_string(r, 9, s.rag.value, rag_f[s.rag.value])
+        if s.vs_previous:
+            write_string(r, 10, s.vs_previous, tf)
+        if s.vs_last_year:
+            write_string(r, 11, s.vs_last_year, tf)
+        if not m.recent:
+            continue
+        plan, ref, name = _inert(m.plan), _inert(m.ref), _inert(m.name)
+        for col, value in ((0, m.plan), (1, m.ref), (2, m.name)):
+            fit(reading_widths, col, value)
         for point in m.recent:
             n += 1
-            for col, value in ((0, m.plan), (1, m.ref), (2, m.name), (3, point.period)):
-                text(readings_sheet, reading_widths, n, col, value)
-            number(readings_sheet, n, 4, point.value)
-            number(readings_sheet, n, 5, point.count)
-            number(readings_sheet, n, 6, point.of)
-            text(readings_sheet, reading_widths, n, 7, point.note)
+            put_string(n, 0, plan, tf)
+            put_string(n, 1, ref, tf)
+            put_string(n, 2, name, tf)
+            put_string(n, 3, point.period, tf)
+            put_number(n, 4, point.value, nf)
+            if point.count is not None and point.of is not None:
+                put_number(n, 5, point.count, nf)
+                put_number(n, 6, point.of, nf)
+            if point.note:
+                put_string(n, 7, _inert(point.note), tf)
+                fit(reading_widths, 7, point.note)
     for target, w, rows, names, empty in (
         (sheet, widths, r, MEASURE_COLUMNS, NO_MEASURES),
         (readings_sheet, reading_widths, n, READING_COLUMNS, NO_READINGS),
