@@ -3,13 +3,18 @@
 For each size (default 100,000 actions, the store bench/generate.py makes) it runs, in
 turn and `--runs` times each:
 
-- tracker:    `tracker export --output OUT.xlsx` (both sheets, widths fitted);
+- tracker:    `tracker export --output OUT.xlsx` (every sheet, widths fitted);
 - floor:      bench/xlsx_floor.py with XlsxWriter in constant-memory mode, the same cells;
 - openpyxl:   bench/xlsx_floor.py with openpyxl's write-only mode (the library choice).
 
 and prints each one's median seconds and peak memory (resident set, from wait4), the
 ratio of tracker to the floor, and whether the targets hold: within 1.3x of the floor and
 under 200 MiB. Runs alternate so a busy machine slows each side alike.
+
+With `--measures M`, the store is bench/measures.py's (N actions and M measures with 24
+monthly readings each, made once under bench/data/): the export then also writes the
+Measures and Readings sheets, and so does the floor (openpyxl's side still writes the
+actions only, so leave it out with --no-openpyxl).
 """
 
 from __future__ import annotations
@@ -37,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default=str(HERE / "data"))
     parser.add_argument("--out", default=str(HERE / "out" / "xlsx"))
     parser.add_argument("--no-openpyxl", action="store_true", help="skip the openpyxl side")
+    parser.add_argument(
+        "--measures", type=int, default=0, metavar="M", help="a store with M measures too"
+    )
     args = parser.parse_args(argv)
     data, out = Path(args.data), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -49,8 +57,21 @@ def main(argv: list[str] | None = None) -> int:
     }
     failed = False
     for n in args.sizes:
-        store = data / f"store-{n}.db"
-        if not store.exists():
+        store = data / (
+            f"store-{n}-measures-{args.measures}.db" if args.measures else f"store-{n}.db"
+        )
+        if args.measures and not store.exists():
+            make = (
+                "import sys; from datetime import date; sys.path.insert(0, sys.argv[1]);"
+                "import generate, measures; generate.write_store(int(sys.argv[2]),"
+                " date.fromisoformat(sys.argv[3]), sys.argv[4]);"
+                " measures.add_measures(sys.argv[4], int(sys.argv[5]))"
+            )
+            subprocess.run(
+                [PYTHON, "-c", make, str(HERE), str(n), args.today, str(store), str(args.measures)],
+                check=True,
+            )
+        elif not store.exists():
             subprocess.run(
                 [
                     PYTHON,
@@ -94,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
                 ran = run_process(argv_, env=env)
                 seconds[name].append(ran.seconds)
                 peaks[name].append(ran.peak_mib)
-        print(f"\n{n:,} actions, {args.runs} runs each (median seconds, peak MiB):")
+        what = f"{n:,} actions" + (f", {args.measures:,} measures" if args.measures else "")
+        print(f"\n{what}, {args.runs} runs each (median seconds, peak MiB):")
         for name in sides:
             med = statistics.median(seconds[name])
             runs = ", ".join(f"{s:.1f}" for s in seconds[name])

@@ -6,6 +6,10 @@ types and formats: dates as day numbers shown dd/mm/yyyy, numbers, RAG fills, ov
 rows shaded, header frozen with a filter) with the library in its streaming mode:
 XlsxWriter's constant_memory, or openpyxl's write_only. Deliberately free of tracker
 imports, and of the roll-up sheet and width fitting: the cost of the cells themselves.
+
+With XlsxWriter, a store with measures of impact also gets the Measures and Readings
+sheets' cells (each active measure's scorecard row; its latest twelve readings, one row
+each), the sums done in floats: the floor for the export's measures sheets.
 """
 
 from __future__ import annotations
@@ -47,6 +51,19 @@ SELECT = (
     " a.notes, a.updated_at, a.updated_by"
     ' FROM action a JOIN "plan" p ON p.id = a.plan_id JOIN recommendation r'
     " ON r.id = a.recommendation_id ORDER BY a.order_key"
+)
+MEASURES = (
+    "SELECT m.id, p.key, r.ref, m.ref, m.name, m.unit, m.direction, m.target, m.tolerance,"
+    " m.baseline, m.frequency"
+    ' FROM measure m JOIN "plan" p ON p.id = m.plan_id'
+    " JOIN recommendation r ON r.id = m.recommendation_id"
+    " WHERE m.status = 'active' ORDER BY m.order_key"
+)
+READINGS = (
+    "SELECT d.measure_id, d.period, d.period_index, d.value, d.numerator, d.denominator, d.note"
+    " FROM reading d JOIN (SELECT measure_id AS mid, max(period_index) AS top FROM reading"
+    " GROUP BY measure_id) t ON t.mid = d.measure_id WHERE d.period_index >= t.top - 12"
+    " ORDER BY d.measure_id, d.period_index"
 )
 FILLS = {"RED": "C62828", "AMBER": "F2A900", "GREEN": "2E7D32", "BLUE": "1F5FA8"}
 EPOCH = date(1899, 12, 30).toordinal()
@@ -179,7 +196,73 @@ def with_xlsxwriter(store: str, out: str, today: date) -> None:
                                                + stamp.second) / 86400, stamp_f[o])  # fmt: skip
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, r, len(COLUMNS) - 1)
+    conn = sqlite3.connect(store)
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'measure'").fetchone():
+        measures_xlsxwriter(book, conn, text_f[0], rag_f, header)
     book.close()
+
+
+def measures_xlsxwriter(book: Any, conn: Any, tf: Any, rag_f: Any, header: Any) -> None:
+    """The Measures and Readings sheets' cells, a measure's row and its readings together."""
+    ms, rs = book.add_worksheet("Measures"), book.add_worksheet("Readings")
+    for c, name in enumerate(("plan", "recommendation", "measure", "name", "unit", "direction",
+                              "target", "period", "value", "rag", "vs_previous",
+                              "vs_last_year")):  # fmt: skip
+        ms.write_string(0, c, name, header)
+    for c, name in enumerate(("plan", "measure", "name", "period", "value", "count", "of",
+                              "note")):  # fmt: skip
+        rs.write_string(0, c, name, header)
+    points: dict[int, list[Any]] = {}
+    for point in conn.execute(READINGS):
+        points.setdefault(point[0], []).append(point)
+    s, n, rs_s, rs_n = ms.write_string, ms.write_number, rs.write_string, rs.write_number
+    r = k = 0
+    for (mid, plan, rec, ref, name, unit, direction, target, tolerance, baseline,
+         frequency) in conn.execute(MEASURES):  # fmt: skip
+        r += 1
+        for c, value in enumerate((plan, rec, ref, name, unit, direction)):
+            if value:
+                s(r, c, value, tf)
+        n(r, 6, target, tf)
+        mine = points.get(mid, [])
+        if mine:
+            by_index = {p[2]: p[3] for p in mine}
+            last = mine[-1]
+            value, top = last[3], last[2]
+            before = by_index.get(top - 1)
+            year = by_index.get(top - (4 if frequency == "quarterly" else 12))
+            up = direction == "up"
+            s(r, 7, last[1], tf)
+            n(r, 8, value, tf)
+            short = target - value if up else value - target
+            compare = year if year is not None else baseline
+            better = compare is not None and (value > compare if up else value < compare)
+            word = (
+                "GREEN" if short <= abs(target) * tolerance / 100 else "AMBER" if better else "RED"
+            )
+            s(r, 9, word, rag_f[word])
+            for c, other in ((10, before), (11, year)):
+                if other is not None:
+                    travel = (
+                        "same" if value == other
+                        else "improved" if (value > other) == up else "worse"
+                    )  # fmt: skip
+                    s(r, c, travel, tf)
+        for _, period, _, value, count, of, note in mine[-12:]:
+            k += 1
+            rs_s(k, 0, plan, tf)
+            rs_s(k, 1, ref, tf)
+            rs_s(k, 2, name, tf)
+            rs_s(k, 3, period, tf)
+            rs_n(k, 4, value, tf)
+            if count is not None and of is not None:
+                rs_n(k, 5, count, tf)
+                rs_n(k, 6, of, tf)
+            if note:
+                rs_s(k, 7, note, tf)
+    for sheet, rows, width in ((ms, r, 12), (rs, k, 8)):
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(rows, 1), width - 1)
 
 
 def with_openpyxl(store: str, out: str, today: date) -> None:

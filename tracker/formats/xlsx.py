@@ -13,9 +13,9 @@ the scorecard, one row per active measure in natural order with product.md's sco
 columns: target and value as number cells, period as text (`2026-10`, `2026-Q3`), the
 RAG cell filled in its colour with the word kept, direction of travel as the words
 `improved`, `worse` or `same`. "Readings" is long-form for pivot tables and charts: one
-row per reading, each measure's latest twelve oldest first, with plan, measure, name,
-period, value, count, of and note. With no measures, each sheet keeps its header and says
-so in one row, so the workbook has the same sheets whatever the store holds.
+row per reading, each measure's latest (up to twelve) oldest first, with plan, measure,
+name, period, value, count, of and note. With no measures, each sheet keeps its header
+and says so in one row, so the workbook has the same sheets whatever the store holds.
 
 No cell is ever a formula: every piece of text is written as a string cell, whatever it
 begins with, so `=cmd|...` or `@SUM(...)` is shown, never run. XlsxWriter in its
