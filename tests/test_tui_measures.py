@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 from conftest import TODAY
+from rich.cells import cell_len
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Sparkline, Static
 from tui_support import SIZE, build, notifications, settle
 
 from tracker.domain.rules import RuleSettings
 from tracker.formats.plan_toml import load_plan_file
-from tracker.storage.measures import MeasureStore
+from tracker.storage.measures import MeasureChanges, MeasureStore
 from tracker.storage.store import Store
 from tracker.tui.app import TrackerApp
 from tracker.tui.screens.board import BoardScreen
@@ -622,3 +623,101 @@ async def test_add_edit_retire_and_reinstate_on_each_engine(
     )
     fields = [h.field for h in ms.history(row.id)]
     assert fields == ["created", "target", "tolerance", "status", "status"]
+
+
+def _x_label(screen: Any) -> str:
+    """What the footer says `x` does on `screen` now."""
+    return str(screen.active_bindings["x"].binding.description)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: "x".join(map(str, s)))
+async def test_the_title_is_never_cut(app: TrackerApp, size: tuple[int, int]) -> None:
+    async with app.run_test(size=size) as pilot:
+        await open_measures(pilot)
+        title = app.screen.query_one("#measures-title", Static)
+        text = str(title.render())
+        assert text.startswith(f"Measures of impact · as at {TODAY.isoformat()}")
+        assert cell_len(text) <= title.content_region.width
+        gloss = " · latest reading, RAG and direction of travel"
+        assert text.endswith(gloss) == (size[0] >= 120)
+        await pilot.press("r")
+        await settle(pilot)
+        text = str(title.render())
+        assert "retired shown (r hides them)" in text
+        assert cell_len(text) <= title.content_region.width
+
+
+async def test_the_footer_says_reinstate_on_a_retired_measure(
+    app: TrackerApp, store: Store
+) -> None:
+    address = f"{PLAN}:M1.2"
+    MeasureStore(store).edit_measure(address, MeasureChanges(status="retired"), user="seed")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_measures(pilot)
+        screen = app.screen
+        assert _x_label(screen) == "Retire"
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("down")  # the retired M1.2
+        await settle(pilot)
+        assert screen.current is not None
+        assert screen.current.address == address
+        assert _x_label(screen) == "Reinstate"
+        footer = " ".join(str(k.render()) for k in screen.query("FooterKey"))
+        assert "Reinstate" in footer
+        assert "Retire " not in footer + " "
+        await pilot.press("up")
+        await settle(pilot)
+        assert _x_label(screen) == "Retire"
+
+
+async def test_history_offers_edit_and_retire_through_the_same_forms(
+    app: TrackerApp, store: Store
+) -> None:
+    from tracker.tui.screens.forms import ConfirmScreen
+    from tracker.tui.screens.measure_forms import MeasureEditForm
+
+    address = f"{PLAN}:M1.2"
+    async with app.run_test(size=SIZE) as pilot:
+        await open_measures(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        history = app.screen
+        assert isinstance(history, MeasureHistoryScreen)
+        assert "e: edit · x: retire" in str(history.query_one("#hint", Static).render())
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, MeasureEditForm)
+        _fill(form, target="96")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is history
+        assert f"Saved {address}: target changed" in notifications(app)
+        assert "Target ≥ 96%" in str(history.query_one("#history-title", Static).render())
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.title_text == f"Retire {address}?"
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is history
+        assert any(n.startswith(f"Retired {address}") for n in notifications(app))
+        assert "RETIRED" in str(history.query_one("#history-title", Static).render())
+        assert "x: reinstate" in str(history.query_one("#hint", Static).render())
+        assert _x_label(history) == "Reinstate"
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.title_text == f"Reinstate {address}?"
+        await pilot.press("y")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, MeasuresScreen)
+    ms = MeasureStore(store)
+    row = ms.measure(address)
+    assert (row.status, row.target) == ("active", 96.0)
+    statuses = [(h.old, h.new) for h in ms.history(row.id) if h.field == "status"]
+    assert statuses == [("active", "retired"), ("retired", "active")]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -367,13 +368,163 @@ class FormReady(Message):
         self.readings = readings
 
 
+# --- editing, retiring and reinstating a measure, shared by both screens -----------------
+
+
+class _ChangesMeasures(_WritesReadings):
+    """`e` edits the measure the screen is on, `x` retires it or reinstates it (after
+    asking); the footer says which `x` does."""
+
+    show_retired: bool = False
+
+    def _measure(self) -> MeasureRow | None:
+        """The measure the keys act on."""
+        raise NotImplementedError
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`x` is shown as Retire or Reinstate by the measure it would act on."""
+        if action in ("retire_measure", "reinstate_measure"):
+            row = self._measure()
+            retired = row is not None and row.status == "retired"
+            return retired == (action == "reinstate_measure")
+        return True
+
+    def _reload(self, address: str | None) -> None:
+        """Read again after a change to the measure at `address` (None: nothing written)."""
+        raise NotImplementedError
+
+    def _may_change(self) -> bool:
+        """Whether a measure form may open now; if not, the user is told why."""
+        if self.app.screen is not self.screen:
+            return False  # a key queued behind one that opened a form
+        if self.read_only:
+            self.app.notify(
+                "The store is open read-only: measures cannot be added or changed.",
+                title="Read-only",
+                severity="warning",
+                markup=False,
+            )
+            return False
+        return True
+
+    def action_edit_measure(self) -> None:
+        """`e`: the highlighted measure's fields in a form, read afresh first."""
+        row = self._measure()
+        if row is None:
+            self.app.notify("No measure is highlighted: n adds one.", timeout=3)
+        elif self._may_change():
+            self._load_for_edit(row.address)
+
+    @work(thread=True, exclusive=True, group="form", exit_on_error=False)
+    def _load_for_edit(self, address: str) -> None:
+        self.post_message(EditReady(self.store.measure(address)))
+
+    def on_edit_ready(self, message: EditReady) -> None:
+        if self.app.screen is not self.screen:
+            return
+        form = MeasureEditForm(message.row, today=self._today())
+        self.app.push_screen(form, callback=self._edited_measure)
+
+    def _edited_measure(self, result: MeasureEditResult | None) -> None:
+        if result is None:
+            return
+        row = result.row
+        if not result.changes and not result.clear:
+            self.app.notify(f"{row.address}: nothing changed.", markup=False, timeout=3)
+            return
+        store, user = self.store, self.user
+
+        def change() -> tuple[str, str]:
+            entries = store.edit_measure(
+                row.address,
+                result.changes,
+                clear=result.clear,
+                user=user,
+                expected_version=row.version,
+            )
+            fields = ", ".join(e.field.replace("_", " ") for e in entries) or "nothing"
+            return f"Saved {row.address}: {fields} changed", row.address
+
+        self._change(change)
+
+    def action_reinstate_measure(self) -> None:
+        """`x` on a retired measure: reinstate it, after asking."""
+        self.action_retire_measure()
+
+    def action_retire_measure(self) -> None:
+        """`x`: retire the measure (or reinstate a retired one), after asking."""
+        row = self._measure()
+        if row is None:
+            self.app.notify("No measure is highlighted: n adds one.", timeout=3)
+            return
+        if not self._may_change():
+            return
+        retired = row.status == "retired"
+        if retired:
+            title = f"Reinstate {row.address}?"
+            lines = [
+                one_line(row.name),
+                "It returns to the scorecard, the board view and the board paper, "
+                "and takes readings again.",
+            ]
+            question, yes = "Reinstate this measure?", "Reinstate"
+        else:
+            title = f"Retire {row.address}?"
+            lines = [
+                one_line(row.name),
+                "Its readings and history are kept; it leaves the scorecard, the board view "
+                "and the board paper, and takes no more readings.",
+                "r shows retired measures; x on one reinstates it.",
+            ]
+            question, yes = "Retire this measure?", "Retire"
+
+        def answered(answer: bool | None) -> None:
+            if not answer:
+                return
+            store, user = self.store, self.user
+            status = "active" if retired else "retired"
+
+            def change() -> tuple[str, str]:
+                store.edit_measure(
+                    row.address,
+                    {"status": status},
+                    user=user,
+                    expected_version=row.version,
+                )
+                verb = "Reinstated" if retired else "Retired"
+                hint = "" if retired or self.show_retired else " (r shows retired measures)"
+                return f"{verb} {row.address}{hint}", row.address
+
+            self._change(change)
+
+        self.app.push_screen(ConfirmScreen(title, lines, question, yes), callback=answered)
+
+    @work(thread=True, exclusive=False, group="write", exit_on_error=False)
+    def _change(self, change: Callable[[], tuple[str, str]]) -> None:
+        """Run one write; say what it did, or why nothing was written."""
+        try:
+            text, address = change()
+        except TrackerError as exc:
+            self.post_message(MeasureRefused(describe_failure(exc)))
+            return
+        self.post_message(MeasureChanged(text, address))
+
+    def on_measure_changed(self, message: MeasureChanged) -> None:
+        self.app.notify(message.text, title="Saved", markup=False)
+        self._reload(message.address)
+
+    def on_measure_refused(self, message: MeasureRefused) -> None:
+        self.app.notify(message.text, title="Not saved", severity="error", markup=False)
+        self._reload(None)
+
+
 # --- the scorecard ------------------------------------------------------------------------
 
 FIRST_BATCH = 100  # the first screenful, read, scored and shown before the rest
 BATCH = 2000  # rows added between frames: each batch costs the table a measure and a repaint
 
 
-class MeasuresScreen(_WritesReadings, Screen[None]):
+class MeasuresScreen(_ChangesMeasures, Screen[None]):
     """The scorecard: every active measure; enter opens one measure's history."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -382,7 +533,10 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         Binding("a", "add_reading", "Reading", id="add", tooltip="Add or correct a reading"),
         Binding("n", "add_measure", "New", id="add-measure", tooltip="Add a measure"),
         Binding("e", "edit_measure", "Edit", id="edit-measure", tooltip="Edit this measure"),
-        Binding("x", "retire_measure", "Retire", id="retire", tooltip="Retire or reinstate"),
+        Binding("x", "retire_measure", "Retire", id="retire", tooltip="Retire this measure"),
+        Binding(
+            "x", "reinstate_measure", "Reinstate", id="reinstate", tooltip="Reinstate this measure"
+        ),
         Binding("r", "toggle_retired", "Retired", id="retired", tooltip="Show retired measures"),
     ]
     DEFAULT_CSS = """
@@ -419,7 +573,10 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
             title.append(f" · as at {self.today}")
         if self.show_retired:
             title.append(" · retired shown (r hides them)")
-        title.append(" · latest reading, RAG and direction of travel", style="dim")
+        # The columns' headers say the same: the gloss shows only where it fits whole.
+        gloss = " · latest reading, RAG and direction of travel"
+        if title.cell_len + cell_len(gloss) <= (self.size.width or self.app.size.width) - 2:
+            title.append(gloss, style="dim")
         return title
 
     def compose(self) -> ComposeResult:
@@ -549,12 +706,14 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
             table.move_cursor(row=min(max(kept, 0), len(self.rows) - 1), animate=False)
 
     def on_resize(self) -> None:
+        self.query_one("#measures-title", Static).update(self._title())
         if self.rows:
             self._lay_out()
 
     def _show(self, index: int) -> None:
         if not 0 <= index < len(self.rows):
             return
+        self.refresh_bindings()  # `x` says Retire or Reinstate by the measure
         m = self.rows[index]
         s = m.score
         text = Text()
@@ -628,6 +787,14 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         """The highlighted measure, if any."""
         return self._current()
 
+    def _measure(self) -> MeasureRow | None:
+        return self._current()
+
+    def _reload(self, address: str | None) -> None:
+        if address is not None:
+            self._focus_address = address
+        self._load()
+
     def action_open_history(self) -> None:
         row = self._current()
         if row is not None:
@@ -658,20 +825,6 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         self.dismiss(None)
 
     # --- adding, editing, retiring and reinstating measures ------------------------------
-
-    def _may_change(self) -> bool:
-        """Whether a measure form may open now; if not, the user is told why."""
-        if self.app.screen is not self:
-            return False  # a key queued behind one that opened a form
-        if self.read_only:
-            self.app.notify(
-                "The store is open read-only: measures cannot be added or changed.",
-                title="Read-only",
-                severity="warning",
-                markup=False,
-            )
-            return False
-        return True
 
     def action_add_measure(self) -> None:
         """`n`: a form for a new measure, under the highlighted measure's recommendation."""
@@ -717,94 +870,6 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
 
         self._change(change)
 
-    def action_edit_measure(self) -> None:
-        """`e`: the highlighted measure's fields in a form, read afresh first."""
-        row = self._current()
-        if row is None:
-            self.app.notify("No measure is highlighted: n adds one.", timeout=3)
-        elif self._may_change():
-            self._load_for_edit(row.address)
-
-    @work(thread=True, exclusive=True, group="form", exit_on_error=False)
-    def _load_for_edit(self, address: str) -> None:
-        self.post_message(EditReady(self.store.measure(address)))
-
-    def on_edit_ready(self, message: EditReady) -> None:
-        if self.app.screen is not self:
-            return
-        form = MeasureEditForm(message.row, today=self._today())
-        self.app.push_screen(form, callback=self._edited_measure)
-
-    def _edited_measure(self, result: MeasureEditResult | None) -> None:
-        if result is None:
-            return
-        row = result.row
-        if not result.changes and not result.clear:
-            self.app.notify(f"{row.address}: nothing changed.", markup=False, timeout=3)
-            return
-        store, user = self.store, self.user
-
-        def change() -> tuple[str, str]:
-            entries = store.edit_measure(
-                row.address,
-                result.changes,
-                clear=result.clear,
-                user=user,
-                expected_version=row.version,
-            )
-            fields = ", ".join(e.field.replace("_", " ") for e in entries) or "nothing"
-            return f"Saved {row.address}: {fields} changed", row.address
-
-        self._change(change)
-
-    def action_retire_measure(self) -> None:
-        """`x`: retire the highlighted measure (or reinstate a retired one), after asking."""
-        row = self._current()
-        if row is None:
-            self.app.notify("No measure is highlighted: n adds one.", timeout=3)
-            return
-        if not self._may_change():
-            return
-        retired = row.status == "retired"
-        if retired:
-            title = f"Reinstate {row.address}?"
-            lines = [
-                one_line(row.name),
-                "It returns to the scorecard, the board view and the board paper, "
-                "and takes readings again.",
-            ]
-            question, yes = "Reinstate this measure?", "Reinstate"
-        else:
-            title = f"Retire {row.address}?"
-            lines = [
-                one_line(row.name),
-                "Its readings and history are kept; it leaves the scorecard, the board view "
-                "and the board paper, and takes no more readings.",
-                "r shows retired measures; x on one reinstates it.",
-            ]
-            question, yes = "Retire this measure?", "Retire"
-
-        def answered(answer: bool | None) -> None:
-            if not answer:
-                return
-            store, user = self.store, self.user
-            status = "active" if retired else "retired"
-
-            def change() -> tuple[str, str]:
-                store.edit_measure(
-                    row.address,
-                    {"status": status},
-                    user=user,
-                    expected_version=row.version,
-                )
-                verb = "Reinstated" if retired else "Retired"
-                hint = "" if retired or self.show_retired else " (r shows retired measures)"
-                return f"{verb} {row.address}{hint}", row.address
-
-            self._change(change)
-
-        self.app.push_screen(ConfirmScreen(title, lines, question, yes), callback=answered)
-
     def action_toggle_retired(self) -> None:
         """`r`: show retired measures too (to reinstate one), or hide them again."""
         self.show_retired = not self.show_retired
@@ -819,35 +884,21 @@ class MeasuresScreen(_WritesReadings, Screen[None]):
         self._focus_address = current.address if current else None
         self._load()
 
-    @work(thread=True, exclusive=False, group="write", exit_on_error=False)
-    def _change(self, change: Callable[[], tuple[str, str]]) -> None:
-        """Run one write; say what it did, or why nothing was written."""
-        try:
-            text, address = change()
-        except TrackerError as exc:
-            self.post_message(MeasureRefused(describe_failure(exc)))
-            return
-        self.post_message(MeasureChanged(text, address))
-
-    def on_measure_changed(self, message: MeasureChanged) -> None:
-        self.app.notify(message.text, title="Saved", markup=False)
-        self._focus_address = message.address
-        self._load()
-
-    def on_measure_refused(self, message: MeasureRefused) -> None:
-        self.app.notify(message.text, title="Not saved", severity="error", markup=False)
-        self._load()
-
 
 # --- one measure's history ----------------------------------------------------------------
 
 
-class MeasureHistoryScreen(_WritesReadings, ModalScreen[None]):
+class MeasureHistoryScreen(_ChangesMeasures, ModalScreen[None]):
     """One measure: a chart of every reading, the readings, and each correction."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close", id="close"),
         Binding("a", "add_reading", "Add reading", id="add"),
+        Binding("e", "edit_measure", "Edit", id="edit-measure", tooltip="Edit this measure"),
+        Binding("x", "retire_measure", "Retire", id="retire", tooltip="Retire this measure"),
+        Binding(
+            "x", "reinstate_measure", "Reinstate", id="reinstate", tooltip="Reinstate this measure"
+        ),
     ]
     DEFAULT_CSS = """
     MeasureHistoryScreen { align: center middle; }
@@ -859,7 +910,7 @@ class MeasureHistoryScreen(_WritesReadings, ModalScreen[None]):
     MeasureHistoryScreen #chart-caption { height: 1; color: $text-muted; }
     MeasureHistoryScreen DataTable { height: 1fr; }
     MeasureHistoryScreen #corrections { height: auto; max-height: 6; }
-    MeasureHistoryScreen #hint { color: $text-muted; height: 1; }
+    MeasureHistoryScreen #hint { color: $text-muted; height: auto; }
     """
 
     def __init__(
@@ -879,7 +930,7 @@ class MeasureHistoryScreen(_WritesReadings, ModalScreen[None]):
             yield Static("", id="chart-caption")
             yield DataTable(id="readings", cursor_type="row", zebra_stripes=True)
             yield Static("", id="corrections")
-            yield Static("a: add or correct a reading · escape: close · times are UTC", id="hint")
+            yield Static(self._hint(), id="hint")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -910,6 +961,8 @@ class MeasureHistoryScreen(_WritesReadings, ModalScreen[None]):
         if m.status == "retired":
             title.append(" · RETIRED", style="bold")
         self.query_one("#history-title", Static).update(title)
+        self.query_one("#hint", Static).update(self._hint())
+        self.refresh_bindings()
         readings = message.readings
         self.query_one("#history-chart", Sparkline).data = [r.value for r in readings] or [0.0]
         caption = (
@@ -949,6 +1002,18 @@ class MeasureHistoryScreen(_WritesReadings, ModalScreen[None]):
 
     def action_add_reading(self) -> None:
         self.open_form(self.row)
+
+    def _measure(self) -> MeasureRow | None:
+        return self.row
+
+    def _hint(self) -> Text:
+        x = "reinstate" if self.row.status == "retired" else "retire"
+        return Text(
+            f"a: add or correct a reading · e: edit · x: {x} · escape: close · times are UTC"
+        )
+
+    def _reload(self, address: str | None) -> None:
+        self._load()
 
     def on_reading_saved(self, message: ReadingSaved) -> None:
         self.app.notify(message.text, title="Reading", markup=False)
