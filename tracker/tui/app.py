@@ -100,6 +100,7 @@ class TrackerApp(App[int]):
                     # The flag, or what the main screen's write check found since.
                     read_only=screen.controller.refusal is not None,
                     today=session.settings.today.isoformat(),
+                    poll_interval=session.poll_interval,
                 )
             )
 

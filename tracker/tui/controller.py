@@ -80,6 +80,7 @@ class MainController:
         self.marked: dict[int, ActionRow] = {}  # rows marked (space) for a bulk edit
         self._generation = 0
         self._stamp: object = None  # None before the first tree, False while it is on its way
+        self._measure_stamp: object = None  # the measures' fingerprint, read with the tree
         # The save on its way: until its answer is in, `selected` is the action as it was.
         self._saving: Worker[object] | None = None
 
@@ -192,13 +193,15 @@ class MainController:
 
         def read() -> None:
             stamp = store.data_stamp()
+            measures = store.measure_stamp()
             nodes = store.tree(settings=settings)
-            self.host.post_message(TreeLoaded(nodes, store.owners(), stamp))
+            self.host.post_message(TreeLoaded(nodes, store.owners(), stamp, measures))
 
         self._run(read, "tree")
 
     def tree_arrived(self, message: TreeLoaded) -> None:
         self._stamp = message.stamp
+        self._measure_stamp = message.measures
         self.owners = message.owners
         self.has_plans = bool(message.nodes)
         self.nodes = message.nodes
@@ -219,16 +222,29 @@ class MainController:
         self._run(read, "detail")
 
     def poll(self) -> None:
-        """Read the store's change fingerprint; a change reloads (see `stamp_changed`)."""
+        """Read the store's change fingerprints (two small queries of counts); a change
+        reloads (see `stamp_changed` and `measures_changed`)."""
         store = self.store
-        self._run(lambda: self.host.post_message(StampChecked(store.data_stamp())), "poll")
+
+        def read() -> None:
+            self.host.post_message(StampChecked(store.data_stamp(), store.measure_stamp()))
+
+        self._run(read, "poll")
 
     def stamp_changed(self, message: StampChecked) -> bool:
-        """Whether the store changed since the last load (then reload)."""
+        """Whether the plans changed since the last load (then reload)."""
         if self._stamp not in (None, False) and message.stamp != self._stamp:
             self._stamp = message.stamp
             return True
         return False
+
+    def measures_changed(self, message: StampChecked) -> bool:
+        """Whether a measure or reading changed since the last look (then the selected
+        action's recommendation's measures are read again; the actions need not be)."""
+        if self._stamp in (None, False) or message.measures == self._measure_stamp:
+            return False
+        self._measure_stamp = message.measures
+        return True
 
     def check_write(self) -> None:
         """Ask, off the event loop, whether this user may change the store."""

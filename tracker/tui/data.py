@@ -484,9 +484,16 @@ class StoreAccess:
         )
 
     def measure_stamp(self) -> object:
+        """A cheap fingerprint of the measures and readings (two counts): it changes with
+        every reading or measure written, here or by another process. None for a store
+        from before measures, opened read-only (nothing there can change)."""
+        from tracker.domain.errors import TrackerError
         from tracker.storage.measures import MeasureStore
 
-        return MeasureStore(self.full()).stamp()
+        try:
+            return MeasureStore(self.full()).stamp()
+        except TrackerError:
+            return None
 
 
 # What the app can be started on: a Store already open (tests, tools) or access to one.

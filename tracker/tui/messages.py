@@ -56,11 +56,14 @@ class ViewLoaded(Message):
 class TreeLoaded(Message):
     """The plans and recommendations with their roll-ups, and the owners for filters."""
 
-    def __init__(self, nodes: list[TreeNode], owners: list[str], stamp: object) -> None:
+    def __init__(
+        self, nodes: list[TreeNode], owners: list[str], stamp: object, measures: object = None
+    ) -> None:
         super().__init__()
         self.nodes = nodes
         self.owners = owners
         self.stamp = stamp
+        self.measures = measures  # the measures' fingerprint, read with the plans'
 
 
 class DetailLoaded(Message):
@@ -80,11 +83,12 @@ class DetailLoaded(Message):
 
 
 class StampChecked(Message):
-    """The store's change fingerprint, read by the poller."""
+    """The store's change fingerprints, read by the poller: the plans' and the measures'."""
 
-    def __init__(self, stamp: object) -> None:
+    def __init__(self, stamp: object, measures: object = None) -> None:
         super().__init__()
         self.stamp = stamp
+        self.measures = measures
 
 
 class WriteChecked(Message):

@@ -97,20 +97,23 @@ def trend_chart(points: list[TrendPoint], width: int = CHART_WIDTH) -> Text:
 
 
 class BoardStamp(Message):
-    """The store's fingerprint, read by the poll; a change means the board is out of date."""
+    """The store's fingerprints, read by the poll: a change of the plans' means the board
+    is out of date; of the measures' only, that the measures shown are."""
 
-    def __init__(self, stamp: object) -> None:
+    def __init__(self, stamp: object, measures: object) -> None:
         super().__init__()
         self.stamp = stamp
+        self.measures = measures
 
 
 class BoardLoaded(Message):
     """The board's numbers, fresh from the store."""
 
-    def __init__(self, view: BoardView, stamp: object) -> None:
+    def __init__(self, view: BoardView, stamp: object, measures: object = None) -> None:
         super().__init__()
         self.view = view
         self.stamp = stamp
+        self.measures = measures
 
 
 class BoardMeasures(Message):
@@ -154,6 +157,8 @@ class BoardScreen(ReportsFailures, Screen[None]):
         self.months = months
         self.poll_interval = poll_interval
         self._stamp: object = None  # None until the first load, and while one is on its way
+        self._measure_stamp: object = None
+        self._measures_of: tuple[str | None, str | None] | None = None  # (plan, rec) shown
         self.view: BoardView | None = None
         self.plan_key = ALL_PLANS
         self.bar_width = BAR_WIDTH
@@ -202,8 +207,9 @@ class BoardScreen(ReportsFailures, Screen[None]):
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self) -> None:
         stamp = self.store.data_stamp()
+        measures = self.store.measure_stamp()
         view = self.store.board_view(settings=self.settings, months=self.months)
-        self.post_message(BoardLoaded(view, stamp))
+        self.post_message(BoardLoaded(view, stamp, measures))
 
     def _poll(self) -> None:
         if self._stamp is not None:
@@ -211,17 +217,26 @@ class BoardScreen(ReportsFailures, Screen[None]):
 
     @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
     def _read_stamp(self) -> None:
-        self.post_message(BoardStamp(self.store.data_stamp()))
+        self.post_message(BoardStamp(self.store.data_stamp(), self.store.measure_stamp()))
 
     def on_board_stamp(self, message: BoardStamp) -> None:
-        if self._stamp is not None and message.stamp != self._stamp:
+        if self._stamp is None:
+            return
+        if message.stamp != self._stamp:
             self._stamp = None
             self._load()
+        elif message.measures != self._measure_stamp:
+            # A reading or measure changed elsewhere: the board's numbers are the actions',
+            # so only the measures shown are read again.
+            self._measure_stamp = message.measures
+            if self._measures_of is not None:
+                self._load_measures(*self._measures_of)
 
     def on_board_loaded(self, message: BoardLoaded) -> None:
         first = self.view is None
         self.view = message.view
         self._stamp = message.stamp
+        self._measure_stamp = message.measures
         table = self.query_one(DataTable)
         table.loading = False
         kept_row = table.cursor_row
@@ -300,6 +315,7 @@ class BoardScreen(ReportsFailures, Screen[None]):
         if plan_key != self.plan_key:
             self._show_trend(plan_key)
         rec = key.split(":", 2)[2] if key.startswith("rec:") else None
+        self._measures_of = (plan_key or None, rec)
         self._load_measures(plan_key or None, rec)
 
     @work(thread=True, exclusive=True, group="measures", exit_on_error=False)

@@ -383,8 +383,13 @@ class MainScreen(ReportsFailures, Screen[None]):
         )
 
     def on_stamp_checked(self, message: StampChecked) -> None:
-        if self.controller.stamp_changed(message):
+        plans = self.controller.stamp_changed(message)
+        measures = self.controller.measures_changed(message)
+        if plans:
             self.controller.reload()
+        elif measures and self.selected is not None:
+            # A reading added elsewhere: only the detail panel's measures show it.
+            self.controller.load_detail(self.selected.id)
 
     def on_write_checked(self, message: WriteChecked) -> None:
         self.controller.write_arrived(message)

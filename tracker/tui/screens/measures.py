@@ -19,6 +19,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Sparkline, Static
@@ -62,11 +63,22 @@ __all__ = ["MeasureHistoryScreen", "MeasuresScreen", "ReadingForm", "ReadingInpu
 class ScorecardLoaded(Message):
     """Measures with their scores: the first screenful, then (`complete`) all of them."""
 
-    def __init__(self, rows: list[MeasureRow], read: int, *, complete: bool) -> None:
+    def __init__(
+        self, rows: list[MeasureRow], read: int, *, complete: bool, stamp: object = None
+    ) -> None:
         super().__init__()
         self.rows = rows
         self.read = read  # which read of the screen this answers: a later one supersedes it
         self.complete = complete
+        self.stamp = stamp  # the measures' fingerprint, read just before them
+
+
+class MeasuresStamp(Message):
+    """The measures' fingerprint, read by the poll: a change means the scorecard is old."""
+
+    def __init__(self, stamp: object) -> None:
+        super().__init__()
+        self.stamp = stamp
 
 
 class ReadingsLoaded(Message):
@@ -520,6 +532,7 @@ class _ChangesMeasures(_WritesReadings):
 
 # --- the scorecard ------------------------------------------------------------------------
 
+_UNREAD = object()  # no scorecard read yet (or one on its way): nothing to compare with
 FIRST_BATCH = 100  # the first screenful, read, scored and shown before the rest
 BATCH = 2000  # rows added between frames: each batch costs the table a measure and a repaint
 
@@ -551,12 +564,22 @@ class MeasuresScreen(_ChangesMeasures, Screen[None]):
     MeasuresScreen #chart-label { height: 1; }
     """
 
-    def __init__(self, store: StoreAccess, *, user: str, read_only: bool, today: str = "") -> None:
+    def __init__(
+        self,
+        store: StoreAccess,
+        *,
+        user: str,
+        read_only: bool,
+        today: str = "",
+        poll_interval: float = 0,
+    ) -> None:
         super().__init__()
         self.store = store
         self.user = user
         self.read_only = read_only
         self.today = today
+        self.poll_interval = poll_interval
+        self._stamp: object = _UNREAD  # the fingerprint the rows shown were read at
         self.rows: list[MeasureRow] = []
         self._added = 0
         self._generation = 0
@@ -593,6 +616,10 @@ class MeasuresScreen(_ChangesMeasures, Screen[None]):
         # takes the interpreter from the worker reading the scorecard.
         self.query_one("#measure-text", Static).update(Text("Reading the scorecard…", style="dim"))
         self._load()
+        if self.poll_interval > 0:
+            # A reading or measure written elsewhere (another secretary's `tracker reading
+            # add`) shows while the screen is open, as on the main screen.
+            self.set_interval(self.poll_interval, self._poll)
 
     def _load(self) -> None:
         """Read the scorecard (again), keeping the cursor on the measure it is on."""
@@ -600,26 +627,50 @@ class MeasuresScreen(_ChangesMeasures, Screen[None]):
         if self._focus_address is None and current is not None:
             self._focus_address = current.address
         self._reads += 1
+        self._stamp = _UNREAD  # no poll until this read is in
         cursor = max(self.query_one(DataTable).cursor_row, 0)
-        self._read(self._reads, max(FIRST_BATCH, cursor + FIRST_BATCH), self.show_retired)
+        # Every row listed already: read them all at once and change only what changed.
+        whole = bool(self.rows) and not self._partial and self._added == len(self.rows)
+        first = None if whole else max(FIRST_BATCH, cursor + FIRST_BATCH)
+        self._read(self._reads, first, self.show_retired)
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def _read(self, read: int, first: int, retired: bool) -> None:
+    def _read(self, read: int, first: int | None, retired: bool) -> None:
         # The latest, previous and year-before readings only: the chart of the highlighted
         # measure is read when it is highlighted. The first screenful is read and scored
         # on its own first, so it shows while the rest of 10,000 measures is read.
-        rows = self.store.measures(recent=0, include_retired=retired, first=first)
-        complete = len(rows) < first
-        self.post_message(ScorecardLoaded(rows, read, complete=complete))
-        if not complete:
-            rows = self.store.measures(recent=0, include_retired=retired)
-            self.post_message(ScorecardLoaded(rows, read, complete=True))
+        stamp = self.store.measure_stamp()
+        if first is not None:
+            rows = self.store.measures(recent=0, include_retired=retired, first=first)
+            complete = len(rows) < first
+            self.post_message(ScorecardLoaded(rows, read, complete=complete, stamp=stamp))
+            if complete:
+                return
+        rows = self.store.measures(recent=0, include_retired=retired)
+        self.post_message(ScorecardLoaded(rows, read, complete=True, stamp=stamp))
+
+    def _poll(self) -> None:
+        if self._stamp is not _UNREAD:
+            self._read_stamp()
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def _read_stamp(self) -> None:
+        self.post_message(MeasuresStamp(self.store.measure_stamp()))
+
+    def on_measures_stamp(self, message: MeasuresStamp) -> None:
+        if self._stamp is not _UNREAD and message.stamp != self._stamp:
+            self._load()
 
     def on_scorecard_loaded(self, message: ScorecardLoaded) -> None:
         if message.read != self._reads:
             return  # a later read is on its way
+        if message.complete:
+            self._stamp = message.stamp
         rows = message.rows
         table = self.query_one(DataTable)
+        if message.complete and not self._partial and self._same_measures(rows):
+            self._update_rows(rows)
+            return
         if self._partial and rows[: self._added] == self.rows[: self._added]:
             self._rest_loaded(message)
             return
@@ -664,6 +715,33 @@ class MeasuresScreen(_ChangesMeasures, Screen[None]):
         self._add_batch(needed, self._generation)
         if place is not None:
             self.query_one(DataTable).move_cursor(row=place, animate=False)
+
+    def _same_measures(self, rows: list[MeasureRow]) -> bool:
+        """Whether `rows` are the measures listed, all of them, in the same order."""
+        shown = self.rows
+        return (
+            bool(shown)
+            and self._added == len(shown) == len(rows)
+            and all(a.id == b.id for a, b in zip(shown, rows, strict=True))
+        )
+
+    def _update_rows(self, rows: list[MeasureRow]) -> None:
+        """The same measures read again: change the cells of those that changed, in place,
+        so 10,000 rows are not listed again for one new reading."""
+        old, self.rows = self.rows, rows
+        self._focus_address = None
+        self._charts.clear()  # a reading before the latest may have changed a chart
+        table = self.query_one(DataTable)
+        width = (table.size.width or self.app.size.width) - table.styles.scrollbar_size_vertical
+        if score_columns(width, rows) != self._columns:
+            self._lay_out()  # a wider value: the columns fit again and the rows are redrawn
+        else:
+            columns = self._columns
+            for index, (was, now) in enumerate(zip(old, rows, strict=True)):
+                if was != now:
+                    for column, cell in enumerate(score_cells(now, columns)):
+                        table.update_cell_at(Coordinate(index, column), cell)
+        self._show(table.cursor_row)
 
     def _place(self, rows: list[MeasureRow]) -> int | None:
         """Where the measure to keep the cursor on is in `rows` (None: not there)."""
