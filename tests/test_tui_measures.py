@@ -721,3 +721,38 @@ async def test_history_offers_edit_and_retire_through_the_same_forms(
     assert (row.status, row.target) == ("active", 96.0)
     statuses = [(h.old, h.new) for h in ms.history(row.id) if h.field == "status"]
     assert statuses == [("active", "retired"), ("retired", "active")]
+
+
+async def test_the_charts_say_their_periods_range_and_target(app: TrackerApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_measures(pilot)
+        caption = str(app.screen.query_one("#chart-label", Static).render())
+        # M1.1: the last twelve monthly readings; none reached 85% (GREEN within tolerance)
+        assert (
+            caption
+            == "2025-11 to 2026-10 · lowest 77.8%, highest 83.7% · target ≥ 85% met in 0 of 12"
+        )
+        await pilot.press("down", "down")  # M3.1, AMBER
+        await settle(pilot)
+        caption = str(app.screen.query_one("#chart-label", Static).render())
+        assert caption.startswith("2025-11 to 2026-10 · lowest ")
+        assert caption.endswith("target ≥ 100% met in 0 of 12")
+        await pilot.press("enter")
+        await settle(pilot)
+        history = app.screen
+        assert isinstance(history, MeasureHistoryScreen)
+        caption = str(history.query_one("#chart-caption", Static).render())
+        assert caption.startswith("2024-11 to 2026-10 · lowest ")
+        assert caption.endswith(" of 24")
+
+
+def test_chart_caption_counts_periods_that_met_the_target(store: Store) -> None:
+    from tracker.tui.widgets.measures import chart_caption
+
+    row = MeasureStore(store).measure("staffordshire-2025-focused-visit:M1.1")  # ≤ 18 children
+    points = [("2026-08", 17.0), ("2026-09", 18.0), ("2026-10", 19.4)]
+    assert chart_caption(row, points).plain == (
+        "2026-08 to 2026-10 · lowest 17 children, highest 19.4 children · "
+        "target ≤ 18 children met in 2 of 3"
+    )
+    assert chart_caption(row, []).plain == "No readings yet."

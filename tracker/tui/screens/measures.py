@@ -55,7 +55,7 @@ from tracker.tui.screens.measure_forms import (
 )
 from tracker.tui.view import rag_text
 from tracker.tui.widgets.measure_columns import ScoreColumn, score_cells, score_columns
-from tracker.tui.widgets.measures import SPARK_PERIODS, target_text
+from tracker.tui.widgets.measures import SPARK_PERIODS, chart_caption, target_text
 
 __all__ = ["MeasureHistoryScreen", "MeasuresScreen", "ReadingForm", "ReadingInputs"]
 
@@ -94,12 +94,12 @@ class ReadingsLoaded(Message):
 
 
 class ChartLoaded(Message):
-    """The last twelve readings of one measure, for the chart."""
+    """The last twelve readings of one measure (period, value), for the chart."""
 
-    def __init__(self, measure_id: int, values: list[float]) -> None:
+    def __init__(self, measure_id: int, points: list[tuple[str, float]]) -> None:
         super().__init__()
         self.measure_id = measure_id
-        self.values = values
+        self.points = points
 
 
 class ReadingSaved(Message):
@@ -561,7 +561,7 @@ class MeasuresScreen(_ChangesMeasures, Screen[None]):
     }
     MeasuresScreen #measure-chart { height: 3; margin: 0 0 0 0; }
     MeasuresScreen #measure-text { height: auto; }
-    MeasuresScreen #chart-label { height: 1; }
+    MeasuresScreen #chart-label { height: auto; }
     """
 
     def __init__(
@@ -585,7 +585,7 @@ class MeasuresScreen(_ChangesMeasures, Screen[None]):
         self._generation = 0
         self._reads = 0  # scorecard reads asked for; only the latest one's answer is shown
         self._partial = False  # only the first screenful is shown; the rest is on its way
-        self._charts: dict[int, list[float]] = {}
+        self._charts: dict[int, list[tuple[str, float]]] = {}
         self._columns: tuple[ScoreColumn, ...] = ()
         self.show_retired = False
         self._focus_address: str | None = None  # the measure to put the cursor on next load
@@ -817,36 +817,33 @@ class MeasuresScreen(_ChangesMeasures, Screen[None]):
         self.query_one("#measure-text", Static).update(text)
         chart = self.query_one("#measure-chart", Sparkline)
         chart.display = True
-        values = self._charts.get(m.id)
-        if values is None:
+        points = self._charts.get(m.id)
+        if points is None:
             chart.data = [0.0]
             self._load_chart(m.id)
         else:
-            chart.data = values or [0.0]
-        self._chart_caption(m.id)
+            chart.data = [v for _, v in points] or [0.0]
+        self._chart_caption(m)
 
-    def _chart_caption(self, measure_id: int) -> None:
-        values = self._charts.get(measure_id)
+    def _chart_caption(self, m: MeasureRow) -> None:
+        points = self._charts.get(m.id)
         caption = (
-            "Loading the chart…"
-            if values is None
-            else f"Last {len(values)} periods"
-            if values
-            else "No readings yet."
+            Text("Loading the chart…", style="dim") if points is None else chart_caption(m, points)
         )
-        self.query_one("#chart-label", Static).update(Text(caption, style="dim"))
+        self.query_one("#chart-label", Static).update(caption)
 
     @work(thread=True, exclusive=True, group="chart", exit_on_error=False)
     def _load_chart(self, measure_id: int) -> None:
         readings = self.store.readings(measure_id)[-SPARK_PERIODS:]
-        self.post_message(ChartLoaded(measure_id, [r.value for r in readings]))
+        self.post_message(ChartLoaded(measure_id, [(r.period, r.value) for r in readings]))
 
     def on_chart_loaded(self, message: ChartLoaded) -> None:
-        self._charts[message.measure_id] = message.values
+        self._charts[message.measure_id] = message.points
         current = self._current()
         if current is not None and current.id == message.measure_id:
-            self.query_one("#measure-chart", Sparkline).data = message.values or [0.0]
-            self._chart_caption(message.measure_id)
+            chart = self.query_one("#measure-chart", Sparkline)
+            chart.data = [v for _, v in message.points] or [0.0]
+            self._chart_caption(current)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -985,7 +982,7 @@ class MeasureHistoryScreen(_ChangesMeasures, ModalScreen[None]):
     }
     MeasureHistoryScreen #history-title { height: auto; }
     MeasureHistoryScreen #history-chart { height: 5; margin: 1 0; }
-    MeasureHistoryScreen #chart-caption { height: 1; color: $text-muted; }
+    MeasureHistoryScreen #chart-caption { height: auto; color: $text-muted; }
     MeasureHistoryScreen DataTable { height: 1fr; }
     MeasureHistoryScreen #corrections { height: auto; max-height: 6; }
     MeasureHistoryScreen #hint { color: $text-muted; height: auto; }
@@ -1043,11 +1040,7 @@ class MeasureHistoryScreen(_ChangesMeasures, ModalScreen[None]):
         self.refresh_bindings()
         readings = message.readings
         self.query_one("#history-chart", Sparkline).data = [r.value for r in readings] or [0.0]
-        caption = (
-            f"{len(readings)} readings, {readings[0].period} to {readings[-1].period}"
-            if readings
-            else "No readings yet."
-        )
+        caption = chart_caption(m, [(r.period, r.value) for r in readings])
         self.query_one("#chart-caption", Static).update(caption)
         table = self.query_one(DataTable)
         table.loading = False

@@ -8,16 +8,25 @@ highlighted plan or recommendation) and the measures screen.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Sparkline, Static
 
-from tracker.domain.measures import MeasureRow, shown_value, travel_text
+from tracker.domain.measures import MeasureRow, shown_value, travel, travel_text
 from tracker.domain.text import one_line
 from tracker.tui.view import rag_text
 
-__all__ = ["SPARK_PERIODS", "MeasureLine", "MeasureList", "measure_text", "target_text"]
+__all__ = [
+    "SPARK_PERIODS",
+    "MeasureLine",
+    "MeasureList",
+    "chart_caption",
+    "measure_text",
+    "target_text",
+]
 
 SPARK_PERIODS = 12
 
@@ -25,6 +34,23 @@ SPARK_PERIODS = 12
 def target_text(m: MeasureRow) -> str:
     """`≥ 85%` or `≤ 18 children`."""
     return ("≥ " if m.direction == "up" else "≤ ") + shown_value(m.target, m.unit)
+
+
+def chart_caption(m: MeasureRow, points: Sequence[tuple[str, float]]) -> Text:
+    """What a chart of `points` (period, value; oldest first) shows: its periods, its
+    lowest and highest (a sparkline's bars run from one to the other, not from zero) and
+    how many periods met the target, which the bars cannot draw."""
+    if not points:
+        return Text("No readings yet.", style="dim")
+    values = [v for _, v in points]
+    met = sum(travel(v, m.target, m.direction) in ("improved", "same") for v in values)
+    first, last = points[0][0], points[-1][0]
+    text = Text(style="dim")
+    text.append(f"{first} to {last}" if len(points) > 1 else first)
+    text.append(f" · lowest {shown_value(min(values), m.unit)}")
+    text.append(f", highest {shown_value(max(values), m.unit)}")
+    text.append(f" · target {target_text(m)} met in {met} of {len(points)}")
+    return text
 
 
 def measure_text(m: MeasureRow, *, name: bool = True) -> Text:
