@@ -9,6 +9,7 @@ from textual.widgets import Input, RadioButton
 from tui_support import SIZE, build, count, notifications, settle
 
 from tracker.domain.rules import RuleSettings
+from tracker.storage.measures import MeasureStore
 from tracker.storage.store import Store
 from tracker.tui.screens.export import ExportScreen
 
@@ -48,3 +49,11 @@ async def test_x_then_excel_writes_the_overdue_view_as_a_workbook(
         assert sheet.max_row == overdue + 1
         assert {r[0] for r in sheet.iter_rows(min_row=2, min_col=16, values_only=True)} == {"yes"}
         assert any(str(target) in n for n in notifications(app))
+        # The measures sheets come with it, as `tracker export` writes them: the overdue
+        # filter chooses actions, so every plan's measures are there.
+        book = openpyxl.load_workbook(target)
+        scorecard = MeasureStore(sample_store).scorecard()
+        assert scorecard
+        measures = [r[:3] for r in book["Measures"].iter_rows(min_row=2, values_only=True)]
+        assert measures == [(m.plan, m.recommendation, m.ref) for m in scorecard]
+        assert book["Readings"].max_row > len(scorecard)

@@ -10,9 +10,10 @@ so nothing here waits on the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState
@@ -38,6 +39,9 @@ from tracker.tui.messages import (
 from tracker.tui.session import Session
 from tracker.tui.view import ViewState
 from tracker.tui.widgets.action_table import PAGE_SIZE, PageLoader
+
+if TYPE_CHECKING:
+    from tracker.domain.measures import MeasureRow
 
 __all__ = ["READ_ONLY_MESSAGE", "MainController", "write_refusal"]
 
@@ -314,7 +318,14 @@ class MainController:
             from tracker.tui.screens.export import write_view
 
             rows = store.iter_actions(filters=state.filters, settings=settings)
-            count = write_view(path, rows, settings)
+            filters = state.filters
+
+            def scorecard() -> Iterator[MeasureRow]:
+                # Read once the actions are written (the workbook asks for them last), for
+                # the plan and recommendation the view shows; other filters choose actions.
+                yield from store.measures(plan=filters.plan, rec=filters.rec)
+
+            count = write_view(path, rows, settings, scorecard())
             self.host.post_message(Exported(path, count))
 
         self._run(write, "export")

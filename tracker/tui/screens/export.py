@@ -23,6 +23,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 if TYPE_CHECKING:
+    from tracker.domain.measures import MeasureRow
     from tracker.domain.records import ActionRow
     from tracker.domain.rules import RuleSettings
 
@@ -31,8 +32,14 @@ __all__ = ["ExportScreen", "check_path", "filtered_name", "write_view"]
 FORMATS = ((".csv", "CSV"), (".xlsx", "Excel workbook (.xlsx)"))
 
 
-def write_view(path: Path, rows: Iterable[ActionRow], settings: RuleSettings) -> int:
-    """Write the view's rows whole or not at all: a workbook for .xlsx, else the CSV."""
+def write_view(
+    path: Path,
+    rows: Iterable[ActionRow],
+    settings: RuleSettings,
+    measures: Iterable[MeasureRow] | None = None,
+) -> int:
+    """Write the view's rows whole or not at all: a workbook for .xlsx (with the sheets
+    Measures and Readings from `measures`, as `tracker export` writes them), else the CSV."""
     from tracker.formats.outfile import open_output
 
     with open_output(path) as out:
@@ -40,7 +47,12 @@ def write_view(path: Path, rows: Iterable[ActionRow], settings: RuleSettings) ->
             from tracker.formats.xlsx import write_workbook
 
             out.flush()
-            return write_workbook(rows, settings, getattr(out, "buffer"))  # noqa: B009
+            return write_workbook(
+                rows,
+                settings,
+                getattr(out, "buffer"),  # noqa: B009
+                measures=measures if measures is not None else (),
+            )
         from tracker.formats.snapshot import write_snapshot
 
         return write_snapshot(rows, settings, out)
