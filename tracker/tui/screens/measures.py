@@ -639,13 +639,17 @@ class MeasuresScreen(_ChangesMeasures, Screen[None]):
         # The latest, previous and year-before readings only: the chart of the highlighted
         # measure is read when it is highlighted. The first screenful is read and scored
         # on its own first, so it shows while the rest of 10,000 measures is read.
-        stamp = self.store.measure_stamp()
+        # The fingerprint is read before the rows it stands for; but opening the full
+        # store for it (a second or so) waits until the first screenful shows.
+        stamp = self.store.measure_stamp() if self.store.is_open else _UNREAD
         if first is not None:
             rows = self.store.measures(recent=0, include_retired=retired, first=first)
-            complete = len(rows) < first
+            complete = len(rows) < first and stamp is not _UNREAD
             self.post_message(ScorecardLoaded(rows, read, complete=complete, stamp=stamp))
             if complete:
                 return
+        if stamp is _UNREAD:
+            stamp = self.store.measure_stamp()
         rows = self.store.measures(recent=0, include_retired=retired)
         self.post_message(ScorecardLoaded(rows, read, complete=True, stamp=stamp))
 
