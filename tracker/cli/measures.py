@@ -24,6 +24,7 @@ from tracker.domain.errors import NotFoundError, UsageError
 from tracker.domain.measures import (
     DIRECTIONS,
     FREQUENCIES,
+    MEASURE_FIELDS,
     MEASURE_STATUSES,
     SCORECARD_KEYS,
     MeasureRow,
@@ -368,23 +369,7 @@ def cmd_edit_measure(ctx: Context) -> int:
         status=args.status,
         clear=clear,
     )
-    if (
-        all(
-            getattr(changes, n) is None
-            for n in (
-                "name",
-                "unit",
-                "direction",
-                "target",
-                "baseline",
-                "baseline_period",
-                "tolerance",
-                "frequency",
-                "status",
-            )
-        )
-        and not clear
-    ):
+    if all(getattr(changes, n) is None for n in MEASURE_FIELDS) and not clear:
         raise UsageError("say what to change: --name, --target, --status retired, ... (see --help)")
     ms = _measures(ctx, write=True)
     try:

@@ -24,6 +24,8 @@ __all__ = [
     "DEFAULT_TOLERANCE",
     "DIRECTIONS",
     "FREQUENCIES",
+    "MEASURE_FIELDS",
+    "MEASURE_NUMBERS",
     "MEASURE_STATUSES",
     "SCORECARD_KEYS",
     "TRAVEL_ARROWS",
@@ -59,6 +61,20 @@ DIRECTIONS = ("up", "down")
 FREQUENCIES = ("monthly", "quarterly")
 MEASURE_STATUSES = ("active", "retired")
 DEFAULT_TOLERANCE = 10.0
+# A measure's own fields after its ref, in plan-file order: what a plan file, a form or a
+# command can set, what history records one by one and what undo and as-of roll back.
+MEASURE_FIELDS = (
+    "name",
+    "unit",
+    "direction",
+    "target",
+    "baseline",
+    "baseline_period",
+    "tolerance",
+    "frequency",
+    "status",
+)
+MEASURE_NUMBERS = frozenset({"target", "baseline", "tolerance"})
 # Words first: the arrow only helps the eye (style.md: never colour or a symbol alone).
 TRAVEL_ARROWS = {"improved": "▲", "worse": "▼", "same": "▶", "": ""}
 

@@ -15,6 +15,7 @@ from tracker.domain.measures import (
     DEFAULT_TOLERANCE,
     DIRECTIONS,
     FREQUENCIES,
+    MEASURE_FIELDS,
     MEASURE_STATUSES,
     PeriodError,
     check_count,
@@ -28,18 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MEASURE_KEYS", "READING_KEYS", "dump_measures", "read_measure"]
 
-MEASURE_KEYS = (
-    "ref",
-    "name",
-    "unit",
-    "direction",
-    "target",
-    "baseline",
-    "baseline_period",
-    "tolerance",
-    "frequency",
-    "status",
-)
+MEASURE_KEYS = ("ref", *MEASURE_FIELDS)
 READING_KEYS = ("period", "value", "note", "count", "of")
 _LIMIT = 1e15  # larger magnitudes are a slip, and would not print as plain numbers
 

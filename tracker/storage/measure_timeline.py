@@ -29,6 +29,8 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 
 from tracker.domain.measures import (
+    MEASURE_FIELDS,
+    MEASURE_NUMBERS,
     MeasureRow,
     PeriodError,
     check_period_begun,
@@ -49,20 +51,8 @@ MH = MEASURE_HISTORY
 P = PLAN
 R = RECOMMENDATION
 
-_NUMBERS = frozenset({"target", "baseline", "tolerance"})
-_FIELDS = (
-    "name",
-    "unit",
-    "direction",
-    "target",
-    "baseline",
-    "baseline_period",
-    "tolerance",
-    "frequency",
-    "status",
-)
 # A measure moved to another recommendation by a plan file records the ref it left.
-_ROLLED_BACK = (*_FIELDS, "recommendation")
+_ROLLED_BACK = (*MEASURE_FIELDS, "recommendation")
 _READING_TEXT = re.compile(r"^\s*(\S+)(?:\s+\((\S+) of (\S+)\))?\s*$")
 
 
@@ -109,7 +99,7 @@ def scorecard_as_of(
             R.ref,
             R.title,
             M.ref,
-            *(getattr(M, f) for f in _FIELDS),
+            *(getattr(M, f) for f in MEASURE_FIELDS),
             M.version,
         )
         .select_from(Measure)
@@ -170,10 +160,10 @@ def scorecard_as_of(
         for name, old in undo.get(row[0], {}).items():
             if name == "recommendation":
                 continue
-            row[5 + _FIELDS.index(name)] = _number(old) if name in _NUMBERS else old
-        if row[5 + _FIELDS.index("tolerance")] is None:
-            row[5 + _FIELDS.index("tolerance")] = 10.0
-        if include_retired or row[5 + _FIELDS.index("status")] == "active":
+            row[5 + MEASURE_FIELDS.index(name)] = _number(old) if name in MEASURE_NUMBERS else old
+        if row[5 + MEASURE_FIELDS.index("tolerance")] is None:
+            row[5 + MEASURE_FIELDS.index("tolerance")] = 10.0
+        if include_retired or row[5 + MEASURE_FIELDS.index("status")] == "active":
             out_rows.append(row)
     return measure_rows(out_rows, _readings_then(readings, entries, day), recent)
 

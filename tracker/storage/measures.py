@@ -24,6 +24,7 @@ from tracker.domain.errors import (
     ValidationError,
 )
 from tracker.domain.measures import (
+    MEASURE_FIELDS,
     MeasurePlace,
     MeasureRow,
     PeriodError,
@@ -72,17 +73,6 @@ A = ACTION
 # How many periods before a measure's latest the scorecard reads: the year before and a
 # sparkline of twelve periods both fall within them.
 RECENT = 12
-_FIELDS = (
-    "name",
-    "unit",
-    "direction",
-    "target",
-    "baseline",
-    "baseline_period",
-    "tolerance",
-    "frequency",
-    "status",
-)
 
 
 @dataclass(slots=True)
@@ -637,9 +627,9 @@ class MeasureStore:
                     "nothing was written",
                     current_version=row.version,
                 )
-            current = {name: getattr(row, name) for name in _FIELDS}
+            current = {name: getattr(row, name) for name in MEASURE_FIELDS}
             wanted = dict(current)
-            for name in _FIELDS:
+            for name in MEASURE_FIELDS:
                 value = getattr(changes, name)
                 if value is not None:
                     wanted[name] = value
@@ -667,7 +657,7 @@ class MeasureStore:
                         "frequency cannot change (add a new measure instead)",
                         field="frequency",
                     )
-            changed = {n: wanted[n] for n in _FIELDS if wanted[n] != current[n]}
+            changed = {n: wanted[n] for n in MEASURE_FIELDS if wanted[n] != current[n]}
             if not changed:
                 return []
             session.execute(
@@ -829,7 +819,13 @@ def replace_measures(
     stored = {
         row.ref: row
         for row in session.execute(
-            select(M.id, M.ref, M.recommendation_id, M.version, *(getattr(M, f) for f in _FIELDS))
+            select(
+                M.id,
+                M.ref,
+                M.recommendation_id,
+                M.version,
+                *(getattr(M, f) for f in MEASURE_FIELDS),
+            )
             .where(M.plan_id == plan_id)
             .with_for_update()
         )
@@ -967,7 +963,7 @@ def measures_by_rec(session: Session, plan_id: int) -> dict[int, list[MeasureDat
     out: dict[int, list[MeasureData]] = {}
     by_id: dict[int, MeasureData] = {}
     for row in session.execute(
-        select(M.id, M.recommendation_id, M.ref, *(getattr(M, f) for f in _FIELDS))
+        select(M.id, M.recommendation_id, M.ref, *(getattr(M, f) for f in MEASURE_FIELDS))
         .where(M.plan_id == plan_id)
         .order_by(M.order_key)
     ):

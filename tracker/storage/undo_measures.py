@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from tracker.domain.dates import format_utc
 from tracker.domain.errors import StaleWriteError
-from tracker.domain.measures import format_number
+from tracker.domain.measures import MEASURE_FIELDS, MEASURE_NUMBERS, format_number
 from tracker.domain.text import one_line
 from tracker.storage.authoring import Recorder
 from tracker.storage.change_tables import MEASURE_HISTORY_GROUP, MeasureHistoryGroup
@@ -43,18 +43,6 @@ RD = READING
 P = PLAN
 
 NOTE = "undo"
-_FIELDS = (
-    "name",
-    "unit",
-    "direction",
-    "target",
-    "baseline",
-    "baseline_period",
-    "tolerance",
-    "frequency",
-    "status",
-)
-_NUMBERS = frozenset({"target", "baseline", "tolerance"})
 
 Step = Callable[[Recorder], None]
 
@@ -92,7 +80,7 @@ def _text(value: object) -> str | None:
 def _value(name: str, text: str | None) -> Any:
     if text is None:
         return None
-    return float(text) if name in _NUMBERS else text
+    return float(text) if name in MEASURE_NUMBERS else text
 
 
 def _shown(text: str | None) -> str:
@@ -139,7 +127,7 @@ def _latest_reading_change(session: Session, measure_id: int, after: int) -> str
 
 
 def _load(session: Session, measure_id: int, *, lock: bool) -> _MeasureNow:
-    cols = [M.id.table.c[name] for name in _FIELDS]
+    cols = [M.id.table.c[name] for name in MEASURE_FIELDS]
     stmt = (
         select(P.key, M.ref, M.version, *cols)
         .select_from(Measure)
@@ -153,7 +141,7 @@ def _load(session: Session, measure_id: int, *, lock: bool) -> _MeasureNow:
         id=measure_id,
         address=f"{row[0]}:{row[1]}",
         version=int(row[2]),
-        values=dict(zip(_FIELDS, row[3:], strict=True)),
+        values=dict(zip(MEASURE_FIELDS, row[3:], strict=True)),
     )
 
 
@@ -192,7 +180,7 @@ def plan(session: Session, group_id: int, *, title: str, lock: bool) -> MeasureU
             measures[measure_id] = _load(session, measure_id, lock=lock)
         now_row = measures[measure_id]
         where = now_row.address
-        if name in _FIELDS:
+        if name in MEASURE_FIELDS:
             if _text(now_row.value(name)) != new:
                 raise refuse(f"{where}: {name}", _later_change(session, measure_id, hid, (name,)))
             if name == "frequency" and _has_readings(session, measure_id):

@@ -21,6 +21,7 @@ from textual.widgets import Input, Select
 
 from tracker.domain.measures import (
     DEFAULT_TOLERANCE,
+    MEASURE_FIELDS,
     MeasurePlace,
     MeasureRow,
     PeriodError,
@@ -343,16 +344,9 @@ class MeasureEditForm(_MeasureForm[MeasureEditResult]):
         wanted = self.measure(row.ref)
         changes: dict[str, object] = {}
         clear: list[str] = []
-        for name in (
-            "name",
-            "unit",
-            "direction",
-            "target",
-            "baseline",
-            "baseline_period",
-            "tolerance",
-            "frequency",
-        ):
+        for name in MEASURE_FIELDS:
+            if name == "status":
+                continue  # retired and reinstated by x, never by this form
             new, old = getattr(wanted, name), getattr(row, name)
             if name in ("name", "unit") and old is not None:
                 old = one_line(old)  # the form shows text on one line
