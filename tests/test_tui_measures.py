@@ -756,3 +756,30 @@ def test_chart_caption_counts_periods_that_met_the_target(store: Store) -> None:
         "target ≤ 18 children met in 2 of 3"
     )
     assert chart_caption(row, []).plain == "No readings yet."
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: "x".join(map(str, s)))
+async def test_measure_lines_never_cut_a_phrase(app: TrackerApp, size: tuple[int, int]) -> None:
+    import re
+
+    async with app.run_test(size=size) as pilot:
+        await board_on_a_plan(pilot)
+        listing = app.screen.query_one("#board-measures", MeasureList)
+        heading = str(listing.query_one(".measures-heading", Static).render())
+        assert heading.endswith("· bars: the last 12 periods")
+        for line in listing.query(MeasureLine):
+            text_widget = line.query(Static).last()
+            text = str(text_widget.render())
+            assert cell_len(text) <= text_widget.content_size.width
+            assert re.search(r"(GREEN|AMBER|RED) ", text)
+            assert "vs target " in text
+            # a direction of travel is whole (arrow, word and what it is against) or absent
+            assert len(re.findall(r"[▲▼=] \w+ on last (?:period|year)", text)) == len(
+                re.findall(r"[▲▼=] ", text)
+            )
+            assert not text.rstrip().endswith((" on", " on last", "▼", "▲"))
+        texts = [str(line.query(Static).last().render()) for line in listing.query(MeasureLine)]
+        if size[0] >= 160:
+            assert "▼ worse on last period  ▲ improved on last year  Child and family" in texts[0]
+        if size[0] == 80:
+            assert texts[0].endswith("vs target ≥ 85%  Child and family a…")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -53,8 +54,16 @@ def chart_caption(m: MeasureRow, points: Sequence[tuple[str, float]]) -> Text:
     return text
 
 
-def measure_text(m: MeasureRow, *, name: bool = True) -> Text:
-    """One measure as a line of text: never markup, RAG and travel as words."""
+NAME_MIN = 10  # a name is shown, cut, only where at least this much of it fits
+
+
+def measure_text(m: MeasureRow, *, name: bool = True, width: int | None = None) -> Text:
+    """One measure as a line of text: never markup, RAG and travel as words.
+
+    Within `width`, the ref, RAG, value and target always show; each direction of travel
+    shows whole or not at all (never `▼ worse on last`); the name takes what is left,
+    cut with an ellipsis, or is left out where too little of it would show.
+    """
     s = m.score
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(one_line(m.ref).ljust(6), style="bold")
@@ -64,13 +73,31 @@ def measure_text(m: MeasureRow, *, name: bool = True) -> Text:
     else:
         text.append_text(rag_text(s.rag, width=5))
         text.append(f" {shown_value(s.value, m.unit)} ({s.period}) vs target {target_text(m)}")
-        if s.vs_previous:
-            text.append(f"  {travel_text(s.vs_previous)} on last period")
-        if s.vs_last_year:
-            text.append(f"  {travel_text(s.vs_last_year)} on last year")
+        for word, when in ((s.vs_previous, "last period"), (s.vs_last_year, "last year")):
+            part = f"  {travel_text(word)} on {when}" if word else ""
+            if part and (width is None or text.cell_len + cell_len(part) <= width):
+                text.append(part)
     if name:
-        text.append(f"  {one_line(m.name)}", style="dim")
+        part = f"  {one_line(m.name)}"
+        room = None if width is None else width - text.cell_len
+        if room is None or room >= min(cell_len(part), NAME_MIN + 2):
+            shown = Text(part, style="dim")
+            if room is not None:
+                shown.truncate(room, overflow="ellipsis")
+            text.append_text(shown)
     return text
+
+
+class _MeasureText(Static):
+    """A measure's line, laid out afresh for the width it has."""
+
+    def __init__(self, measure: MeasureRow) -> None:
+        super().__init__()
+        self.measure = measure
+
+    def render(self) -> Text:
+        width = self.content_size.width
+        return measure_text(self.measure, width=width or None)
 
 
 class MeasureLine(Horizontal):
@@ -90,7 +117,7 @@ class MeasureLine(Horizontal):
         values = [p.value for p in self.measure.recent[-SPARK_PERIODS:]]
         # A lower-is-better measure is drawn as it is; the words say which way is better.
         yield Sparkline(values or [0.0], summary_function=max)
-        yield Static(measure_text(self.measure))
+        yield _MeasureText(self.measure)
 
 
 class MeasureList(Vertical):
@@ -121,6 +148,7 @@ class MeasureList(Vertical):
         more = len(measures) - self.limit
         title = f"{heading} ({len(measures)}"
         title += f"; {self.limit} shown, k for the scorecard)" if more > 0 else ")"
+        title += f" · bars: the last {SPARK_PERIODS} periods"
         lines: list[Static | MeasureLine] = [Static(title, classes="measures-heading")]
         lines += [MeasureLine(m) for m in measures[: self.limit]]
         self.mount_all(lines)
