@@ -774,10 +774,10 @@ async def test_measure_lines_never_cut_a_phrase(app: TrackerApp, size: tuple[int
             assert re.search(r"(GREEN|AMBER|RED) ", text)
             assert "vs target " in text
             # a direction of travel is whole (arrow, word and what it is against) or absent
-            assert len(re.findall(r"[▲▼=] \w+ on last (?:period|year)", text)) == len(
-                re.findall(r"[▲▼=] ", text)
+            assert len(re.findall(r"[▲▼▶] \w+ on last (?:period|year)", text)) == len(
+                re.findall(r"[▲▼▶] ", text)
             )
-            assert not text.rstrip().endswith((" on", " on last", "▼", "▲"))
+            assert not text.rstrip().endswith((" on", " on last", "▼", "▲", "▶"))
         texts = [str(line.query(Static).last().render()) for line in listing.query(MeasureLine)]
         if size[0] >= 160:
             assert "▼ worse on last period  ▲ improved on last year  Child and family" in texts[0]
