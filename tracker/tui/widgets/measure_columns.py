@@ -4,7 +4,8 @@ Every row can be told apart: the Plan column shows while the scorecard spans mor
 one plan, each key cut in the middle no shorter than keeps the keys distinct, and the ref
 is always whole. RAG, latest value and target are sized to what they hold and never cut.
 The two directions of travel, then the period, show while the name keeps room to be read
-(the panel under the table says them for the highlighted measure either way); what is
+(the panel under the table says them for the highlighted measure either way), the period
+only where it does not cut the longest name that would otherwise be whole; what is
 left goes first to the name, up to its longest, then to the plan keys, then to the name.
 """
 
@@ -90,7 +91,9 @@ def score_columns(width: int, rows: Sequence[MeasureRow]) -> tuple[ScoreColumn, 
     if room - used(10, 10) >= NAME_BESIDE_EXTRAS:
         extras += [ScoreColumn("prev", "vs prev", 10), ScoreColumn("year", "vs year", 10)]
         room -= used(10, 10)
-        if room - used(period) >= NAME_BESIDE_EXTRAS:
+        # The period gives way where it alone would cut the longest name.
+        left = room - used(period)
+        if left >= NAME_BESIDE_EXTRAS and not left < name_full <= room:
             extras.append(ScoreColumn("period", "Period", period))
             room -= used(period)
     name = max(min(room, name_full), NAME_MIN)
