@@ -786,3 +786,25 @@ async def test_measure_lines_never_cut_a_phrase(app: TrackerApp, size: tuple[int
             assert "▼ worse on last period  ▲ improved on last year  Child and family" in texts[0]
         if size[0] == 80:
             assert texts[0].endswith("vs target ≥ 85%  Child and family a…")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: "x".join(map(str, s)))
+async def test_the_reading_form_shows_count_and_total_side_by_side(
+    app: TrackerApp, size: tuple[int, int]
+) -> None:
+    async with app.run_test(size=size) as pilot:
+        await open_measures(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ReadingForm)
+        box = form.query_one("#form").region
+        assert box.bottom <= size[1]  # the form fits the terminal; it scrolls within
+        count, of = form.query_one("#count", Input).region, form.query_one("#of", Input).region
+        assert count.width >= 10
+        assert of.width >= 10
+        assert count.y == of.y
+        assert count.right < of.x
+        assert of.right <= box.right
+        title = str(form.query(Static).first().render())
+        assert title.endswith("Child and family assessments completed within 45 working days")

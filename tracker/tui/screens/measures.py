@@ -18,7 +18,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
@@ -42,7 +42,7 @@ from tracker.domain.measures import (
     travel_text,
 )
 from tracker.domain.records import HistoryEntry
-from tracker.domain.text import one_line, truncate
+from tracker.domain.text import one_line
 from tracker.tui.data import StoreAccess
 from tracker.tui.failures import ReportsFailures, describe_failure
 from tracker.tui.screens.forms import ConfirmScreen
@@ -189,9 +189,13 @@ class ReadingForm(ModalScreen[ReadingInputs | None]):
     DEFAULT_CSS = """
     ReadingForm { align: center middle; }
     ReadingForm > #form {
-        width: 76; height: auto; border: thick $primary; background: $surface; padding: 0 1;
+        width: 76; height: auto; max-height: 100%; overflow-y: auto;
+        border: thick $primary; background: $surface; padding: 0 1;
     }
     ReadingForm .label { height: 1; margin-top: 1; }
+    ReadingForm #count-row { height: auto; }
+    ReadingForm #count-row > Input { width: 1fr; }
+    ReadingForm #count-row > .of { width: auto; height: 3; content-align: center middle; }
     ReadingForm .problem { color: $error; height: auto; }
     ReadingForm #buttons { height: 3; margin-top: 1; }
     """
@@ -204,10 +208,10 @@ class ReadingForm(ModalScreen[ReadingInputs | None]):
 
     def compose(self) -> ComposeResult:
         row = self.row
-        with Vertical(id="form"):
+        with VerticalScroll(id="form"):
             title = Text("Reading for ", style="bold")
             title.append(one_line(row.address))
-            title.append(f" · {truncate(one_line(row.name), 40)}", style="not bold")
+            title.append(f" · {one_line(row.name)}", style="not bold")
             yield Static(title)
             yield Static(
                 f"Target {target_text(row)}; a {row.frequency} measure. A period that has a "
@@ -223,6 +227,7 @@ class ReadingForm(ModalScreen[ReadingInputs | None]):
             yield Static("For a percentage, optionally: count of total", classes="label")
             with Horizontal(id="count-row"):
                 yield Input("", id="count", placeholder="102")
+                yield Static(" of ", classes="of")
                 yield Input("", id="of", placeholder="120")
             yield Static("", id="count-problem", classes="problem")
             yield Static("Commentary (the board paper shows it)", classes="label")
