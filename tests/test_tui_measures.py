@@ -687,7 +687,9 @@ async def test_history_offers_edit_and_retire_through_the_same_forms(
         await settle(pilot)
         history = app.screen
         assert isinstance(history, MeasureHistoryScreen)
-        assert "e: edit · x: retire" in str(history.query_one("#hint", Static).render())
+        assert "e: edit · x: retire · esc: close" in str(
+            history.query_one("#hint", Static).render()
+        )
         await pilot.press("e")
         await settle(pilot)
         form = app.screen
@@ -808,3 +810,19 @@ async def test_the_reading_form_shows_count_and_total_side_by_side(
         assert of.right <= box.right
         title = str(form.query(Static).first().render())
         assert title.endswith("Child and family assessments completed within 45 working days")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: "x".join(map(str, s)))
+async def test_history_keeps_rows_for_the_readings(app: TrackerApp, size: tuple[int, int]) -> None:
+    async with app.run_test(size=size) as pilot:
+        await open_measures(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        history = app.screen
+        assert isinstance(history, MeasureHistoryScreen)
+        table = history.query_one(DataTable)
+        # header and horizontal scrollbar aside, at least five readings show
+        assert table.scrollable_content_region.height - 1 >= (5 if size[1] < 30 else 12)
+        hint = history.query_one("#hint", Static)
+        assert hint.size.height == 1  # the keys on one line
+        assert hint.region.bottom <= history.query_one("#dialog").region.bottom

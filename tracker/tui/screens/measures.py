@@ -972,6 +972,9 @@ class MeasuresScreen(_ChangesMeasures, Screen[None]):
 # --- one measure's history ----------------------------------------------------------------
 
 
+SHORT = 32  # a terminal lower than this has a lower history chart
+
+
 class MeasureHistoryScreen(_ChangesMeasures, ModalScreen[None]):
     """One measure: a chart of every reading, the readings, and each correction."""
 
@@ -1016,7 +1019,15 @@ class MeasureHistoryScreen(_ChangesMeasures, ModalScreen[None]):
             yield Static("", id="corrections")
             yield Static(self._hint(), id="hint")
 
+    def on_resize(self) -> None:
+        # A short terminal keeps rows for the readings: the chart is lower, without margins.
+        chart = self.query_one("#history-chart", Sparkline)
+        short = self.app.size.height < SHORT
+        chart.styles.height = 3 if short else 5
+        chart.styles.margin = (0, 0) if short else (1, 0)
+
     def on_mount(self) -> None:
+        self.on_resize()
         table = self.query_one(DataTable)
         table.add_columns("Period", "Value", "Note", "Recorded by", "When (UTC)")
         table.loading = True
@@ -1088,9 +1099,7 @@ class MeasureHistoryScreen(_ChangesMeasures, ModalScreen[None]):
 
     def _hint(self) -> Text:
         x = "reinstate" if self.row.status == "retired" else "retire"
-        return Text(
-            f"a: add or correct a reading · e: edit · x: {x} · escape: close · times are UTC"
-        )
+        return Text(f"a: add/correct a reading · e: edit · x: {x} · esc: close · times UTC")
 
     def _reload(self, address: str | None) -> None:
         self._load()
