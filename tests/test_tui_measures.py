@@ -661,6 +661,7 @@ async def test_the_footer_says_reinstate_on_a_retired_measure(
         assert _x_label(screen) == "Retire"
         await pilot.press("r")
         await settle(pilot)
+        assert notifications(app) == []  # the title says it; nothing covers the rows
         await pilot.press("down")  # the retired M1.2
         await settle(pilot)
         assert screen.current is not None

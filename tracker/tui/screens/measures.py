@@ -957,13 +957,9 @@ class MeasuresScreen(_ChangesMeasures, Screen[None]):
     def action_toggle_retired(self) -> None:
         """`r`: show retired measures too (to reinstate one), or hide them again."""
         self.show_retired = not self.show_retired
+        # The title says so and the footer's x says Reinstate on a retired measure: no
+        # notification to cover the rows just shown.
         self.query_one("#measures-title", Static).update(self._title())
-        self.app.notify(
-            "Retired measures shown: x on one reinstates it."
-            if self.show_retired
-            else "Retired measures hidden.",
-            timeout=3,
-        )
         current = self._current()
         self._focus_address = current.address if current else None
         self._load()
