@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from conftest import TODAY
 from rich.cells import cell_len
+from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Sparkline, Static
 from tui_support import SIZE, build, notifications, settle
@@ -827,3 +828,71 @@ async def test_history_keeps_rows_for_the_readings(app: TrackerApp, size: tuple[
         hint = history.query_one("#hint", Static)
         assert hint.size.height == 1  # the keys on one line
         assert hint.region.bottom <= history.query_one("#dialog").region.bottom
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: "x".join(map(str, s)))
+async def test_the_panel_never_splits_a_phrase_across_lines(
+    app: TrackerApp, size: tuple[int, int]
+) -> None:
+    import re
+
+    phrase = re.compile(r"[▲▼▶] \w+ on last (?:period|year)")
+    async with app.run_test(size=size) as pilot:
+        await open_measures(pilot)
+        for _ in range(4):
+            for selector in ("#measure-text", "#chart-label"):
+                widget = app.screen.query_one(selector, Static)
+                width = widget.content_size.width
+                lines = [
+                    line.plain.rstrip()
+                    for line in Text(str(widget.render())).wrap(app.console, width)
+                ]
+                for line in lines:
+                    assert not line.endswith(("▲", "▼", "▶", " on", " on last", " of"))
+                    assert not re.match(r"^(improved|worse|same|on last|period|year|\d+$)", line)
+                travel_words = sum(len(re.findall(r"[▲▼▶] ", line)) for line in lines)
+                assert travel_words == sum(len(phrase.findall(line)) for line in lines)
+            await pilot.press("down")
+            await settle(pilot)
+
+
+def test_flow_starts_a_new_line_before_a_phrase_that_would_not_fit() -> None:
+    from tracker.tui.widgets.measures import flow
+
+    parts = [Text("Target ≥ 85%"), Text("GREEN 82.6% (2026-10)"), Text("▼ worse on last period")]
+    assert flow(parts, 40).plain == "Target ≥ 85% · GREEN 82.6% (2026-10)\n▼ worse on last period"
+    assert flow(parts, 80).plain.count("\n") == 0
+
+
+async def test_no_measure_form_opens_while_a_change_is_being_written(app: TrackerApp) -> None:
+    from tracker.tui.screens.measure_forms import MeasureEditForm
+
+    async with app.run_test(size=SIZE) as pilot:
+        await open_measures(pilot)
+        screen = app.screen
+        assert isinstance(screen, MeasuresScreen)
+        screen._writes = 1  # a change still on its way to the store
+        await pilot.press("e")
+        await settle(pilot)
+        assert app.screen is screen
+        assert "Saving the last change: press the key again in a moment." in notifications(app)
+        screen._writes = 0
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, MeasureEditForm)
+
+
+async def test_retire_goes_ahead_after_another_field_changed_meanwhile(
+    app: TrackerApp, store: Store
+) -> None:
+    address = f"{PLAN}:M1.2"
+    async with app.run_test(size=SIZE) as pilot:
+        await open_measures(pilot)
+        await pilot.press("down", "x")
+        await settle(pilot)
+        # the name changed since the scorecard was read: the status did not
+        MeasureStore(store).edit_measure(address, MeasureChanges(name="Renamed"), user="other")
+        await pilot.press("y")
+        await settle(pilot)
+        assert any(n.startswith(f"Retired {address}") for n in notifications(app))
+    assert MeasureStore(store).measure(address).status == "retired"

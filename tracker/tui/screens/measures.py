@@ -55,7 +55,7 @@ from tracker.tui.screens.measure_forms import (
 )
 from tracker.tui.view import rag_text
 from tracker.tui.widgets.measure_columns import ScoreColumn, score_cells, score_columns
-from tracker.tui.widgets.measures import SPARK_PERIODS, chart_caption, target_text
+from tracker.tui.widgets.measures import SPARK_PERIODS, Phrases, chart_phrases, target_text
 
 __all__ = ["MeasureHistoryScreen", "MeasuresScreen", "ReadingForm", "ReadingInputs"]
 
@@ -135,6 +135,10 @@ class MeasureChanged(Message):
         self.address = address
 
 
+class WriteDone(Message):
+    """A change to a measure was written, or refused."""
+
+
 class MeasureRefused(Message):
     """The store refused a change to a measure (stale, or against its rules); nothing
     was written."""
@@ -150,6 +154,22 @@ class ReadingRefused(Message):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.text = text
+
+
+def _score_phrases(m: MeasureRow, value: str) -> list[Text]:
+    """The latest reading's RAG and value, then each direction of travel, as phrases."""
+    s = m.score
+    if s.rag is None:
+        return [Text("no reading yet", style="dim")]
+    latest = Text()
+    latest.append_text(rag_text(s.rag))  # its colour, not the value's
+    latest.append(f" {value} ({s.period})")
+    phrases = [latest]
+    if s.vs_previous:
+        phrases.append(Text(f"{travel_text(s.vs_previous)} on last period"))
+    if s.vs_last_year:
+        phrases.append(Text(f"{travel_text(s.vs_last_year)} on last year"))
+    return phrases
 
 
 def _next_period(row: MeasureRow, today: date) -> str:
@@ -393,6 +413,7 @@ class _ChangesMeasures(_WritesReadings):
     asking); the footer says which `x` does."""
 
     show_retired: bool = False
+    _writes = 0  # changes written in a worker and not yet done
 
     def _measure(self) -> MeasureRow | None:
         """The measure the keys act on."""
@@ -414,6 +435,10 @@ class _ChangesMeasures(_WritesReadings):
         """Whether a measure form may open now; if not, the user is told why."""
         if self.app.screen is not self.screen:
             return False  # a key queued behind one that opened a form
+        if self._writes:
+            # A form read now could hold the measure as it was before that change.
+            self.app.notify("Saving the last change: press the key again in a moment.", timeout=3)
+            return False
         if self.read_only:
             self.app.notify(
                 "The store is open read-only: measures cannot be added or changed.",
@@ -502,11 +527,16 @@ class _ChangesMeasures(_WritesReadings):
             status = "active" if retired else "retired"
 
             def change() -> tuple[str, str]:
+                # Read afresh: an edit saved a moment before (its new version not yet
+                # shown here) is no reason to refuse; a change of status by anyone is.
+                fresh = store.measure(row.address)
+                if fresh.status != row.status:
+                    return f"{row.address} is {fresh.status} already: nothing written", row.address
                 store.edit_measure(
                     row.address,
                     {"status": status},
                     user=user,
-                    expected_version=row.version,
+                    expected_version=fresh.version,
                 )
                 verb = "Reinstated" if retired else "Retired"
                 hint = "" if retired or self.show_retired else " (r shows retired measures)"
@@ -516,15 +546,25 @@ class _ChangesMeasures(_WritesReadings):
 
         self.app.push_screen(ConfirmScreen(title, lines, question, yes), callback=answered)
 
-    @work(thread=True, exclusive=False, group="write", exit_on_error=False)
     def _change(self, change: Callable[[], tuple[str, str]]) -> None:
+        """Run one write in a worker; no form opens until it is done (see `_may_change`)."""
+        self._writes += 1
+        self._run_change(change)
+
+    @work(thread=True, exclusive=False, group="write", exit_on_error=False)
+    def _run_change(self, change: Callable[[], tuple[str, str]]) -> None:
         """Run one write; say what it did, or why nothing was written."""
         try:
             text, address = change()
         except TrackerError as exc:
             self.post_message(MeasureRefused(describe_failure(exc)))
             return
+        finally:
+            self.post_message(WriteDone())
         self.post_message(MeasureChanged(text, address))
+
+    def on_write_done(self, _message: WriteDone) -> None:
+        self._writes -= 1
 
     def on_measure_changed(self, message: MeasureChanged) -> None:
         self.app.notify(message.text, title="Saved", markup=False)
@@ -611,15 +651,15 @@ class MeasuresScreen(_ChangesMeasures, Screen[None]):
         yield Static(self._title(), id="measures-title")
         yield DataTable(id="measures-table", cursor_type="row", zebra_stripes=False)
         with Vertical(id="measure-panel"):
-            yield Static("", id="measure-text")
-            yield Static("", id="chart-label")
+            yield Phrases(id="measure-text")
+            yield Phrases(id="chart-label")
             yield Sparkline([0.0], id="measure-chart", summary_function=max)
         yield Footer()
 
     def on_mount(self) -> None:
         # Text, not Textual's animated loading indicator: redrawing it many times a second
         # takes the interpreter from the worker reading the scorecard.
-        self.query_one("#measure-text", Static).update(Text("Reading the scorecard…", style="dim"))
+        self.query_one("#measure-text", Phrases).show([Text("Reading the scorecard…", style="dim")])
         self._load()
         if self.poll_interval > 0:
             # A reading or measure written elsewhere (another secretary's `tracker reading
@@ -695,8 +735,8 @@ class MeasuresScreen(_ChangesMeasures, Screen[None]):
         if place is not None or message.complete:
             self._focus_address = None  # found, or gone: the cursor stays where it is moved
         if not rows:
-            self.query_one("#measure-text", Static).update(
-                Text("No measures yet: n adds one.", style="dim")
+            self.query_one("#measure-text", Phrases).show(
+                [Text("No measures yet: n adds one.", style="dim")]
             )
             self.query_one("#measure-chart", Sparkline).display = False
             return
@@ -803,27 +843,19 @@ class MeasuresScreen(_ChangesMeasures, Screen[None]):
         self.refresh_bindings()  # `x` says Retire or Reinstate by the measure
         m = self.rows[index]
         s = m.score
-        text = Text()
-        text.append(one_line(m.address), style="bold")
+        head = Text(one_line(m.address), style="bold")
         if m.status == "retired":
-            text.append(" RETIRED (x reinstates it)", style="bold italic")
-        text.append(f"  {one_line(m.name)}\n")
-        text.append(f"Target {target_text(m)} (tolerance {format_number(m.tolerance)}%)")
+            head.append(" RETIRED (x reinstates it)", style="bold italic")
+        head.append(f"  {one_line(m.name)}", style="not bold")
+        target = f"Target {target_text(m)} (tolerance {format_number(m.tolerance)}%)"
+        facts = [Text(target)]
         if m.baseline is not None:
-            text.append(f" · baseline {shown_value(m.baseline, m.unit)}")
-        text.append(" · ")
-        text.append_text(rag_text(s.rag) if s.rag else Text("no reading yet", style="dim"))
-        if s.rag is not None:
-            text.append(
-                f" {shown_value(s.value, m.unit, m.latest_count, m.latest_of)} ({s.period})"
-            )
-            if s.vs_previous:
-                text.append(f" · {travel_text(s.vs_previous)} on last period")
-            if s.vs_last_year:
-                text.append(f" · {travel_text(s.vs_last_year)} on last year")
+            facts.append(Text(f"baseline {shown_value(m.baseline, m.unit)}"))
+        facts += _score_phrases(m, shown_value(s.value, m.unit, m.latest_count, m.latest_of))
+        items: list[Text | list[Text]] = [head, facts]
         if m.latest_note:
-            text.append(f"\n{one_line(m.latest_note)}", style="italic")
-        self.query_one("#measure-text", Static).update(text)
+            items.append(Text(one_line(m.latest_note), style="italic"))
+        self.query_one("#measure-text", Phrases).show(items)
         chart = self.query_one("#measure-chart", Sparkline)
         chart.display = True
         points = self._charts.get(m.id)
@@ -837,9 +869,11 @@ class MeasuresScreen(_ChangesMeasures, Screen[None]):
     def _chart_caption(self, m: MeasureRow) -> None:
         points = self._charts.get(m.id)
         caption = (
-            Text("Loading the chart…", style="dim") if points is None else chart_caption(m, points)
+            [Text("Loading the chart…", style="dim")]
+            if points is None
+            else chart_phrases(m, points)
         )
-        self.query_one("#chart-label", Static).update(caption)
+        self.query_one("#chart-label", Phrases).show([caption])
 
     @work(thread=True, exclusive=True, group="chart", exit_on_error=False)
     def _load_chart(self, measure_id: int) -> None:
@@ -1008,9 +1042,9 @@ class MeasureHistoryScreen(_ChangesMeasures, ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(Text(one_line(self.row.address), style="bold"), id="history-title")
+            yield Phrases(id="history-title")
             yield Sparkline([0.0], id="history-chart", summary_function=max)
-            yield Static("", id="chart-caption")
+            yield Phrases(id="chart-caption")
             yield DataTable(id="readings", cursor_type="row", zebra_stripes=True)
             yield Static("", id="corrections")
             yield Static(self._hint(), id="hint")
@@ -1039,25 +1073,18 @@ class MeasureHistoryScreen(_ChangesMeasures, ModalScreen[None]):
     def on_readings_loaded(self, message: ReadingsLoaded) -> None:
         self.row = m = message.row
         s = m.score
-        title = Text(one_line(m.address), style="bold")
-        title.append(f"  {one_line(m.name)}\n", style="not bold")
-        title.append(f"Target {target_text(m)} · ")
-        title.append_text(rag_text(s.rag) if s.rag else Text("no reading yet", style="dim"))
-        if s.rag is not None:
-            title.append(f" {shown_value(s.value, m.unit)} ({s.period})")
-            if s.vs_previous:
-                title.append(f" · {travel_text(s.vs_previous)} on last period")
-            if s.vs_last_year:
-                title.append(f" · {travel_text(s.vs_last_year)} on last year")
+        head = Text(one_line(m.address), style="bold")
+        head.append(f"  {one_line(m.name)}", style="not bold")
+        facts = [Text(f"Target {target_text(m)}"), *_score_phrases(m, shown_value(s.value, m.unit))]
         if m.status == "retired":
-            title.append(" · RETIRED", style="bold")
-        self.query_one("#history-title", Static).update(title)
+            facts.append(Text("RETIRED", style="bold"))
+        self.query_one("#history-title", Phrases).show([head, facts])
         self.query_one("#hint", Static).update(self._hint())
         self.refresh_bindings()
         readings = message.readings
         self.query_one("#history-chart", Sparkline).data = [r.value for r in readings] or [0.0]
-        caption = chart_caption(m, [(r.period, r.value) for r in readings])
-        self.query_one("#chart-caption", Static).update(caption)
+        caption = chart_phrases(m, [(r.period, r.value) for r in readings])
+        self.query_one("#chart-caption", Phrases).show([caption])
         table = self.query_one(DataTable)
         table.loading = False
         table.clear()

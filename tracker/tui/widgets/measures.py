@@ -24,7 +24,10 @@ __all__ = [
     "SPARK_PERIODS",
     "MeasureLine",
     "MeasureList",
+    "Phrases",
     "chart_caption",
+    "chart_phrases",
+    "flow",
     "measure_text",
     "target_text",
 ]
@@ -38,23 +41,70 @@ def target_text(m: MeasureRow) -> str:
 
 
 def chart_caption(m: MeasureRow, points: Sequence[tuple[str, float]]) -> Text:
+    """What a chart of `points` (period, value; oldest first) shows, on one line."""
+    return Text(" · ", style="dim").join(chart_phrases(m, points))
+
+
+def chart_phrases(m: MeasureRow, points: Sequence[tuple[str, float]]) -> list[Text]:
     """What a chart of `points` (period, value; oldest first) shows: its periods, its
     lowest and highest (a sparkline's bars run from one to the other, not from zero) and
     how many periods met the target, which the bars cannot draw."""
     if not points:
-        return Text("No readings yet.", style="dim")
+        return [Text("No readings yet.", style="dim")]
     values = [v for _, v in points]
     met = sum(travel(v, m.target, m.direction) in ("improved", "same") for v in values)
     first, last = points[0][0], points[-1][0]
-    text = Text(style="dim")
-    text.append(f"{first} to {last}" if len(points) > 1 else first)
-    text.append(f" · lowest {shown_value(min(values), m.unit)}")
-    text.append(f", highest {shown_value(max(values), m.unit)}")
-    text.append(f" · target {target_text(m)} met in {met} of {len(points)}")
-    return text
+    low, high = shown_value(min(values), m.unit), shown_value(max(values), m.unit)
+    return [
+        Text(f"{first} to {last}" if len(points) > 1 else first, style="dim"),
+        Text(f"lowest {low}, highest {high}", style="dim"),
+        Text(f"target {target_text(m)} met in {met} of {len(points)}", style="dim"),
+    ]
 
 
 NAME_MIN = 10  # a name is shown, cut, only where at least this much of it fits
+
+
+def flow(phrases: Sequence[Text], width: int, sep: str = " · ") -> Text:
+    """`phrases` joined by `sep`, a new line before any phrase that would not fit whole in
+    `width` (so `▲ improved on last year` is never split after its arrow)."""
+    out = Text()
+    line = 0
+    for i, phrase in enumerate(phrases):
+        if i and line + len(sep) + phrase.cell_len > width:
+            out.append("\n")
+            line = 0
+        elif i:
+            out.append(sep)
+            line += len(sep)
+        out.append_text(phrase)
+        line += phrase.cell_len
+    return out
+
+
+class Phrases(Static):
+    """Lines of text, some of them phrases flowed to the width (see `flow`)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._items: list[Text | list[Text]] = []
+
+    def show(self, items: list[Text | list[Text]]) -> None:
+        """Each item a line: a Text wraps as text does, a list of Text is flowed."""
+        self._items = items
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        width = self.content_size.width or 10_000
+        out = Text()
+        for i, item in enumerate(self._items):
+            if i:
+                out.append("\n")
+            out.append_text(item if isinstance(item, Text) else flow(item, width))
+        return out
+
+    def on_resize(self) -> None:
+        self.refresh(layout=True)
 
 
 def measure_text(m: MeasureRow, *, name: bool = True, width: int | None = None) -> Text:
