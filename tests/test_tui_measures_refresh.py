@@ -212,3 +212,44 @@ async def test_board_shows_a_reading_added_elsewhere_without_reading_the_board_a
         await wait_for(pilot, lambda: "96% (2026-11)" in line_texts(screen).get("M1.2", ""))
         assert boards == []  # the board's numbers are the actions': not read again
         assert app.screen is screen
+
+
+async def test_a_measures_history_follows_readings_written_elsewhere(
+    sample_store: Store, settings: RuleSettings, db_url: str
+) -> None:
+    """A measure's history, open over the scorecard, shows a reading and a correction
+    written by another process, and keeps the cursor on the period it was on."""
+    from tracker.tui.screens.measures import MeasureHistoryScreen
+
+    app = build(sample_store, settings, poll_interval=POLL)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, MeasureHistoryScreen)
+        table = screen.query_one(DataTable)
+        before = table.row_count
+        assert before > 2
+        await pilot.press("up")
+        await settle(pilot)
+        period = str(table.get_row_at(table.cursor_row)[0])
+        address = screen.row.address
+        add_elsewhere(db_url, address, "2026-11", 12.5, settings.today)
+
+        def periods() -> list[str]:
+            return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+        await wait_for(pilot, lambda: "2026-11" in periods())
+        assert table.row_count == before + 1
+        assert str(table.get_row_at(table.cursor_row)[0]) == period
+        # A correction of the period under the cursor shows, with the correction listed.
+        add_elsewhere(db_url, address, period, 13.25, settings.today)
+
+        def corrected() -> bool:
+            return "13.25" in str(table.get_row_at(periods().index(period))[1])
+
+        await wait_for(pilot, corrected)
+        assert "another.secretary" in str(screen.query_one("#corrections", Static).render())

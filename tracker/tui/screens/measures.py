@@ -85,12 +85,17 @@ class ReadingsLoaded(Message):
     """One measure as stored now, its readings and its history."""
 
     def __init__(
-        self, row: MeasureRow, readings: list[ReadingRow], history: list[HistoryEntry]
+        self,
+        row: MeasureRow,
+        readings: list[ReadingRow],
+        history: list[HistoryEntry],
+        stamp: object = None,
     ) -> None:
         super().__init__()
         self.row = row
         self.readings = readings
         self.history = history
+        self.stamp = stamp  # the measures' fingerprint, read just before them
 
 
 class ChartLoaded(Message):
@@ -918,7 +923,12 @@ class MeasuresScreen(_ChangesMeasures, Screen[None]):
         if row is not None:
             self.app.push_screen(
                 MeasureHistoryScreen(
-                    self.store, row, user=self.user, read_only=self.read_only, today=self.today
+                    self.store,
+                    row,
+                    user=self.user,
+                    read_only=self.read_only,
+                    today=self.today,
+                    poll_interval=self.poll_interval,
                 ),
                 callback=self._history_closed,
             )
@@ -1031,7 +1041,14 @@ class MeasureHistoryScreen(_ChangesMeasures, ModalScreen[None]):
     """
 
     def __init__(
-        self, store: StoreAccess, row: MeasureRow, *, user: str, read_only: bool, today: str = ""
+        self,
+        store: StoreAccess,
+        row: MeasureRow,
+        *,
+        user: str,
+        read_only: bool,
+        today: str = "",
+        poll_interval: float = 0,
     ) -> None:
         super().__init__()
         self.store = store
@@ -1039,6 +1056,8 @@ class MeasureHistoryScreen(_ChangesMeasures, ModalScreen[None]):
         self.user = user
         self.read_only = read_only
         self.today = today
+        self.poll_interval = poll_interval
+        self._stamp: object = _UNREAD  # the fingerprint the readings shown were read at
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -1062,15 +1081,35 @@ class MeasureHistoryScreen(_ChangesMeasures, ModalScreen[None]):
         table.add_columns("Period", "Value", "Note", "Recorded by", "When (UTC)")
         table.loading = True
         self._load()
+        if self.poll_interval > 0:
+            # A reading or correction of this measure written elsewhere shows here too.
+            self.set_interval(self.poll_interval, self._poll)
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self) -> None:
+        stamp = self.store.measure_stamp()
         row = self.store.measure(self.row.address)
         self.post_message(
-            ReadingsLoaded(row, self.store.readings(row.id), self.store.measure_history(row.id))
+            ReadingsLoaded(
+                row, self.store.readings(row.id), self.store.measure_history(row.id), stamp
+            )
         )
 
+    def _poll(self) -> None:
+        if self._stamp is not _UNREAD:
+            self._read_stamp()
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def _read_stamp(self) -> None:
+        self.post_message(MeasuresStamp(self.store.measure_stamp()))
+
+    def on_measures_stamp(self, message: MeasuresStamp) -> None:
+        if self._stamp is not _UNREAD and message.stamp != self._stamp:
+            self._stamp = _UNREAD  # no poll until this read is in
+            self._load()
+
     def on_readings_loaded(self, message: ReadingsLoaded) -> None:
+        self._stamp = message.stamp
         self.row = m = message.row
         s = m.score
         head = Text(one_line(m.address), style="bold")
@@ -1086,6 +1125,12 @@ class MeasureHistoryScreen(_ChangesMeasures, ModalScreen[None]):
         caption = chart_phrases(m, [(r.period, r.value) for r in readings])
         self.query_one("#chart-caption", Phrases).show([caption])
         table = self.query_one(DataTable)
+        # Read again (a reading here or elsewhere): the cursor stays on its period.
+        kept = (
+            str(table.get_row_at(table.cursor_row)[0])
+            if table.row_count and 0 <= table.cursor_row < table.row_count
+            else None
+        )
         table.loading = False
         table.clear()
         table.add_rows(
@@ -1101,7 +1146,9 @@ class MeasureHistoryScreen(_ChangesMeasures, ModalScreen[None]):
             ]
         )
         if readings:
-            table.move_cursor(row=len(readings) - 1, animate=False)
+            periods = [r.period for r in readings]
+            row = periods.index(kept) if kept in periods else len(readings) - 1
+            table.move_cursor(row=row, animate=False)
         corrections = [h for h in message.history if h.field.startswith("reading") and h.old]
         text = Text()
         if corrections:
