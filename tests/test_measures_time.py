@@ -7,6 +7,7 @@ Today is pinned (conftest: 25 November 2026), so November 2026 and the fourth qu
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -428,6 +429,8 @@ def test_check_passes_a_used_store(checked: Run) -> None:
     status, out, err = checked("check")
     assert status == 0, err
     assert ": ok: 2 plans, " in out
+    # The line counts what was checked, measures and readings among it.
+    assert re.search(r", [1-9][\d,]* measures?, [1-9][\d,]* readings? checked$", out.strip())
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))

@@ -1242,7 +1242,7 @@ def test_tracker_check_names_each_problem(
     path = tmp_path / "tracker.db"
     _make_store(path)
     assert cli.main(["--db", str(path), "check"]) == 0
-    assert capsys.readouterr().out.startswith(f"{path}: ok: 1 plans, ")
+    assert capsys.readouterr().out.startswith(f"{path}: ok: 1 plan, ")
     sql, _, problem = DAMAGE[kind]
     _damage(path, sql)
     digest = _digest(path)
@@ -1278,7 +1278,7 @@ def test_tracker_check_on_postgresql(db_url: str, capsys: pytest.CaptureFixture[
     store.import_plans([(sample.name, load_plan_file(sample))], user="seed")
     store.close()
     assert cli.main(["--db", db_url, "check"]) == 0, capsys.readouterr().err
-    assert ": ok: 1 plans, " in capsys.readouterr().out
+    assert ": ok: 1 plan, " in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("junk", ["-wal", "-shm", "both"])

@@ -311,7 +311,7 @@ def test_an_older_store_gets_the_link_table_when_opened_for_writing(
         conn.execute("DROP TABLE measure_history_group")
     ok(run, "reading", "add", M1, "--period", "2026-11", "--value", "88")
     assert ok(run, "undo").splitlines()[1:] == [f"  {M1}: reading 2026-11 88 taken away again"]
-    assert ": ok: 1 plans" in ok(run, "check")
+    assert ": ok: 1 plan, " in ok(run, "check")
 
 
 # --- the terminal UI --------------------------------------------------------------------

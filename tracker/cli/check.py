@@ -20,6 +20,7 @@ class StoreProblems(TrackerError):
 
 @reads_store
 def cmd_check(ctx: Context) -> int:
+    from tracker.domain.text import counted
     from tracker.storage.check import check_store
     from tracker.storage.engine import make_engine, resolve_db
 
@@ -31,8 +32,11 @@ def cmd_check(ctx: Context) -> int:
     if report.ok:
         counts = report.counts
         ctx.out.write(
-            f"{report.where}: ok: {counts.get('plan', 0)} plans, {counts.get('action', 0)} "
-            f"actions, {counts.get('history', 0)} history entries checked\n"
+            f"{report.where}: ok: {counted(counts.get('plan', 0), 'plan')}, "
+            f"{counted(counts.get('action', 0), 'action')}, "
+            f"{counted(counts.get('history', 0), 'history entry', 'history entries')}, "
+            f"{counted(counts.get('measure', 0), 'measure')}, "
+            f"{counted(counts.get('reading', 0), 'reading')} checked\n"
         )
         return 0
     lines = [f"{report.where}: {p}" for p in report.problems]
