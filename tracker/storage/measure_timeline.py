@@ -38,8 +38,9 @@ from tracker.domain.measures import (
     measure_rows,
     period_index,
 )
-from tracker.storage.measure_tables import MEASURE, MEASURE_HISTORY, READING, Measure
-from tracker.storage.models import PLAN, RECOMMENDATION, Plan, Recommendation
+from tracker.storage.measure_tables import MEASURE, MEASURE_HISTORY, READING
+from tracker.storage.measures import measure_selects
+from tracker.storage.models import PLAN, RECOMMENDATION, Recommendation
 from tracker.storage.store import Store
 from tracker.storage.timeline import end_of_day
 
@@ -92,28 +93,7 @@ def scorecard_as_of(
         conditions.append(P.key == plan)
     if rec is not None:
         conditions.append(R.ref == rec)
-    measures_stmt = (
-        select(
-            M.id,
-            P.key,
-            R.ref,
-            R.title,
-            M.ref,
-            *(getattr(M, f) for f in MEASURE_FIELDS),
-            M.version,
-        )
-        .select_from(Measure)
-        .join(Plan, P.id == M.plan_id)
-        .join(Recommendation, R.id == M.recommendation_id)
-        .where(*conditions)
-        .order_by(M.order_key)
-    )
-    chosen = (
-        select(M.id)
-        .join(Plan, P.id == M.plan_id)
-        .join(Recommendation, R.id == M.recommendation_id)
-        .where(*conditions)
-    )
+    measures_stmt, chosen = measure_selects(conditions)
     first_after = (
         select(func.min(MH.id))
         .where(MH.at >= cutoff, MH.field.in_(_ROLLED_BACK), MH.measure_id.in_(chosen))

@@ -160,6 +160,28 @@ def _split(address: str) -> tuple[str, str]:
 SCORECARD_PARAMS: dict[str, Any] = {"active": "active", "span": 12}
 
 
+def measure_selects(conditions: Sequence[Any]) -> tuple[Any, Any]:
+    """The measures meeting `conditions` in natural order with the scorecard's columns (id,
+    plan key, recommendation ref and title, ref, MEASURE_FIELDS, version); and their ids."""
+    measures = (
+        select(
+            M.id, P.key, R.ref, R.title, M.ref, *(getattr(M, f) for f in MEASURE_FIELDS), M.version
+        )
+        .select_from(Measure)
+        .join(Plan, P.id == M.plan_id)
+        .join(Recommendation, R.id == M.recommendation_id)
+        .where(*conditions)
+        .order_by(M.order_key)
+    )
+    chosen = (
+        select(M.id)
+        .join(Plan, P.id == M.plan_id)
+        .join(Recommendation, R.id == M.recommendation_id)
+        .where(*conditions)
+    )
+    return measures, chosen
+
+
 def scorecard_selects(
     *, plan: bool, rec: bool, include_retired: bool, narrow: bool = False, first: bool = False
 ) -> tuple[Any, Any]:
@@ -175,36 +197,7 @@ def scorecard_selects(
         conditions.append(R.ref == bindparam("rec"))
     if not include_retired:
         conditions.append(M.status == bindparam("active", SCORECARD_PARAMS["active"]))
-    measures = (
-        select(
-            M.id,
-            P.key,
-            R.ref,
-            R.title,
-            M.ref,
-            M.name,
-            M.unit,
-            M.direction,
-            M.target,
-            M.baseline,
-            M.baseline_period,
-            M.tolerance,
-            M.frequency,
-            M.status,
-            M.version,
-        )
-        .select_from(Measure)
-        .join(Plan, P.id == M.plan_id)
-        .join(Recommendation, R.id == M.recommendation_id)
-        .where(*conditions)
-        .order_by(M.order_key)
-    )
-    chosen = (
-        select(M.id)
-        .join(Plan, P.id == M.plan_id)
-        .join(Recommendation, R.id == M.recommendation_id)
-        .where(*conditions)
-    )
+    measures, chosen = measure_selects(conditions)
     if first:
         # OFFSET written out: SQLite's dialect would otherwise add one as a parameter.
         no_offset: Any = literal_column("0")
