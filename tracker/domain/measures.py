@@ -41,6 +41,7 @@ __all__ = [
     "check_period_begun",
     "current_period",
     "format_number",
+    "history_text",
     "last_periods",
     "measure_rag",
     "measure_rows",
@@ -50,6 +51,7 @@ __all__ = [
     "period_index",
     "period_label",
     "previous_period",
+    "reading_text",
     "score",
     "shown_value",
     "travel",
@@ -528,3 +530,20 @@ class MeasurePlace:
     rec_title: str
     next_ref: str
     taken: frozenset[str]
+
+
+def history_text(value: object) -> str | None:
+    """A value as measure history writes it (numbers without a trailing .0)."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return format_number(value)
+    return str(value)
+
+
+def reading_text(value: float, count: float | None, of: float | None) -> str:
+    """A reading as measure history writes it: `85` or `85 (102 of 120)`."""
+    text = format_number(value)
+    if count is not None and of is not None:
+        text += f" ({format_number(count)} of {format_number(of)})"
+    return text

@@ -33,10 +33,11 @@ from tracker.domain.measures import (
     check_count,
     check_measure,
     check_period_begun,
-    format_number,
+    history_text,
     measure_rows,
     parse_period,
     period_index,
+    reading_text,
 )
 from tracker.domain.plan import MeasureData, PlanData, ReadingData, RecommendationData
 from tracker.domain.records import HistoryEntry
@@ -59,6 +60,7 @@ __all__ = [
     "ReadingInput",
     "ReadingResult",
     "insert_measures",
+    "measure_selects",
     "measures_by_rec",
     "replace_measures",
 ]
@@ -104,14 +106,6 @@ class ReadingResult:
     entries: list[HistoryEntry] = field(default_factory=list)
 
 
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float):
-        return format_number(value)
-    return str(value)
-
-
 def _history(
     measure_id: int, at: datetime, by: str, name: str, old: object, new: object, note: str | None
 ) -> dict[str, Any]:
@@ -120,17 +114,10 @@ def _history(
         "at": at,
         "by": by,
         "field": name,
-        "old": _text(old),
-        "new": _text(new),
+        "old": history_text(old),
+        "new": history_text(new),
         "note": note,
     }
-
-
-def _reading_text(value: float, count: float | None, of: float | None) -> str:
-    text = format_number(value)
-    if count is not None and of is not None:
-        text += f" ({format_number(count)} of {format_number(of)})"
-    return text
 
 
 def _reading_detail(
@@ -477,7 +464,7 @@ class MeasureStore:
                             "since you read it; nothing was written (look again and retry)",
                             current_version=have,
                         )
-                new_text = _reading_text(r.value, r.count, r.of)
+                new_text = reading_text(r.value, r.count, r.of)
                 if old is None:
                     new_rows.append(
                         {
@@ -523,7 +510,7 @@ class MeasureStore:
                 if r.note is not None:
                     values["note"] = r.note
                 session.execute(update(Reading).where(RD.id == old.id).values(**values))
-                old_text = _reading_text(old.value, old.numerator, old.denominator)
+                old_text = reading_text(old.value, old.numerator, old.denominator)
                 detail = _reading_detail(
                     period, old, r, old.note if r.note is None else r.note, old.version + 1
                 )
@@ -912,7 +899,7 @@ def _merge_readings(
                     user,
                     f"reading {r.period}",
                     None,
-                    _reading_text(r.value, r.count, r.of),
+                    reading_text(r.value, r.count, r.of),
                     note,
                 )
             )
@@ -937,8 +924,8 @@ def _merge_readings(
                 updated_by=user,
             )
         )
-        old_text = _reading_text(old.value, old.numerator, old.denominator)
-        new_text = _reading_text(r.value, r.count, r.of)
+        old_text = reading_text(old.value, old.numerator, old.denominator)
+        new_text = reading_text(r.value, r.count, r.of)
         if old_text != new_text:
             history.append(
                 _history(mid, now, user, f"reading {r.period}", old_text, new_text, note)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from tracker.domain.dates import format_utc
 from tracker.domain.errors import StaleWriteError
-from tracker.domain.measures import MEASURE_FIELDS, MEASURE_NUMBERS, format_number
+from tracker.domain.measures import MEASURE_FIELDS, MEASURE_NUMBERS, history_text, reading_text
 from tracker.domain.text import one_line
 from tracker.storage.authoring import Recorder
 from tracker.storage.change_tables import MEASURE_HISTORY_GROUP, MeasureHistoryGroup
@@ -69,14 +69,6 @@ class MeasureUndo:
     steps: list[Step] = field(default_factory=list)
 
 
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float):
-        return format_number(value)
-    return str(value)
-
-
 def _value(name: str, text: str | None) -> Any:
     if text is None:
         return None
@@ -89,10 +81,7 @@ def _shown(text: str | None) -> str:
 
 def _reading_text(values: list[Any]) -> str:
     value, count, of, _note = values
-    text = format_number(value)
-    if count is not None and of is not None:
-        text += f" ({format_number(count)} of {format_number(of)})"
-    return text
+    return reading_text(value, count, of)
 
 
 def _later_change(session: Session, measure_id: int, after: int, names: tuple[str, ...]) -> str:
@@ -181,7 +170,7 @@ def plan(session: Session, group_id: int, *, title: str, lock: bool) -> MeasureU
         now_row = measures[measure_id]
         where = now_row.address
         if name in MEASURE_FIELDS:
-            if _text(now_row.value(name)) != new:
+            if history_text(now_row.value(name)) != new:
                 raise refuse(f"{where}: {name}", _later_change(session, measure_id, hid, (name,)))
             if name == "frequency" and _has_readings(session, measure_id):
                 raise refuse(
